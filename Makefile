@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench messages clean
+
+run: $(VENV)/.run
+	$(BIN)/bidding serve --host $(HOST) --port $(PORT) --seed-demo
+
+test: $(VENV)/.test lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/http_baseline.py
+
+# Extract every translatable string and merge it into both catalogues.
+messages: $(VENV)/.test
+	$(BIN)/pybabel extract --no-location --omit-header -F babel.cfg -o frontend/translations/messages.pot .
+	$(BIN)/pybabel update --no-location --omit-header -i frontend/translations/messages.pot -d frontend/translations
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable .
+	@touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[test,bench]'
+	@touch $@ $(VENV)/.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

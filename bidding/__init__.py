@@ -1,0 +1,1 @@
+"""An electronic bidding platform for public-resource trading centres."""

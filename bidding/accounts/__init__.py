@@ -1,0 +1,1 @@
+"""Organisations, people, roles, sign-in, sessions and API tokens."""

@@ -1,0 +1,219 @@
+"""Wiring: the Litestar application, its middleware, and the one place errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from bidding import health
+from bidding.accounts import http as accounts_http
+from bidding.accounts.guards import AuthenticationMiddleware
+from bidding.db import Database
+from bidding.errors import PROBLEM_TYPES, BiddingError
+from bidding.i18n import N_, Message, load_translators
+from bidding.settings import Settings
+from bidding.web import (
+    csrf_middleware,
+    make_security_headers_hook,
+    page,
+    request_id,
+    see_other,
+    template_engine,
+    translator_of,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Titles for errors raised by the framework rather than by our code, by status.
+_HTTP_TITLES: dict[int, Message] = {
+    400: N_("The request is not valid"),
+    403: N_("You are not allowed to do this"),
+    404: N_("This page does not exist"),
+    405: N_("This address does not accept this kind of request"),
+    413: N_("The request is too large"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The service is unavailable for a moment"),
+}
+
+
+def _frontend() -> Path:
+    return Path(str(resources.files("frontend")))
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """People get pages, programs get problem JSON (RFC 9457): by path, then by what the client accepts."""
+    if request.url.path.startswith(("/api/", "/health")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _problem(
+    request: Request[Any, Any, Any],
+    *,
+    status_code: int,
+    code: str | None,
+    title: Message,
+    detail: Message | None,
+    errors: dict[str, Message],
+    headers: dict[str, str],
+) -> Response[Any]:
+    translator = translator_of(request)
+    if _wants_page(request):
+        if status_code == 401 and request.method == "GET":
+            return see_other("/sign-in?" + urlencode({"next": request.url.path}))
+        return page(  # type: ignore[return-value]  # a Template is a Response for Litestar
+            request, "error.html", status_code=status_code, headers=headers, title=title, detail=detail, errors=errors
+        )
+    settings: Settings = request.app.state.settings
+    body: dict[str, Any] = {
+        # Our own problem types are documented at their URI; the framework's are plain HTTP statuses.
+        "type": f"{settings.base_url}/problems/{code}" if code else "about:blank",
+        "title": translator.render(title),
+        "status": status_code,
+    }
+    if detail is not None:
+        body["detail"] = translator.render(detail)
+    if errors:
+        # RFC 9457 §3's example form: a JSON pointer into the request body, and what is wrong there.
+        body["errors"] = [{"pointer": f"#/{field}", "detail": translator.render(m)} for field, m in errors.items()]
+    body["request_id"] = request_id(request.scope)
+    return Response(body, status_code=status_code, media_type="application/problem+json", headers=headers)
+
+
+def handle_bidding_error(request: Request[Any, Any, Any], error: BiddingError) -> Response[Any]:
+    return _problem(
+        request,
+        status_code=error.status_code,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        errors=error.errors,
+        headers=error.headers,
+    )
+
+
+def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status_code = error.status_code
+    detail: Message | None = None
+    errors: dict[str, Message] = {}
+    if isinstance(error, RequestEntityTooLarge):
+        settings: Settings = request.app.state.settings
+        detail = N_("Requests here may carry at most %(size)d bytes.", size=settings.max_body_size)
+    elif isinstance(error, ValidationException) and isinstance(error.extra, list):
+        for item in error.extra:
+            if isinstance(item, dict) and item.get("key"):
+                errors[str(item["key"])] = Message(str(item.get("message", "")))
+        if not errors:
+            detail = N_("The body could not be read: %(reason)s", reason=error.detail)
+    elif isinstance(error, MethodNotAllowedException | NotFoundException):
+        pass
+    elif isinstance(error, PermissionDeniedException):
+        detail = N_("You are not allowed to do this.")
+    headers = dict(error.headers or {})
+    title = _HTTP_TITLES.get(status_code, _HTTP_TITLES[400 if status_code < 500 else 500])
+    return _problem(
+        request, status_code=status_code, code=None, title=title, detail=detail, errors=errors, headers=headers
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.exception("request %s failed: %s %s", request_id(request.scope), request.method, request.url.path)
+    return _problem(
+        request,
+        status_code=500,
+        code=None,
+        title=_HTTP_TITLES[500],
+        detail=N_("The error was recorded. If it persists, quote the request number %(id)s.", id=request_id(request.scope)),
+        errors={},
+        headers={},
+    )
+
+
+@get("/problems/{code:str}", include_in_schema=False, sync_to_thread=False)
+def problem_type(request: Request[Any, Any, Any], code: str) -> Any:
+    """The documentation of one problem type: what ``type`` in a problem response points to."""
+    error = PROBLEM_TYPES.get(code)
+    if error is None:
+        raise NotFoundException()
+    return page(request, "problem_type.html", code=code, status=error.status_code, title=error.title)
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+    """The platform as an ASGI application.
+
+    With ``database`` given (tests hold one connection inside a transaction) that database is used as is;
+    otherwise a pool to ``settings.database_url`` is opened at start-up and closed at shutdown.
+    """
+    assert settings.database_url is not None or database is not None, "start the embedded PostgreSQL first"
+    frontend = _frontend()
+
+    @asynccontextmanager
+    async def open_database(app: Litestar) -> AsyncIterator[None]:
+        if database is not None:
+            app.state.database = database
+            yield
+            return
+        assert settings.database_url is not None
+        app.state.database = await Database.connect(settings.database_url, max_size=settings.database_pool_size)
+        try:
+            yield
+        finally:
+            await app.state.database.close()
+
+    def provide_database(state: State) -> Database:
+        database: Database = state.database
+        return database
+
+    return Litestar(
+        route_handlers=[
+            *health.routes,
+            *accounts_http.routes,
+            problem_type,
+            create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
+        ],
+        state=State({"settings": settings, "translators": load_translators(frontend / "translations")}),
+        lifespan=[open_database],
+        dependencies={"db": Provide(provide_database, sync_to_thread=False)},
+        middleware=[
+            DefineMiddleware(AuthenticationMiddleware, settings=settings),
+            DefineMiddleware(csrf_middleware, settings=settings),
+        ],
+        before_send=[make_security_headers_hook(settings)],
+        exception_handlers={
+            BiddingError: handle_bidding_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        template_config=TemplateConfig(instance=template_engine(frontend / "templates", settings)),
+        openapi_config=OpenAPIConfig(
+            title="Public-resource electronic bidding platform",
+            version="1",
+            path="/api",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        ),
+        request_max_body_size=settings.max_body_size,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""The audit trail: one event per state change, committed with the change."""

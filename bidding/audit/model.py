@@ -1,0 +1,62 @@
+"""What an audit event holds, and its limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bidding.accounts.model import Actor
+
+#: An event's details, as JSON, may not exceed this: events carry hashes and metadata, never documents.
+MAX_DETAILS_BYTES = 64 * 1024
+
+
+class EventTooLarge(ValueError):
+    """An event's details exceed :data:`MAX_DETAILS_BYTES`; a programming error, not a user's."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """A state change to record: ``action`` like ``user.created``, ``subject`` like ``user:42``."""
+
+    action: str
+    subject: str
+    actor_user_id: int | None
+    actor_role: str
+    organisation_id: int | None
+    details: Mapping[str, Any]
+    request_id: str | None
+    client_ip: str | None
+
+
+def event(actor: Actor, role: str, action: str, subject: str, details: Mapping[str, Any]) -> Event:
+    """An event made by ``actor`` acting in ``role`` (``platform`` when the platform itself acts)."""
+    if len(json.dumps(details, ensure_ascii=False).encode()) > MAX_DETAILS_BYTES:
+        raise EventTooLarge(f"{action} on {subject}: details over {MAX_DETAILS_BYTES} bytes")
+    principal = actor.principal
+    return Event(
+        action=action,
+        subject=subject,
+        actor_user_id=principal.user_id if principal else None,
+        actor_role=role if principal else "platform",
+        organisation_id=principal.organisation_id if principal else None,
+        details=details,
+        request_id=actor.request_id,
+        client_ip=actor.client_ip,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    id: int
+    at: datetime
+    actor_login: str | None
+    actor_role: str
+    action: str
+    subject: str
+    details: Mapping[str, Any]
+    request_id: str | None
+    client_ip: str | None

@@ -1,0 +1,276 @@
+"""What every page and API route shares: request identity, client address, security headers, CSRF, rendering.
+
+The rules of a domain do not live here; this is the thin shell between HTTP and the services.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from litestar import Request
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Message as ASGIMessage, Receive, Scope, Send
+
+from bidding.accounts.model import Actor, Principal
+from bidding.errors import CSRFFailed
+from bidding.i18n import N_, Message, Translator, choose_language
+from bidding.settings import Settings
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+#: The cookie that remembers the language of someone not signed in.
+LANGUAGE_COOKIE = "lang"
+
+#: Every response forbids framing, inline script and foreign origins; pages load only their own files.
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+#: Sent as well when the platform is reached over HTTPS: two years, as the HSTS preload list asks.
+HSTS_HEADER = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def request_id(scope: Scope) -> str:
+    """A random identifier for this request, shown on error pages and logged, so a report can be traced."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = secrets.token_hex(8)
+    return cast(str, state["request_id"])
+
+
+def client_ip(scope: Scope, trusted_proxies: tuple[str, ...]) -> str | None:
+    """The address of the person's machine.
+
+    ``X-Forwarded-For`` is believed only when the connection comes from a trusted proxy, and then only as far
+    back as the chain of trusted proxies goes: anyone can send the header, so the nearest untrusted hop is the
+    client (the header is appended to by each proxy).
+    """
+    client = scope.get("client")
+    peer = client[0] if client else None
+    if not trusted_proxies or peer is None:
+        return peer
+    networks = [ipaddress.ip_network(proxy) for proxy in trusted_proxies]
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    if not trusted(peer):
+        return peer
+    forwarded = [
+        value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"
+    ]
+    hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
+
+
+def actor_of(request: Request[Any, Any, Any]) -> Actor:
+    """The person behind a request, with what the audit log records of the request."""
+    settings: Settings = request.app.state.settings
+    return Actor(
+        principal=principal_of(request),
+        request_id=request_id(request.scope),
+        client_ip=client_ip(request.scope, settings.trusted_proxies),
+    )
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal | None:
+    return cast("Principal | None", request.scope.get("user"))
+
+
+def make_security_headers_hook(settings: Settings) -> Any:
+    """A ``before_send`` hook adding the security headers and the request id to every response."""
+    headers = [*SECURITY_HEADERS, *([HSTS_HEADER] if settings.https else [])]
+
+    async def add_security_headers(message: ASGIMessage, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            present = {name.lower() for name, _ in message.get("headers", [])}
+            extra = [(name, value) for name, value in headers if name not in present]
+            extra.append((b"x-request-id", request_id(scope).encode()))
+            message["headers"] = [*message.get("headers", []), *extra]
+
+    return add_security_headers
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------------
+
+#: Paths whose GET responses need no CSRF cookie: nothing there renders a form.
+_NO_CSRF_COOKIE_PREFIXES = ("/api/", "/health", "/static/", "/problems/")
+
+
+class BiddingCSRFMiddleware(CSRFMiddleware):
+    """Litestar's signed double-submit CSRF check, skipped where no browser session can be abused.
+
+    A request carrying an ``Authorization`` header is authenticated by that header alone (the session cookie is
+    ignored, see :mod:`bidding.accounts.guards`), and a forged cross-site request cannot set that header, so it
+    needs no CSRF token. Safe requests to the API and health checks get no CSRF cookie, which they never use.
+    A failed check becomes :class:`CSRFFailed`, which tells the person what to do.
+    """
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        super().__init__(self._checked, config)
+        self._next = app
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})["csrf_checked"] = True
+        await self._next(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            any(name == b"authorization" for name, _ in scope["headers"])
+            or (scope["method"] in self.config.safe_methods and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES))
+        ):
+            await self._next(scope, receive, send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        except PermissionDeniedException:
+            # Raised before the request went on: the CSRF check itself failed.
+            if not scope.get("state", {}).get("csrf_checked"):
+                raise CSRFFailed() from None
+            raise
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    assert settings.secret_key is not None, "ensure_secret_key() runs before the app is made"
+    return CSRFConfig(
+        secret=settings.secret_key,
+        # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and for "/", so a
+        # neighbouring subdomain cannot plant a token of its choosing.
+        cookie_name="__Host-csrf" if settings.https else "csrf",
+        cookie_secure=settings.https,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrf-token",
+    )
+
+
+def csrf_middleware(app: ASGIApp, settings: Settings) -> BiddingCSRFMiddleware:
+    return BiddingCSRFMiddleware(app, csrf_config(settings))
+
+
+# --- Pages --------------------------------------------------------------------------------------------------
+
+
+def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
+    """Jinja with autoescaping, strict undefined names, and gettext that reads the page's translator."""
+    environment = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    @pass_context
+    def gettext(context: Any, text: str) -> str:
+        return cast(Translator, context["translator"]).gettext(text)
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, count: int) -> str:
+        return cast(Translator, context["translator"]).ngettext(singular, plural, count)
+
+    @pass_context
+    def render_message(context: Any, message: Message | str) -> str:
+        return cast(Translator, context["translator"]).render(message)
+
+    @pass_context
+    def format_time(context: Any, moment: datetime | None, format: str = "medium") -> str:  # noqa: A002
+        if moment is None:
+            return "—"
+        translator = cast(Translator, context["translator"])
+        return format_datetime(moment, format, tzinfo=settings.timezone, locale=translator.locale)
+
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(message=render_message)
+    environment.filters.update(datetime=format_time)
+    return JinjaTemplateEngine.from_environment(environment)
+
+
+def translator_of(request: Request[Any, Any, Any]) -> Translator:
+    settings: Settings = request.app.state.settings
+    translators: Mapping[str, Translator] = request.app.state.translators
+    principal = principal_of(request)
+    chosen = principal.language if principal else request.cookies.get(LANGUAGE_COOKIE)
+    language = choose_language(
+        chosen=chosen, accept_language=request.headers.get("accept-language"), default=settings.language
+    )
+    return translators[language]
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template_name: str,
+    *,
+    status_code: int = 200,
+    cookies: list[Cookie] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> Template:
+    """Render a page in the reader's language, with what the base layout needs."""
+    translator = translator_of(request)
+    return Template(
+        template_name=template_name,
+        status_code=status_code,
+        cookies=cookies or [],
+        headers={"cache-control": "no-store", **(headers or {})},
+        context={
+            "translator": translator,
+            "language": translator.language,
+            "principal": principal_of(request),
+            "path": request.url.path,
+            "request_id": request_id(request.scope),
+            "errors": {},
+            "form": {},
+            **context,
+        },
+    )
+
+
+def safe_next_path(target: str | None, default: str = "/dashboard") -> str:
+    """A path on this site to go to after a form, refusing anything that would lead elsewhere.
+
+    ``//evil.example`` and ``/\\evil.example`` are read by browsers as other hosts, so only plain absolute paths
+    without a scheme or host are kept.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return default
+    return target
+
+
+def see_other(path: str, *, cookies: list[Cookie] | None = None) -> Redirect:
+    """The answer to a successful form: go to ``path`` with a GET (303), so reloading does not resubmit."""
+    return Redirect(path, status_code=303, cookies=cookies or [])

@@ -1,0 +1,1 @@
+"""Templates, static files and message catalogues of the platform's pages."""

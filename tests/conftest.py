@@ -1,0 +1,61 @@
+"""The real PostgreSQL every database test runs on, started once per test session.
+
+With ``DATABASE_URL`` set, its server is used (the tests create and drop their own databases there);
+otherwise an embedded PostgreSQL from the pgserver wheel is started in a temporary folder and deleted after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from bidding.postgres import EmbeddedPostgres
+
+
+class PostgresServer:
+    """A PostgreSQL server the tests may create databases on."""
+
+    def __init__(self, maintenance_url: str) -> None:
+        self.maintenance_url = maintenance_url
+
+    def url(self, database: str) -> str:
+        """The URL of ``database`` on this server (same host, socket and credentials)."""
+        parts = urlsplit(self.maintenance_url)
+        return urlunsplit(parts._replace(path=f"/{database}"))
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database ``name``, dropping any left by an earlier run; return its URL."""
+
+        async def create() -> None:
+            connection = await asyncpg.connect(self.maintenance_url)
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await connection.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await connection.close()
+
+        asyncio.run(create())
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    if url := os.environ.get("DATABASE_URL"):
+        yield PostgresServer(url)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bidding-tests-"))
+    embedded = EmbeddedPostgres(folder / "postgres")
+    embedded.start()
+    try:
+        yield PostgresServer(embedded.maintenance_url)
+    finally:
+        embedded.stop()
+        shutil.rmtree(folder, ignore_errors=True)

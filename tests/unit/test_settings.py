@@ -1,0 +1,82 @@
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bidding.settings import Settings, SettingsError, ensure_secret_key, settings_from_environment
+
+
+def test_defaults_serve_one_machine() -> None:
+    settings = settings_from_environment({})
+    assert settings == Settings()
+    assert settings.database_url is None
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert not settings.https
+    assert settings.session_lifetime == timedelta(hours=12)
+
+
+def test_environment_sets_every_field() -> None:
+    settings = settings_from_environment(
+        {
+            "DATABASE_URL": "postgresql://db/bids",
+            "BIDDING_DATA_DIR": "/srv/bids",
+            "BIDDING_HOST": "0.0.0.0",
+            "BIDDING_PORT": "9000",
+            "BIDDING_WORKERS": "4",
+            "BIDDING_SECRET_KEY": "k" * 40,
+            "BIDDING_LANGUAGE": "en",
+            "BIDDING_PUBLIC_URL": "https://bids.example.org/",
+            "BIDDING_TIMEZONE": "Asia/Urumqi",
+            "BIDDING_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+        }
+    )
+    assert settings.data_dir == Path("/srv/bids")
+    assert (settings.port, settings.workers, settings.language) == (9000, 4, "en")
+    assert settings.base_url == "https://bids.example.org"
+    assert settings.https
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
+
+
+def test_empty_variables_keep_defaults() -> None:
+    assert settings_from_environment({"BIDDING_PORT": " ", "DATABASE_URL": ""}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("BIDDING_PORT", "eighty", "BIDDING_PORT must be a whole number"),
+        ("BIDDING_PORT", "70000", "port must be between"),
+        ("BIDDING_WORKERS", "0", "workers must be between"),
+        ("BIDDING_LANGUAGE", "fr", "language must be one of"),
+        ("BIDDING_SECRET_KEY", "short", "at least 32"),
+        ("BIDDING_PUBLIC_URL", "ftp://x", "public URL"),
+        ("BIDDING_PUBLIC_URL", "https://x/sub/path", "public URL"),
+        ("BIDDING_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("BIDDING_TRUSTED_PROXIES", "proxy.local", "not an IP address"),
+    ],
+)
+def test_unusable_values_are_refused_by_name(name: str, value: str, text: str) -> None:
+    with pytest.raises(SettingsError, match=text):
+        settings_from_environment({name: value})
+
+
+def test_ipv6_hosts_are_bracketed_in_the_base_url() -> None:
+    assert Settings(host="::1", port=8080).base_url == "http://[::1]:8080"
+
+
+def test_the_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = ensure_secret_key(settings)
+    second = ensure_secret_key(settings)
+    assert first.secret_key is not None and len(first.secret_key) == 64
+    assert first.secret_key == second.secret_key
+    mode = (tmp_path / "data" / "secret_key").stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / "secret_key"]
+
+
+def test_a_configured_secret_key_is_used_as_is(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="s" * 32)
+    assert ensure_secret_key(settings) is settings
+    assert not (tmp_path / "secret_key").exists()
