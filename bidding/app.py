@@ -23,6 +23,7 @@ from litestar.exceptions import (
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -153,7 +154,7 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
 
 
 @get("/problems/{code:str}", include_in_schema=False, sync_to_thread=False)
-def problem_type(request: Request[Any, Any, Any], code: str) -> Any:
+def problem_type(request: Request[Any, Any, Any], code: FromPath[str]) -> Any:
     """The documentation of one problem type: what ``type`` in a problem response points to."""
     error = PROBLEM_TYPES.get(code)
     if error is None:
@@ -173,7 +174,6 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     @asynccontextmanager
     async def open_database(app: Litestar) -> AsyncIterator[None]:
         if database is not None:
-            app.state.database = database
             yield
             return
         assert settings.database_url is not None
@@ -194,7 +194,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],
-        state=State({"settings": settings, "translators": load_translators(frontend / "translations")}),
+        state=State(
+            {
+                "settings": settings,
+                "translators": load_translators(frontend / "translations"),
+                **({"database": database} if database is not None else {}),
+            }
+        ),
         lifespan=[open_database],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         middleware=[

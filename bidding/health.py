@@ -8,9 +8,10 @@ import asyncpg
 import msgspec
 from litestar import get
 
-from bidding.db import Database, select_status
+from bidding.db import select_status
 from bidding.errors import DatabaseUnavailable
 from bidding.i18n import N_
+from bidding.web import DB
 
 
 class Liveness(msgspec.Struct, frozen=True):
@@ -30,7 +31,7 @@ def live() -> Liveness:
 
 
 @get("/health", tags=["health"])
-async def ready(db: Database) -> Readiness:
+async def ready(db: DB) -> Readiness:
     """The process reaches PostgreSQL: its clock and schema version; 503 when it cannot."""
     try:
         async with db.connection() as connection:

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar import Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -24,12 +25,16 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message as ASGIMessage, Receive, Scope, Send
 
 from bidding.accounts.model import Actor, Principal
+from bidding.db import Database
 from bidding.errors import CSRFFailed
 from bidding.i18n import N_, Message, Translator, choose_language
 from bidding.settings import Settings
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+#: The database, as route handlers declare it: ``db: DB`` is injected from the app's state.
+DB = NamedDependency[Database]
 
 #: The cookie that remembers the language of someone not signed in.
 LANGUAGE_COOKIE = "lang"

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 
 from bidding.accounts import repo, service
@@ -21,11 +22,10 @@ from bidding.accounts.model import (
     Role,
 )
 from bidding.audit import service as audit_service
-from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.settings import LANGUAGES, Settings
-from bidding.web import LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
+from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
 
 admin_only = requires(Role.ADMIN)
 supervisor_only = requires(Role.SUPERVISOR)
@@ -71,7 +71,7 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Any:
 
 
 @post("/sign-in", include_in_schema=False)
-async def sign_in(request: Request[Any, Any, Any], db: Database) -> Any:
+async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
     form = await _form(request)
     settings = _settings(request)
     target = safe_next_path(form.get("next"))
@@ -99,7 +99,7 @@ async def sign_in(request: Request[Any, Any, Any], db: Database) -> Any:
 
 
 @post("/sign-out", include_in_schema=False, guards=[signed_in])
-async def sign_out(request: Request[Any, Any, Any], db: Database) -> Redirect:
+async def sign_out(request: Request[Any, Any, Any], db: DB) -> Redirect:
     principal = principal_of(request)
     assert principal is not None
     await service.sign_out(db, principal)
@@ -107,7 +107,7 @@ async def sign_out(request: Request[Any, Any, Any], db: Database) -> Redirect:
 
 
 @post("/language", include_in_schema=False)
-async def choose_language(request: Request[Any, Any, Any], db: Database) -> Redirect:
+async def choose_language(request: Request[Any, Any, Any], db: DB) -> Redirect:
     """Switch the language: remembered on the account when signed in, in a cookie otherwise."""
     form = await _form(request)
     language = form.get("language", "")
@@ -131,7 +131,7 @@ async def choose_language(request: Request[Any, Any, Any], db: Database) -> Redi
 
 
 @get("/dashboard", include_in_schema=False, guards=[signed_in])
-async def dashboard(request: Request[Any, Any, Any], db: Database) -> Template:
+async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
     """One page, with a section for each role the person holds."""
     principal = principal_of(request)
     assert principal is not None
@@ -152,7 +152,7 @@ async def dashboard(request: Request[Any, Any, Any], db: Database) -> Template:
 
 
 async def _account_page(
-    request: Request[Any, Any, Any], db: Database, *, status_code: int = 200, **context: Any
+    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
 ) -> Template:
     principal = principal_of(request)
     assert principal is not None
@@ -163,12 +163,12 @@ async def _account_page(
 
 
 @get("/account", include_in_schema=False, guards=[signed_in])
-async def account(request: Request[Any, Any, Any], db: Database) -> Template:
+async def account(request: Request[Any, Any, Any], db: DB) -> Template:
     return await _account_page(request, db)
 
 
 @post("/account/password", include_in_schema=False, guards=[signed_in])
-async def change_password(request: Request[Any, Any, Any], db: Database) -> Any:
+async def change_password(request: Request[Any, Any, Any], db: DB) -> Any:
     form = await _form(request)
     if form.get("new_password", "") != form.get("repeat_password", ""):
         return await _account_page(
@@ -190,7 +190,7 @@ async def change_password(request: Request[Any, Any, Any], db: Database) -> Any:
 
 
 @post("/account/tokens", include_in_schema=False, guards=[signed_in])
-async def create_token(request: Request[Any, Any, Any], db: Database) -> Template:
+async def create_token(request: Request[Any, Any, Any], db: DB) -> Template:
     form = await _form(request)
     try:
         created = await service.create_api_token(db, actor_of(request), form.get("name", ""))
@@ -201,7 +201,7 @@ async def create_token(request: Request[Any, Any, Any], db: Database) -> Templat
 
 
 @post("/account/tokens/{token_id:int}/revoke", include_in_schema=False, guards=[signed_in])
-async def revoke_token(request: Request[Any, Any, Any], db: Database, token_id: int) -> Redirect:
+async def revoke_token(request: Request[Any, Any, Any], db: DB, token_id: FromPath[int]) -> Redirect:
     await service.revoke_api_token(db, actor_of(request), token_id)
     return see_other("/account")
 
@@ -223,7 +223,7 @@ def _organisation_form(form: dict[str, str]) -> NewOrganisation:
 
 
 async def _organisations_page(
-    request: Request[Any, Any, Any], db: Database, *, status_code: int = 200, **context: Any
+    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
 ) -> Template:
     organisations = await service.list_organisations(db, actor_of(request))
     return page(
@@ -237,12 +237,12 @@ async def _organisations_page(
 
 
 @get("/admin/organisations", include_in_schema=False, guards=[admin_only])
-async def organisations_page(request: Request[Any, Any, Any], db: Database) -> Template:
+async def organisations_page(request: Request[Any, Any, Any], db: DB) -> Template:
     return await _organisations_page(request, db)
 
 
 @post("/admin/organisations", include_in_schema=False, guards=[admin_only])
-async def create_organisation_page(request: Request[Any, Any, Any], db: Database) -> Any:
+async def create_organisation_page(request: Request[Any, Any, Any], db: DB) -> Any:
     form = await _form(request)
     try:
         created = await service.create_organisation(db, actor_of(request), _organisation_form(form))
@@ -256,7 +256,7 @@ async def create_organisation_page(request: Request[Any, Any, Any], db: Database
 
 
 @get("/admin/organisations/{organisation_id:int}", include_in_schema=False, guards=[admin_only])
-async def organisation_page(request: Request[Any, Any, Any], db: Database, organisation_id: int) -> Template:
+async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Template:
     actor = actor_of(request)
     organisation = await service.get_organisation(db, actor, organisation_id)
     members = await service.list_organisation_members(db, actor, organisation_id)
@@ -271,7 +271,7 @@ async def organisation_page(request: Request[Any, Any, Any], db: Database, organ
 
 
 async def _users_page(
-    request: Request[Any, Any, Any], db: Database, *, status_code: int = 200, **context: Any
+    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
 ) -> Template:
     actor = actor_of(request)
     users = await service.list_users(db, actor)
@@ -290,12 +290,12 @@ async def _users_page(
 
 
 @get("/admin/users", include_in_schema=False, guards=[admin_only])
-async def users_page(request: Request[Any, Any, Any], db: Database) -> Template:
+async def users_page(request: Request[Any, Any, Any], db: DB) -> Template:
     return await _users_page(request, db)
 
 
 @post("/admin/users", include_in_schema=False, guards=[admin_only])
-async def create_user_page(request: Request[Any, Any, Any], db: Database) -> Any:
+async def create_user_page(request: Request[Any, Any, Any], db: DB) -> Any:
     form_data = await request.form()
     form = {key: str(value) for key, value in form_data.items() if isinstance(value, str)}
     roles = [Role(role) for role in form_data.getall("roles", []) if role in Role.__members__.values()]
@@ -324,7 +324,7 @@ async def create_user_page(request: Request[Any, Any, Any], db: Database) -> Any
 
 
 @get("/supervision/events", include_in_schema=False, guards=[supervisor_only])
-async def events_page(request: Request[Any, Any, Any], db: Database) -> Template:
+async def events_page(request: Request[Any, Any, Any], db: DB) -> Template:
     events = await audit_service.recent_events(db, actor_of(request), limit=200)
     return page(request, "supervision/events.html", events=events)
 
@@ -359,44 +359,44 @@ def me(request: Request[Any, Any, Any]) -> Me:
 
 
 @get("/api/v1/organisations", guards=[requires(Role.ADMIN, Role.SUPERVISOR)], tags=["accounts"])
-async def list_organisations(request: Request[Any, Any, Any], db: Database) -> list[repo.Organisation]:
+async def list_organisations(request: Request[Any, Any, Any], db: DB) -> list[repo.Organisation]:
     """Every registered organisation (administrators and supervisors)."""
     return await service.list_organisations(db, actor_of(request))
 
 
 @post("/api/v1/organisations", guards=[admin_only], tags=["accounts"], status_code=201)
-async def create_organisation(request: Request[Any, Any, Any], db: Database, data: NewOrganisation) -> Any:
+async def create_organisation(request: Request[Any, Any, Any], db: DB, data: JSONBody[NewOrganisation]) -> Any:
     """Register an organisation. Bidders need a valid unified social credit code."""
     created = await service.create_organisation(db, actor_of(request), data)
     return Response(created, status_code=201, headers={"location": f"/api/v1/organisations/{created.id}"})
 
 
 @get("/api/v1/organisations/{organisation_id:int}", guards=[signed_in], tags=["accounts"])
-async def read_organisation(request: Request[Any, Any, Any], db: Database, organisation_id: int) -> repo.Organisation:
+async def read_organisation(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> repo.Organisation:
     """One organisation: your own, or any for administrators and supervisors."""
     return await service.get_organisation(db, actor_of(request), organisation_id)
 
 
 @get("/api/v1/organisations/{organisation_id:int}/members", guards=[signed_in], tags=["accounts"])
-async def read_members(request: Request[Any, Any, Any], db: Database, organisation_id: int) -> list[repo.User]:
+async def read_members(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> list[repo.User]:
     """The people of one organisation: your own, or any for administrators and supervisors."""
     return await service.list_organisation_members(db, actor_of(request), organisation_id)
 
 
 @get("/api/v1/users", guards=[admin_only], tags=["accounts"])
-async def list_users(request: Request[Any, Any, Any], db: Database) -> list[repo.User]:
+async def list_users(request: Request[Any, Any, Any], db: DB) -> list[repo.User]:
     """Every user (administrators)."""
     return await service.list_users(db, actor_of(request))
 
 
 @get("/api/v1/users/{user_id:int}", guards=[admin_only], tags=["accounts"])
-async def read_user(request: Request[Any, Any, Any], db: Database, user_id: int) -> repo.User:
+async def read_user(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> repo.User:
     """One user (administrators)."""
     return await service.get_user(db, actor_of(request), user_id)
 
 
 @post("/api/v1/users", guards=[admin_only], tags=["accounts"], status_code=201)
-async def create_user(request: Request[Any, Any, Any], db: Database, data: NewUser) -> Any:
+async def create_user(request: Request[Any, Any, Any], db: DB, data: JSONBody[NewUser]) -> Any:
     """Create a user with a password, roles and an organisation that suits the roles."""
     created = await service.create_user(db, actor_of(request), data)
     return Response(created, status_code=201, headers={"location": f"/api/v1/users/{created.id}"})

@@ -342,14 +342,14 @@ async def select_recent_failures(
 ) -> RecentFailures:
     """Up to ``limit`` newest failures for the login and for the address within ``window``."""
     row = await connection.fetchrow(
-        """SELECT now() AS now,
+        """SELECT clock_timestamp() AS now,
                array(SELECT a.at FROM sign_in_attempts a
-                     WHERE a.login = $1 AND NOT a.succeeded AND a.at > now() - $3::interval
+                     WHERE a.login = $1 AND NOT a.succeeded AND a.at > clock_timestamp() - $3::interval
                        AND a.at > coalesce((SELECT max(s.at) FROM sign_in_attempts s
                                             WHERE s.login = $1 AND s.succeeded), '-infinity')
                      ORDER BY a.at DESC LIMIT $4) AS for_login,
                array(SELECT a.at FROM sign_in_attempts a
-                     WHERE a.client_ip = $2 AND NOT a.succeeded AND a.at > now() - $3::interval
+                     WHERE a.client_ip = $2 AND NOT a.succeeded AND a.at > clock_timestamp() - $3::interval
                      ORDER BY a.at DESC LIMIT $4) AS from_address""",
         login,
         client_ip,

@@ -64,7 +64,8 @@ CREATE TABLE sign_in_attempts (
     login text NOT NULL CHECK (char_length(login) <= 200),
     client_ip inet,
     succeeded boolean NOT NULL,
-    at timestamptz NOT NULL DEFAULT now()
+    -- The moment of the attempt itself, not of its transaction's start, so attempts order as they happened.
+    at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX sign_in_attempts_by_login ON sign_in_attempts (login, at);
 CREATE INDEX sign_in_attempts_by_address ON sign_in_attempts (client_ip, at);

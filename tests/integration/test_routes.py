@@ -1,0 +1,106 @@
+"""Every guarded route refuses the roles it does not name: 403 for the wrong role, 401 for nobody."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from bidding.accounts import service
+from bidding.accounts.model import Actor, OrganisationKind, Role
+from bidding.app import create_app
+from bidding.db import Database
+from bidding.settings import Settings
+from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
+
+#: The organisation kind each role's test user belongs to.
+HOME = {
+    Role.ADMIN: OrganisationKind.PLATFORM,
+    Role.SUPERVISOR: OrganisationKind.PLATFORM,
+    Role.AGENCY_STAFF: OrganisationKind.AGENCY,
+    Role.BIDDER: OrganisationKind.BIDDER,
+    Role.CUSTODIAN: OrganisationKind.PURCHASER,
+    Role.EXPERT: None,
+}
+
+
+def _guarded_routes(app: Litestar) -> list[tuple[str, str, frozenset[Role]]]:
+    """(method, concrete path, roles admitted) for every route whose guard names roles (empty: anyone signed in)."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        path = re.sub(r"\{\w+:int\}", "1", route.path)
+        path = re.sub(r"\{\w+:\w+\}", "x", path)
+        for handler in route.route_handlers:
+            for guard in handler.resolve_guards():
+                # Litestar wraps each guard; the wrapped function carries the roles.
+                roles = getattr(getattr(guard, "func", guard), "roles", None)
+                if roles is not None:
+                    found.extend((method, path, roles) for method in sorted(handler.http_methods))
+    return found
+
+
+@pytest.fixture
+async def app(db: Database, database_url: str) -> Litestar:
+    return create_app(Settings(database_url=database_url, secret_key="t" * 64), database=db)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    # In the test's own event loop, which owns the database connection.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def tokens(db: Database, make_organisation: MakeOrganisation, make_user: MakeUser) -> dict[Role, str]:
+    """An API token for a user holding each single role."""
+    organisations = {kind: await make_organisation(kind) for kind in OrganisationKind}
+    tokens = {}
+    for role, kind in HOME.items():
+        user = await make_user(f"only.{role.value}", role, organisation=organisations[kind] if kind else None)
+        signed = await service.sign_in(
+            db, user.login, PASSWORD, client_ip=None, user_agent=None, lifetime=timedelta(hours=1)
+        )
+        tokens[role] = (await service.create_api_token(db, Actor(signed.principal), "tests")).secret
+    return tokens
+
+
+async def test_every_guarded_route_refuses_the_roles_it_does_not_admit(
+    app: Litestar, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    routes = _guarded_routes(app)
+    assert len(routes) >= 15, "the route list should find every guarded route"
+    checked = 0
+    for method, path, admitted in routes:
+        for role, token in tokens.items():
+            if admitted and role not in admitted:
+                response = await client.request(method, path, headers={"authorization": f"Bearer {token}"})
+                assert response.status_code == 403, (method, path, role, response.text)
+                assert response.json()["type"].endswith("/problems/forbidden")
+                checked += 1
+    assert checked >= 50
+
+
+async def test_every_guarded_route_admits_the_roles_it_names(
+    app: Litestar, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    for method, path, admitted in _guarded_routes(app):
+        for role in admitted or tokens:
+            response = await client.request(method, path, headers={"authorization": f"Bearer {tokens[role]}"})
+            assert response.status_code not in (401, 403), (method, path, role, response.text)
+
+
+async def test_every_guarded_route_asks_nobody_to_sign_in(app: Litestar, client: httpx.AsyncClient) -> None:
+    for method, path, _ in _guarded_routes(app):
+        response = await client.request(method, path, headers={"accept": "application/json"})
+        # Unsafe requests without a session fail CSRF first; either way nothing is reached.
+        assert response.status_code in ((401,) if method == "GET" else (401, 403)), (method, path)
+        if method == "GET":
+            assert response.json()["type"].endswith("/problems/not-signed-in")
