@@ -223,13 +223,22 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
 
 
 def translator_of(request: Request[Any, Any, Any]) -> Translator:
+    """The reader's language.
+
+    On pages, the choice a person made (kept on their account, or in a cookie before signing in) comes before
+    their browser's ``Accept-Language``. An API client's ``Accept-Language`` is an explicit request by the
+    program, so there it comes first, and the account's language is only the fallback.
+    """
     settings: Settings = request.app.state.settings
     translators: Mapping[str, Translator] = request.app.state.translators
     principal = principal_of(request)
-    chosen = principal.language if principal else request.cookies.get(LANGUAGE_COOKIE)
-    language = choose_language(
-        chosen=chosen, accept_language=request.headers.get("accept-language"), default=settings.language
-    )
+    accept_language = request.headers.get("accept-language")
+    if request.url.path.startswith("/api/"):
+        default = principal.language if principal else settings.language
+        language = choose_language(chosen=None, accept_language=accept_language, default=default)
+    else:
+        chosen = principal.language if principal else request.cookies.get(LANGUAGE_COOKIE)
+        language = choose_language(chosen=chosen, accept_language=accept_language, default=settings.language)
     return translators[language]
 
 

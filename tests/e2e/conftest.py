@@ -1,0 +1,192 @@
+"""End-to-end tests: the real ``bidding serve`` process on a free port, driven over HTTP and in Chromium.
+
+The server runs on its own database of the session's PostgreSQL, seeded with the demo data as ``make run``
+seeds it. Tests that need someone of their own create them with ``bidding create-user``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import PostgresServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "demo-password"
+BROWSER_HEADERS = {"accept": "text/html,application/xhtml+xml"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_live(url: str, process: subprocess.Popen[Any], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen[Any]) -> int:
+    """Stop a server as Ctrl-C does, and return its exit status."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@dataclass
+class Server:
+    url: str
+    database_url: str
+    environment: dict[str, str]
+
+    def bidding(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a ``bidding`` command against the server's database."""
+        return subprocess.run(
+            [sys.executable, "-m", "bidding", *args],
+            env=self.environment,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def sql(self, query: str, *args: Any) -> Any:
+        """Run one statement on the server's database (to age a session, to count rows)."""
+
+        async def run() -> Any:
+            connection = await asyncpg.connect(self.database_url)
+            try:
+                return await connection.fetchval(query, *args)
+            finally:
+                await connection.close()
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def server(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    database_url = postgres.create_database("bidding_e2e")
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BIDDING_DATA_DIR": str(data_dir),
+        "BIDDING_SECRET_KEY": "e2e-secret-" + "k" * 40,
+    }
+    port = free_port()
+    log = data_dir / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bidding", "serve", "--port", str(port), "--seed-demo"],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_live(url, process, log)
+        yield Server(url, database_url, environment)
+    finally:
+        status = stop(process)
+    assert status == 0, log.read_text()
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+class Clients:
+    """HTTP clients for one test, closed when it ends."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._open: list[httpx.Client] = []
+
+    def new(self, *, token: str | None = None, browser: bool = True, **headers: str) -> httpx.Client:
+        """A client that talks like a browser (accepting HTML) or, with ``browser=False``, like a program."""
+        all_headers = {**(BROWSER_HEADERS if browser else {}), **headers}
+        if token:
+            all_headers["authorization"] = f"Bearer {token}"
+        client = httpx.Client(base_url=self.server.url, headers=all_headers, timeout=10)
+        self._open.append(client)
+        return client
+
+    def sign_in(self, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+        return sign_in(self.new(), login, password)
+
+    def close(self) -> None:
+        for client in self._open:
+            client.close()
+
+
+@pytest.fixture
+def clients(server: Server) -> Iterator[Clients]:
+    opened = Clients(server)
+    yield opened
+    opened.close()
+
+
+def sign_in(client: httpx.Client, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+    """Sign ``client`` in through the sign-in form, as a browser does it."""
+    form = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"_csrf_token": csrf_token(form.text), "login": login, "password": password, "next": "/dashboard"},
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/dashboard"
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Chromium driven by Playwright; missing Chromium fails under CI and skips elsewhere."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM}; CI must install the Debian package 'chromium'")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
