@@ -36,8 +36,10 @@ def _import_pgserver() -> Any:
 def clear_crashed_run(pgdata: Path) -> None:
     """Remove what a killed run left behind that would stop the next start or the next clean stop.
 
-    - ``postmaster.pid`` naming a live process that is not this folder's PostgreSQL (its PID was reused after
-      a crash): PostgreSQL would refuse to start, and pgserver would take that process for a running server.
+    - ``postmaster.pid`` (and the socket's lock file it names) when its PID is not this folder's PostgreSQL: the
+      process is gone, is a zombie nobody reaped (common in containers without an init), or the PID was
+      reused. PostgreSQL checks only that the PID exists, so it would refuse to start; pgserver would take the
+      stranger for a running server.
     - Dead processes in pgserver's list of processes using the server: pgserver stops the server only when the
       list is empty, so a killed process left in it would keep the server running after everyone has left.
 
@@ -45,22 +47,35 @@ def clear_crashed_run(pgdata: Path) -> None:
     """
     lock = pgdata / "postmaster.pid"
     with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
-        pid = int(lock.read_text().split("\n", 1)[0])
-        if psutil.pid_exists(pid) and not _is_postgres_of(pid, pgdata):
-            logger.warning("removing stale %s naming process %d, which is not its PostgreSQL", lock, pid)
-            lock.unlink()
+        # postmaster.pid lines: PID, data folder, start time, port, socket folder, ...
+        lines = lock.read_text().split("\n")
+        pid = int(lines[0])
+        if not (_alive(pid) and _is_postgres_of(pid, pgdata)):
+            logger.warning("removing %s left by a crash: process %d is not its PostgreSQL", lock, pid)
+            lock.unlink(missing_ok=True)
+            port, socket_dir = lines[3].strip(), lines[4].strip()
+            if port and socket_dir:
+                (Path(socket_dir) / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
     users = pgdata / ".handle_pids.json"
     with contextlib.suppress(FileNotFoundError, ValueError):
         pids = json.loads(users.read_text())
-        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        alive = [pid for pid in pids if _alive(pid)]
         if alive != pids:
             users.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs: a zombie has exited, whatever ``kill(pid, 0)`` says."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def _is_postgres_of(pid: int, pgdata: Path) -> bool:
     try:
         process = psutil.Process(pid)
-        return process.name() == "postgres" and str(pgdata) in " ".join(process.cmdline())
+        return bool(process.name() == "postgres" and str(pgdata) in " ".join(process.cmdline()))
     except psutil.Error:
         return False
 

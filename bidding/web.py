@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -255,6 +255,7 @@ def page(
     translator = translator_of(request)
     return Template(
         template_name=template_name,
+        media_type=MediaType.HTML,
         status_code=status_code,
         cookies=cookies or [],
         headers={"cache-control": "no-store", **(headers or {})},

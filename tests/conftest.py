@@ -7,17 +7,31 @@ otherwise an embedded PostgreSQL from the pgserver wheel is started in a tempora
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from bidding.postgres import EmbeddedPostgres
+
+T = TypeVar("T")
+
+
+def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from synchronous test code.
+
+    It runs on a thread of its own, because the synchronous Playwright API keeps an event loop running on the
+    test's thread, where ``asyncio.run`` would refuse to start.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 class PostgresServer:
@@ -42,7 +56,7 @@ class PostgresServer:
             finally:
                 await connection.close()
 
-        asyncio.run(create())
+        run_sync(create)
         return self.url(name)
 
 

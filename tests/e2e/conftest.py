@@ -6,7 +6,6 @@ seeds it. Tests that need someone of their own create them with ``bidding create
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -23,7 +22,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresServer, run_sync
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -95,7 +94,7 @@ class Server:
             finally:
                 await connection.close()
 
-        return asyncio.run(run())
+        return run_sync(run)
 
 
 @pytest.fixture(scope="session")
@@ -175,9 +174,13 @@ def sign_in(client: httpx.Client, login: str, password: str = DEMO_PASSWORD) -> 
     return client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Chromium driven by Playwright; missing Chromium fails under CI and skips elsewhere."""
+    """Chromium driven by Playwright; missing Chromium fails under CI and skips elsewhere.
+
+    Module-scoped: the synchronous Playwright API keeps an event loop running on the test thread while it is
+    open, which would stop the asynchronous tests that come after it.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is missing at {CHROMIUM}; CI must install the Debian package 'chromium'")

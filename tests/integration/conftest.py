@@ -6,7 +6,6 @@ commits is still undone when the test ends.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -16,7 +15,7 @@ from bidding.accounts import service
 from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
 from bidding.accounts.repo import Organisation, User
 from bidding.db import Database, migrate_database
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresServer, run_sync
 
 PASSWORD = "correct horse battery"
 
@@ -27,7 +26,7 @@ CREDIT_CODES = ["91320505MA1MXK7U5E", "91320506MA20R8DN48", "91320583MA1NQ6C375"
 @pytest.fixture(scope="session")
 def database_url(postgres: PostgresServer) -> str:
     url = postgres.create_database("bidding_integration")
-    asyncio.run(migrate_database(url))
+    run_sync(lambda: migrate_database(url))
     return url
 
 

@@ -95,6 +95,7 @@ async def test_every_guarded_route_admits_the_roles_it_names(
         for role in admitted or tokens:
             response = await client.request(method, path, headers={"authorization": f"Bearer {tokens[role]}"})
             assert response.status_code not in (401, 403), (method, path, role, response.text)
+            assert response.status_code < 500, (method, path, role, response.text)
 
 
 async def test_every_guarded_route_asks_nobody_to_sign_in(app: Litestar, client: httpx.AsyncClient) -> None:
