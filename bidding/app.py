@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import (
@@ -23,8 +23,8 @@ from litestar.exceptions import (
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.params import FromPath
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -85,8 +85,14 @@ def _problem(
     if _wants_page(request):
         if status_code == 401 and request.method == "GET":
             return see_other("/sign-in?" + urlencode({"next": request.url.path}))
-        return page(  # type: ignore[return-value]  # a Template is a Response for Litestar
-            request, "error.html", status_code=status_code, headers=headers, title=title, detail=detail, errors=errors
+        return page(
+            request,
+            "error.html",
+            status_code=status_code,
+            headers=headers,
+            title=title,
+            detail=detail,
+            errors=errors,
         )
     settings: Settings = request.app.state.settings
     body: dict[str, Any] = {
@@ -136,7 +142,13 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     headers = dict(error.headers or {})
     title = _HTTP_TITLES.get(status_code, _HTTP_TITLES[400 if status_code < 500 else 500])
     return _problem(
-        request, status_code=status_code, code=None, title=title, detail=detail, errors=errors, headers=headers
+        request,
+        status_code=status_code,
+        code=None,
+        title=title,
+        detail=detail,
+        errors=errors,
+        headers=headers,
     )
 
 
@@ -147,7 +159,10 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
         status_code=500,
         code=None,
         title=_HTTP_TITLES[500],
-        detail=N_("The error was recorded. If it persists, quote the request number %(id)s.", id=request_id(request.scope)),
+        detail=N_(
+            "The error was recorded. If it persists, quote the request number %(id)s.",
+            id=request_id(request.scope),
+        ),
         errors={},
         headers={},
     )

@@ -21,7 +21,14 @@ from bidding.accounts.model import PLATFORM, NewUser, Role
 from bidding.db import Database, MigrationError, migrate_database
 from bidding.errors import BiddingError
 from bidding.postgres import EmbeddedPostgres, create_database
-from bidding.settings import ENVIRONMENT, LANGUAGES, Settings, SettingsError, ensure_secret_key, settings_from_environment
+from bidding.settings import (
+    ENVIRONMENT,
+    LANGUAGES,
+    Settings,
+    SettingsError,
+    ensure_secret_key,
+    settings_from_environment,
+)
 
 logger = logging.getLogger("bidding")
 T = TypeVar("T")
@@ -61,6 +68,7 @@ def _migrate(settings: Settings) -> None:
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` with a small pool to the database, then close it."""
+
     async def run() -> T:
         assert settings.database_url is not None
         database = await Database.connect(settings.database_url, max_size=2)
@@ -190,12 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--login", required=True)
     create_user.add_argument("--name", required=True, help="name shown to others")
     create_user.add_argument(
-        "--role", required=True, action="append", choices=[role.value for role in Role], help="repeat for several"
+        "--role",
+        required=True,
+        action="append",
+        choices=[role.value for role in Role],
+        help="repeat for several",
     )
     create_user.add_argument("--organisation", help="the organisation's id or unified social credit code")
     create_user.add_argument("--language", default="zh-CN", choices=LANGUAGES)
     create_user.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input instead of asking"
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of asking",
     )
     create_user.set_defaults(run=command_create_user)
     return parser

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
+from typing import TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 #: Key of the advisory lock held while migrating, so that replicas starting together migrate one at a time.
 MIGRATION_LOCK = 0x62696464  # "bidd"
@@ -24,7 +26,8 @@ STATEMENT_TIMEOUT_MS = 30_000
 #: How long a request waits for a free connection before failing.
 POOL_ACQUIRE_TIMEOUT = 10.0
 
-Connection = asyncpg.Connection
+#: A connection as repo functions receive it: a plain one, or one lent by the pool.
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
 class MigrationError(RuntimeError):
@@ -182,4 +185,5 @@ async def migrate_database(url: str) -> list[Migration]:
 async def select_status(connection: Connection) -> tuple[datetime, int]:
     """The database clock and the schema version: a one-row read that proves the database answers."""
     row = await connection.fetchrow("SELECT now() AS time, (SELECT max(version) FROM schema_migrations) AS version")
+    assert row is not None, "a SELECT without FROM returns one row"
     return row["time"], row["version"] or 0

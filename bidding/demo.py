@@ -9,28 +9,59 @@ from __future__ import annotations
 from bidding.accounts import service
 from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
 from bidding.db import Database
+from bidding.settings import Language
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # noqa: S105  # published on purpose: demo data only
 
 #: (key, kind, name, English name, credit code)
 ORGANISATIONS = [
-    ("centre", OrganisationKind.PLATFORM, "示范市公共资源交易中心", "Demo City Public Resource Trading Centre",
-     "113205000141005804"),
-    ("agency", OrganisationKind.AGENCY, "示范市明诚招标代理有限公司", "Mingcheng Tendering Agency Co., Ltd.",
-     "91320594MA1X2H6B9N"),
-    ("hospital", OrganisationKind.PURCHASER, "示范市第一人民医院", "Demo City First People's Hospital",
-     "123205004662837263"),
-    ("huajian", OrganisationKind.BIDDER, "华建工程集团有限公司", "Huajian Engineering Group Co., Ltd.",
-     "91320505MA1MXK7U5E"),
-    ("qiming", OrganisationKind.BIDDER, "启明信息技术股份有限公司", "Qiming Information Technology Co., Ltd.",
-     "91320506MA20R8DN48"),
-    ("lvyuan", OrganisationKind.BIDDER, "绿源环境科技有限公司", "Lvyuan Environmental Technology Co., Ltd.",
-     "91320583MA1NQ6C375"),
+    (
+        "centre",
+        OrganisationKind.PLATFORM,
+        "示范市公共资源交易中心",
+        "Demo City Public Resource Trading Centre",
+        "113205000141005804",
+    ),
+    (
+        "agency",
+        OrganisationKind.AGENCY,
+        "示范市明诚招标代理有限公司",
+        "Mingcheng Tendering Agency Co., Ltd.",
+        "91320594MA1X2H6B9N",
+    ),
+    (
+        "hospital",
+        OrganisationKind.PURCHASER,
+        "示范市第一人民医院",
+        "Demo City First People's Hospital",
+        "123205004662837263",
+    ),
+    (
+        "huajian",
+        OrganisationKind.BIDDER,
+        "华建工程集团有限公司",
+        "Huajian Engineering Group Co., Ltd.",
+        "91320505MA1MXK7U5E",
+    ),
+    (
+        "qiming",
+        OrganisationKind.BIDDER,
+        "启明信息技术股份有限公司",
+        "Qiming Information Technology Co., Ltd.",
+        "91320506MA20R8DN48",
+    ),
+    (
+        "lvyuan",
+        OrganisationKind.BIDDER,
+        "绿源环境科技有限公司",
+        "Lvyuan Environmental Technology Co., Ltd.",
+        "91320583MA1NQ6C375",
+    ),
 ]
 REGION = "示范市"
 
 #: (login, name, roles, organisation key or None, language)
-USERS = [
+USERS: list[tuple[str, str, list[Role], str | None, Language]] = [
     ("admin", "周敏", [Role.ADMIN], "centre", "zh-CN"),
     ("supervisor1", "陈立", [Role.SUPERVISOR], "centre", "zh-CN"),
     ("supervisor2", "Helen Zhao", [Role.SUPERVISOR], "centre", "en"),
@@ -56,15 +87,22 @@ async def seed(database: Database) -> str:
     if await service.find_organisation(database, centre_code) is None:
         ids = {}
         for key, kind, name, name_en, credit_code in ORGANISATIONS:
-            organisation = await service.create_organisation(
+            created = await service.create_organisation(
                 database, PLATFORM, NewOrganisation(kind, name, REGION, credit_code, name_en)
             )
-            ids[key] = organisation.id
+            ids[key] = created.id
         for login, display_name, roles, organisation, language in USERS:
             await service.create_user(
                 database,
                 PLATFORM,
-                NewUser(login, display_name, DEMO_PASSWORD, roles, ids[organisation] if organisation else None, language),  # type: ignore[arg-type]  # the language literals above are valid
+                NewUser(
+                    login,
+                    display_name,
+                    DEMO_PASSWORD,
+                    roles,
+                    ids[organisation] if organisation else None,
+                    language,
+                ),
             )
     return sign_in_table()
 

@@ -102,6 +102,16 @@ class DatabaseUnavailable(BiddingError):
 #: Every problem type, by code, for the page that documents them.
 PROBLEM_TYPES: Mapping[str, type[BiddingError]] = {
     error.code: error
-    for error in (BiddingError, InvalidInput, NotSignedIn, WrongCredentials, Forbidden, CSRFFailed, NotFound, Conflict,
-                  TooManyAttempts, DatabaseUnavailable)
+    for error in (
+        BiddingError,
+        InvalidInput,
+        NotSignedIn,
+        WrongCredentials,
+        Forbidden,
+        CSRFFailed,
+        NotFound,
+        Conflict,
+        TooManyAttempts,
+        DatabaseUnavailable,
+    )
 }

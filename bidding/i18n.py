@@ -41,8 +41,7 @@ class Message:
         if not self.params:
             return translated
         return translated % {
-            name: value.render(gettext) if isinstance(value, Message) else value
-            for name, value in self.params.items()
+            name: value.render(gettext) if isinstance(value, Message) else value for name, value in self.params.items()
         }
 
 
@@ -118,7 +117,7 @@ def language_of_tag(tag: str) -> Language | None:
 def choose_language(*, chosen: str | None, accept_language: str | None, default: Language) -> Language:
     """The language to speak: the one the person chose (account or switch), else their browser's, else default."""
     if chosen in LANGUAGES:
-        return chosen  # type: ignore[return-value]  # narrowed by the membership test
+        return chosen
     for tag in parse_accept_language(accept_language or ""):
         if language := language_of_tag(tag):
             return language

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
@@ -18,16 +19,18 @@ from litestar import MediaType, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Message as ASGIMessage, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Message as ASGIMessage
 
 from bidding.accounts.model import Actor, Principal
 from bidding.db import Database
 from bidding.errors import CSRFFailed
-from bidding.i18n import N_, Message, Translator, choose_language
+from bidding.i18n import Message, Translator, choose_language
 from bidding.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,9 +88,7 @@ def client_ip(scope: Scope, trusted_proxies: tuple[str, ...]) -> str | None:
 
     if not trusted(peer):
         return peer
-    forwarded = [
-        value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"
-    ]
+    forwarded = [value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"x-forwarded-for"]
     hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not trusted(hop):
@@ -150,7 +151,7 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
         await self._next(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
+        if scope["type"] == ScopeType.HTTP and (
             any(name == b"authorization" for name, _ in scope["headers"])
             or (scope["method"] in self.config.safe_methods and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES))
         ):
@@ -188,6 +189,7 @@ def csrf_middleware(app: ASGIApp, settings: Settings) -> BiddingCSRFMiddleware:
 
 def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
     """Jinja with autoescaping, strict undefined names, and gettext that reads the page's translator."""
+    timezone = ZoneInfo(settings.timezone)
     environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=True,
@@ -214,7 +216,7 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
         if moment is None:
             return "—"
         translator = cast(Translator, context["translator"])
-        return format_datetime(moment, format, tzinfo=settings.timezone, locale=translator.locale)
+        return format_datetime(moment, format, tzinfo=timezone, locale=translator.locale)
 
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(message=render_message)

@@ -151,14 +151,17 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
     return page(request, "accounts/dashboard.html", kind_names=KIND_NAMES, role_names=ROLE_NAMES, **context)
 
 
-async def _account_page(
-    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
-) -> Template:
+async def _account_page(request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any) -> Template:
     principal = principal_of(request)
     assert principal is not None
     tokens = await service.list_api_tokens(db, principal)
     return page(
-        request, "accounts/account.html", status_code=status_code, tokens=tokens, role_names=ROLE_NAMES, **context
+        request,
+        "accounts/account.html",
+        status_code=status_code,
+        tokens=tokens,
+        role_names=ROLE_NAMES,
+        **context,
     )
 
 
@@ -249,9 +252,7 @@ async def create_organisation_page(request: Request[Any, Any, Any], db: DB) -> A
     except BiddingError as error:
         if not error.errors:
             raise
-        return await _organisations_page(
-            request, db, status_code=error.status_code, errors=error.errors, form=form
-        )
+        return await _organisations_page(request, db, status_code=error.status_code, errors=error.errors, form=form)
     return see_other(f"/admin/organisations/{created.id}")
 
 
@@ -270,9 +271,7 @@ async def organisation_page(request: Request[Any, Any, Any], db: DB, organisatio
     )
 
 
-async def _users_page(
-    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
-) -> Template:
+async def _users_page(request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any) -> Template:
     actor = actor_of(request)
     users = await service.list_users(db, actor)
     organisations = await service.list_organisations(db, actor)
@@ -307,7 +306,7 @@ async def create_user_page(request: Request[Any, Any, Any], db: DB) -> Any:
             password=form.get("password", ""),
             roles=roles,
             organisation_id=int(organisation) if organisation.isdigit() else None,
-            language=form.get("language", "zh-CN") if form.get("language") in LANGUAGES else "zh-CN",
+            language="en" if form.get("language") == "en" else "zh-CN",
         )
         created = await service.create_user(db, actor_of(request), new_user)
     except BiddingError as error:
@@ -372,7 +371,9 @@ async def create_organisation(request: Request[Any, Any, Any], db: DB, data: JSO
 
 
 @get("/api/v1/organisations/{organisation_id:int}", guards=[signed_in], tags=["accounts"])
-async def read_organisation(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> repo.Organisation:
+async def read_organisation(
+    request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]
+) -> repo.Organisation:
     """One organisation: your own, or any for administrators and supervisors."""
     return await service.get_organisation(db, actor_of(request), organisation_id)
 

@@ -74,9 +74,13 @@ async def insert_organisation(connection: Connection, organisation: NewOrganisat
         )
     except asyncpg.UniqueViolationError:
         raise Conflict(
-            N_("An organisation with the credit code %(code)s is already registered.", code=organisation.credit_code),
+            N_(
+                "An organisation with the credit code %(code)s is already registered.",
+                code=organisation.credit_code,
+            ),
             errors={"credit_code": N_("Already registered.")},
         ) from None
+    assert row is not None, "INSERT … RETURNING returns the row"
     return _organisation(row)
 
 
@@ -173,7 +177,9 @@ async def select_password_hash_by_id(connection: Connection, user_id: int) -> st
 
 async def update_password_hash(connection: Connection, user_id: int, password_hash: str) -> None:
     await connection.execute(
-        "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1", user_id, password_hash
+        "UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
+        user_id,
+        password_hash,
     )
 
 
@@ -273,6 +279,7 @@ async def insert_api_token(connection: Connection, user_id: int, name: str, toke
         name,
         token_hash,
     )
+    assert row is not None, "INSERT … RETURNING returns the row"
     return ApiToken(**dict(row))
 
 
@@ -317,9 +324,7 @@ async def touch_api_token(connection: Connection, token_hash: bytes) -> None:
 # --- Sign-in attempts ---------------------------------------------------------------------------------------
 
 
-async def insert_sign_in_attempt(
-    connection: Connection, login: str, client_ip: str | None, *, succeeded: bool
-) -> None:
+async def insert_sign_in_attempt(connection: Connection, login: str, client_ip: str | None, *, succeeded: bool) -> None:
     await connection.execute(
         "INSERT INTO sign_in_attempts (login, client_ip, succeeded) VALUES (left($1, 200), $2, $3)",
         login,
@@ -356,4 +361,5 @@ async def select_recent_failures(
         window,
         limit,
     )
+    assert row is not None, "a SELECT without FROM returns one row"
     return RecentFailures(row["now"], row["for_login"], row["from_address"])

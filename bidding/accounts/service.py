@@ -43,7 +43,8 @@ async def create_organisation(db: Database, actor: Actor, unverified: NewOrganis
         created = await repo.insert_organisation(connection, organisation)
         details = {"kind": created.kind, "name": created.name, "credit_code": created.credit_code}
         await audit_repo.insert_event(
-            connection, event(actor, Role.ADMIN, "organisation.created", f"organisation:{created.id}", details)
+            connection,
+            event(actor, Role.ADMIN, "organisation.created", f"organisation:{created.id}", details),
         )
     return created
 
@@ -153,7 +154,11 @@ async def sign_in(
     password = model.normalise_password(password)[: model.MAX_PASSWORD_LENGTH]
     async with db.connection() as connection:
         failures = await repo.select_recent_failures(
-            connection, login, client_ip, SIGN_IN_WINDOW, max(MAX_FAILURES_PER_LOGIN, MAX_FAILURES_PER_ADDRESS)
+            connection,
+            login,
+            client_ip,
+            SIGN_IN_WINDOW,
+            max(MAX_FAILURES_PER_LOGIN, MAX_FAILURES_PER_ADDRESS),
         )
         credentials = await repo.select_password_hash(connection, login)
     locks = [
@@ -316,4 +321,3 @@ async def revoke_api_token(db: Database, actor: Actor, token_id: int) -> None:
 async def list_api_tokens(db: Database, principal: Principal) -> list[repo.ApiToken]:
     async with db.connection() as connection:
         return await repo.select_api_tokens(connection, principal.user_id)
-

@@ -167,7 +167,12 @@ def sign_in(client: httpx.Client, login: str, password: str = DEMO_PASSWORD) -> 
     form = client.get("/sign-in")
     response = client.post(
         "/sign-in",
-        data={"_csrf_token": csrf_token(form.text), "login": login, "password": password, "next": "/dashboard"},
+        data={
+            "_csrf_token": csrf_token(form.text),
+            "login": login,
+            "password": password,
+            "next": "/dashboard",
+        },
     )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/dashboard"

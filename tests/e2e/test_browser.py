@@ -23,15 +23,19 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     # document answered with 401 or 422 on purpose is reported as a console error too.
     page.on(
         "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and not message.text.startswith("Failed to load resource")
-        else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda response: errors.append(f"{response.status} {response.url}")
-        if response.status >= 400 and response.request.resource_type != "document"
-        else None,
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
     )
     yield page
     context.close()
@@ -149,7 +153,14 @@ def test_the_language_switch_works_before_and_after_signing_in(page: Any, server
 
 def test_a_person_changes_their_password(page: Any, server: Server) -> None:
     result = server.bidding(
-        "create-user", "--login", "e2e.changer", "--name", "Changer", "--role", "expert", "--password-stdin",
+        "create-user",
+        "--login",
+        "e2e.changer",
+        "--name",
+        "Changer",
+        "--role",
+        "expert",
+        "--password-stdin",
         stdin="the first long password\n",
     )
     assert result.returncode == 0, result.stderr

@@ -35,8 +35,16 @@ def test_every_command_explains_itself(server: Server, command: tuple[str, ...],
 
 def test_create_user_makes_someone_who_can_sign_in(server: Server, clients: Clients) -> None:
     result = server.bidding(
-        "create-user", "--login", "e2e.cli.bidder", "--name", "命令行投标人", "--role", "bidder",
-        "--organisation", "91320505MA1MXK7U5E", "--password-stdin",
+        "create-user",
+        "--login",
+        "e2e.cli.bidder",
+        "--name",
+        "命令行投标人",
+        "--role",
+        "bidder",
+        "--organisation",
+        "91320505MA1MXK7U5E",
+        "--password-stdin",
         stdin="a good long password\n",
     )
     assert result.returncode == 0, result.stderr
@@ -49,8 +57,11 @@ def test_create_user_makes_someone_who_can_sign_in(server: Server, clients: Clie
     ("arguments", "stdin", "message"),
     [
         (["--login", "e2e.nobody", "--role", "bidder"], "a good long password", "needs an organisation"),
-        (["--login", "e2e.nowhere", "--role", "expert", "--organisation", "999999"], "a good long password",
-         "no organisation has the id or credit code"),
+        (
+            ["--login", "e2e.nowhere", "--role", "expert", "--organisation", "999999"],
+            "a good long password",
+            "no organisation has the id or credit code",
+        ),
         (["--login", "admin", "--role", "expert"], "a good long password", "The login admin is taken."),
         (["--login", "e2e.short", "--role", "expert"], "short", "at least 10 characters"),
     ],

@@ -75,7 +75,8 @@ def test_a_wrong_password_is_refused_clearly_and_opens_no_session(clients: Clien
     client = clients.new()
     form = client.get("/sign-in")
     response = client.post(
-        "/sign-in", data={"_csrf_token": csrf_token(form.text), "login": "expert2", "password": "not the password"}
+        "/sign-in",
+        data={"_csrf_token": csrf_token(form.text), "login": "expert2", "password": "not the password"},
     )
     assert response.status_code == 401
     assert "账号或密码错误。" in response.text
@@ -84,7 +85,14 @@ def test_a_wrong_password_is_refused_clearly_and_opens_no_session(clients: Clien
 
 def test_repeated_failures_pause_sign_in(server: Server, clients: Clients) -> None:
     result = server.bidding(
-        "create-user", "--login", "e2e.locked", "--name", "Locked", "--role", "expert", "--password-stdin",
+        "create-user",
+        "--login",
+        "e2e.locked",
+        "--name",
+        "Locked",
+        "--role",
+        "expert",
+        "--password-stdin",
         stdin="a good long password\n",
     )
     assert result.returncode == 0, result.stderr
@@ -221,7 +229,12 @@ def test_an_organisation_and_a_user_are_created_through_the_api(
 ) -> None:
     created = admin_api.post(
         "/api/v1/organisations",
-        json={"kind": "bidder", "name": "腾讯（测试）", "region": "深圳市", "credit_code": "9144030071526726XG"},
+        json={
+            "kind": "bidder",
+            "name": "腾讯（测试）",
+            "region": "深圳市",
+            "credit_code": "9144030071526726XG",
+        },
     )
     assert created.status_code == 201, created.text
     organisation = created.json()
@@ -241,7 +254,12 @@ def test_an_organisation_and_a_user_are_created_through_the_api(
     clients.sign_in("e2e.api.bidder", "a good long password")
     duplicate = admin_api.post(
         "/api/v1/users",
-        json={"login": "E2E.API.Bidder", "display_name": "x", "password": "another long password", "roles": ["expert"]},
+        json={
+            "login": "E2E.API.Bidder",
+            "display_name": "x",
+            "password": "another long password",
+            "roles": ["expert"],
+        },
     )
     assert duplicate.status_code == 409
     assert duplicate.json()["errors"][0]["pointer"] == "#/login"

@@ -41,7 +41,11 @@ def test_catalogues_load_and_translate() -> None:
 
 def test_messages_translate_their_parameters_too() -> None:
     translators = load_translators(TRANSLATIONS)
-    message = N_("One person cannot be both %(first)s and %(second)s.", first=N_("Administrator"), second=N_("Supervisor"))
+    message = N_(
+        "One person cannot be both %(first)s and %(second)s.",
+        first=N_("Administrator"),
+        second=N_("Supervisor"),
+    )
     assert translators["zh-CN"].render(message) == "同一人不能同时担任系统管理员和监督人员。"
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import asyncpg
 import pytest
 
@@ -6,8 +8,6 @@ from bidding.accounts.model import PLATFORM, Actor, NewOrganisation, NewUser, Or
 from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
-
-from datetime import timedelta
 
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
@@ -21,9 +21,7 @@ async def _sign_in(db: Database, login: str, password: str = PASSWORD, ip: str =
     return await service.sign_in(db, login, password, client_ip=ip, user_agent="tests", lifetime=LIFETIME)
 
 
-async def test_registering_an_organisation_records_an_audit_event(
-    db: Database, connection: asyncpg.Connection
-) -> None:
+async def test_registering_an_organisation_records_an_audit_event(db: Database, connection: asyncpg.Connection) -> None:
     created = await service.create_organisation(
         db, PLATFORM, NewOrganisation(OrganisationKind.BIDDER, "华建", "示范市", "9144 0300 7152 6726 xg")
     )
@@ -41,7 +39,10 @@ async def test_a_duplicate_credit_code_is_refused_and_changes_nothing(
     db: Database, connection: asyncpg.Connection, make_organisation: MakeOrganisation
 ) -> None:
     first = await make_organisation()
-    organisations, events = await _count(connection, "organisations"), await _count(connection, "audit_events")
+    organisations, events = (
+        await _count(connection, "organisations"),
+        await _count(connection, "audit_events"),
+    )
     with pytest.raises(Conflict) as raised:
         await service.create_organisation(
             db, PLATFORM, NewOrganisation(OrganisationKind.BIDDER, "另一家", "示范市", first.credit_code)
@@ -92,7 +93,11 @@ async def test_a_user_is_created_with_an_argon2_hash_and_an_audit_event(
     user = await service.create_user(
         db, PLATFORM, NewUser("Li.Na", "李娜", PASSWORD, [Role.CUSTODIAN, Role.AGENCY_STAFF], agency.id)
     )
-    assert (user.login, user.roles, user.organisation_id) == ("li.na", (Role.AGENCY_STAFF, Role.CUSTODIAN), agency.id)
+    assert (user.login, user.roles, user.organisation_id) == (
+        "li.na",
+        (Role.AGENCY_STAFF, Role.CUSTODIAN),
+        agency.id,
+    )
     stored = await connection.fetchval("SELECT password_hash FROM users WHERE id = $1", user.id)
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     event = await connection.fetchrow("SELECT * FROM audit_events WHERE subject = $1", f"user:{user.id}")
@@ -194,7 +199,9 @@ async def test_expired_idle_and_ended_sessions_do_not_authenticate(
         assert await service.authenticate_session(db, signed.session_token, IDLE) is None
 
 
-async def test_an_active_session_is_kept_alive(db: Database, connection: asyncpg.Connection, make_user: MakeUser) -> None:
+async def test_an_active_session_is_kept_alive(
+    db: Database, connection: asyncpg.Connection, make_user: MakeUser
+) -> None:
     await make_user("active", Role.EXPERT)
     signed = await _sign_in(db, "active")
     await connection.execute("UPDATE sessions SET last_seen_at = now() - interval '90 minutes'")
@@ -202,9 +209,7 @@ async def test_an_active_session_is_kept_alive(db: Database, connection: asyncpg
     assert await connection.fetchval("SELECT last_seen_at > now() - interval '1 minute' FROM sessions")
 
 
-async def test_changing_the_password_ends_every_session_and_opens_a_new_one(
-    db: Database, make_user: MakeUser
-) -> None:
+async def test_changing_the_password_ends_every_session_and_opens_a_new_one(db: Database, make_user: MakeUser) -> None:
     await make_user("changer", Role.EXPERT)
     elsewhere = await _sign_in(db, "changer")
     here = await _sign_in(db, "changer")
@@ -248,7 +253,9 @@ async def test_api_tokens_authenticate_until_revoked(
     other = Actor((await _sign_in(db, "other")).principal)
     created = await service.create_api_token(db, actor, "  offline tool ")
     assert created.secret.startswith("bid_") and created.token.name == "offline tool"
-    assert await connection.fetchval("SELECT count(*) FROM api_tokens WHERE token_hash = $1", created.secret.encode()) == 0
+    assert (
+        await connection.fetchval("SELECT count(*) FROM api_tokens WHERE token_hash = $1", created.secret.encode()) == 0
+    )
     principal = await service.authenticate_token(db, created.secret)
     assert principal is not None and principal.via == "token" and principal.login == "program"
     with pytest.raises(NotFound):
