@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from bidding import demo
 from bidding.accounts import service as accounts_service
-from bidding.accounts.model import PLATFORM, NewUser, Role
+from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
 from bidding.db import Database, MigrationError, migrate_database
 from bidding.errors import BiddingError
 from bidding.postgres import EmbeddedPostgres, create_database
@@ -121,6 +121,24 @@ def command_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
         print(_with_database(settings, demo.seed))
 
 
+def command_create_organisation(settings: Settings, args: argparse.Namespace) -> None:
+    new_organisation = NewOrganisation(
+        kind=OrganisationKind(args.kind),
+        name=args.name,
+        region=args.region,
+        credit_code=args.credit_code,
+        name_en=args.name_en,
+    )
+
+    async def create(database: Database) -> str:
+        organisation = await accounts_service.create_organisation(database, PLATFORM, new_organisation)
+        return f"Registered organisation {organisation.name} (id {organisation.id}, {organisation.kind})."
+
+    with running_database(settings) as settings:
+        _migrate(settings)
+        print(_with_database(settings, create))
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -192,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="add demo organisations and users (once) and list their logins")
     _add_settings_flags(seed)
     seed.set_defaults(run=command_seed_demo)
+
+    organisation = commands.add_parser(
+        "create-organisation", help="register an organisation, e.g. the trading centre itself before its first admin"
+    )
+    _add_settings_flags(organisation)
+    organisation.add_argument("--kind", required=True, choices=[kind.value for kind in OrganisationKind])
+    organisation.add_argument("--name", required=True)
+    organisation.add_argument("--region", required=True)
+    organisation.add_argument("--credit-code", help="unified social credit code (required for bidders)")
+    organisation.add_argument("--name-en", help="name in English")
+    organisation.set_defaults(run=command_create_organisation)
 
     create_user = commands.add_parser("create-user", help="create a user, e.g. the first administrator")
     _add_settings_flags(create_user)

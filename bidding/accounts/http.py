@@ -95,6 +95,9 @@ async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
             failure=error.detail,
             form={"login": form.get("login", "")},
         )
+    # Someone signing in over an open session (another person at a shared computer) ends that session first.
+    if (previous := principal_of(request)) is not None:
+        await service.sign_out(db, previous)
     return see_other(target, cookies=[_session_cookie(settings, signed.session_token)])
 
 

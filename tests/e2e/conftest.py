@@ -57,9 +57,9 @@ def wait_until_live(url: str, process: subprocess.Popen[Any], log: Path, timeout
     raise RuntimeError(f"the server did not answer within {timeout} s:\n{log.read_text()}")
 
 
-def stop(process: subprocess.Popen[Any]) -> int:
-    """Stop a server as Ctrl-C does, and return its exit status."""
-    process.send_signal(signal.SIGINT)
+def stop(process: subprocess.Popen[Any], stop_signal: signal.Signals = signal.SIGINT) -> int:
+    """Stop a server as Ctrl-C (or, with SIGTERM, a service manager) does, and return its exit status."""
+    process.send_signal(stop_signal)
     try:
         return process.wait(timeout=30)
     except subprocess.TimeoutExpired:

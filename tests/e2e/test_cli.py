@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tests.e2e.conftest import Clients, Server, free_port, stop, wait_until_live
         (("migrate",), ["--data-dir", "--database-url"]),
         (("seed-demo",), ["--data-dir", "--database-url"]),
         (("create-user",), ["--login", "--name", "--role", "--organisation", "--password-stdin"]),
+        (("create-organisation",), ["--kind", "--name", "--region", "--credit-code", "--name-en"]),
     ],
 )
 def test_every_command_explains_itself(server: Server, command: tuple[str, ...], flags: list[str]) -> None:
@@ -51,6 +53,49 @@ def test_create_user_makes_someone_who_can_sign_in(server: Server, clients: Clie
     assert "Created user e2e.cli.bidder" in result.stdout
     dashboard = clients.sign_in("e2e.cli.bidder", "a good long password").get("/dashboard")
     assert "华建工程集团有限公司" in dashboard.text
+
+
+def test_a_fresh_install_registers_its_centre_and_first_administrator(server: Server, clients: Clients) -> None:
+    result = server.bidding(
+        "create-organisation",
+        "--kind",
+        "platform",
+        "--name",
+        "另一交易中心",
+        "--region",
+        "另一市",
+        "--name-en",
+        "Another Trading Centre",
+    )
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"\(id (\d+), platform\)", result.stdout)
+    assert found, result.stdout
+    result = server.bidding(
+        "create-user",
+        "--login",
+        "e2e.first.admin",
+        "--name",
+        "First",
+        "--role",
+        "admin",
+        "--organisation",
+        found.group(1),
+        "--password-stdin",
+        stdin="a good long password\n",
+    )
+    assert result.returncode == 0, result.stderr
+    dashboard = clients.sign_in("e2e.first.admin", "a good long password").get("/dashboard")
+    assert "另一交易中心" in dashboard.text and "<h2>系统管理</h2>" in dashboard.text
+
+
+def test_create_organisation_refuses_a_bad_credit_code(server: Server) -> None:
+    before = server.sql("SELECT count(*) FROM organisations")
+    result = server.bidding(
+        "create-organisation", "--kind", "bidder", "--name", "X", "--region", "Y", "--credit-code", "91350100M000100Y44"
+    )
+    assert result.returncode == 1
+    assert "credit_code: The check character (the last one) should be 3" in result.stderr
+    assert server.sql("SELECT count(*) FROM organisations") == before
 
 
 @pytest.mark.parametrize(
@@ -147,9 +192,9 @@ class EmbeddedServer:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
-    def stop(self) -> int:
+    def stop(self, stop_signal: signal.Signals = signal.SIGINT) -> int:
         assert self.process is not None
-        return stop(self.process)
+        return stop(self.process, stop_signal)
 
 
 @pytest.fixture
@@ -162,11 +207,12 @@ def embedded(tmp_path: Path) -> Iterator[EmbeddedServer]:
         process.kill()
 
 
-def test_the_embedded_postgres_stops_with_the_server(embedded: EmbeddedServer) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_the_embedded_postgres_stops_with_the_server(embedded: EmbeddedServer, stop_signal: signal.Signals) -> None:
     embedded.start()
     assert embedded.healthy()
     assert _postgres_of(embedded.pgdata)
-    assert embedded.stop() == 0
+    assert embedded.stop(stop_signal) == 0
     assert _postgres_of(embedded.pgdata) == []
 
 

@@ -288,3 +288,17 @@ def test_a_body_over_the_limit_is_refused(server: Server, admin_api: httpx.Clien
     response = admin_api.post("/api/v1/organisations", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert "1048576" in response.json()["detail"]
+
+
+def test_signing_in_over_an_open_session_ends_it(server: Server, clients: Clients) -> None:
+    client = clients.sign_in("expert1")
+    first = client.cookies["session"]
+    assert client.get("/sign-in?next=/account").headers["location"] == "/account"  # already signed in
+    response = client.post(
+        "/sign-in",
+        data={"_csrf_token": client.cookies["csrf"], "login": "expert2", "password": DEMO_PASSWORD},
+    )
+    assert response.status_code == 303
+    old = clients.new()
+    old.cookies.set("session", first)
+    assert old.get("/dashboard").status_code == 303

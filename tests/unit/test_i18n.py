@@ -77,3 +77,23 @@ def test_the_chosen_language_wins_then_the_browser_then_the_default(
     chosen: str | None, header: str | None, language: str
 ) -> None:
     assert choose_language(chosen=chosen, accept_language=header, default="zh-CN") == language
+
+
+def test_the_english_catalogue_is_filled_with_its_source_text(tmp_path: Path) -> None:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from bidding.i18n import fill_english_catalogue
+
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalog = Catalog(locale="en")
+    catalog.add("Sign in", "")
+    catalog.add("Sign out", "Log out")
+    with (folder / "messages.po").open("wb") as file:
+        write_po(file, catalog)
+    assert fill_english_catalogue(tmp_path) == 1
+    with (folder / "messages.po").open("rb") as file:
+        filled = {m.id: m.string for m in read_po(file) if m.id}
+    assert filled == {"Sign in": "Sign in", "Sign out": "Log out"}
+    assert fill_english_catalogue(tmp_path) == 0
