@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
-    MethodNotAllowedException,
     NotFoundException,
     PermissionDeniedException,
     ValidationException,
@@ -135,8 +134,6 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
                 errors[str(item["key"])] = Message(str(item.get("message", "")))
         if not errors:
             detail = N_("The body could not be read: %(reason)s", reason=error.detail)
-    elif isinstance(error, MethodNotAllowedException | NotFoundException):
-        pass
     elif isinstance(error, PermissionDeniedException):
         detail = N_("You are not allowed to do this.")
     headers = dict(error.headers or {})

@@ -17,9 +17,10 @@ from typing import TypeVar
 
 from bidding import demo
 from bidding.accounts import service as accounts_service
-from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Database, MigrationError, migrate_database
 from bidding.errors import BiddingError
+from bidding.identity import PLATFORM, OrganisationKind, Role
 from bidding.postgres import EmbeddedPostgres, create_database
 from bidding.settings import (
     ENVIRONMENT,

@@ -7,8 +7,9 @@ production database. The credit codes are made up, with valid check characters.
 from __future__ import annotations
 
 from bidding.accounts import service
-from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Database
+from bidding.identity import PLATFORM, OrganisationKind, Role
 from bidding.settings import Language
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # published on purpose: demo data only

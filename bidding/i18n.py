@@ -12,7 +12,6 @@ import dataclasses
 import io
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from babel import Locale
 from babel.messages.mofile import write_mo
@@ -122,11 +121,6 @@ def choose_language(*, chosen: str | None, accept_language: str | None, default:
         if language := language_of_tag(tag):
             return language
     return default
-
-
-def template_globals(translators: Mapping[Language, Translator]) -> dict[str, Any]:
-    """Names templates may use besides their context: the languages on offer, with their own names."""
-    return {"languages": [(language, translators[language].locale.display_name) for language in LANGUAGES]}
 
 
 def fill_english_catalogue(directory: Path) -> int:

@@ -27,10 +27,10 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.types import Message as ASGIMessage
 
-from bidding.accounts.model import Actor, Principal
 from bidding.db import Database
 from bidding.errors import CSRFFailed
 from bidding.i18n import Message, Translator, choose_language
+from bidding.identity import Actor, Principal
 from bidding.settings import Settings
 
 if TYPE_CHECKING:

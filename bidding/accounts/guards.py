@@ -20,9 +20,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from bidding.accounts import service
-from bidding.accounts.model import Principal, Role, bearer_token
+from bidding.accounts.model import bearer_token
 from bidding.errors import Forbidden, NotSignedIn
 from bidding.i18n import N_
+from bidding.identity import Principal, Role
 from bidding.settings import Settings
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

@@ -12,18 +12,11 @@ from litestar.response import Redirect, Template
 
 from bidding.accounts import repo, service
 from bidding.accounts.guards import requires, session_cookie_name, signed_in
-from bidding.accounts.model import (
-    KIND_NAMES,
-    ROLE_NAMES,
-    NewOrganisation,
-    NewUser,
-    OrganisationKind,
-    Principal,
-    Role,
-)
+from bidding.accounts.model import KIND_NAMES, ROLE_NAMES, NewOrganisation, NewUser
 from bidding.audit import service as audit_service
 from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
+from bidding.identity import OrganisationKind, Principal, Role
 from bidding.settings import LANGUAGES, Settings
 from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
 

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Literal
 
 import msgspec
 
 from bidding.errors import InvalidInput
 from bidding.i18n import N_, Message
+from bidding.identity import Actor, OrganisationKind, Role
 from bidding.settings import LANGUAGES, Language
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    AGENCY_STAFF = "agency_staff"
-    BIDDER = "bidder"
-    EXPERT = "expert"
-    CUSTODIAN = "custodian"
-    SUPERVISOR = "supervisor"
-
-
-class OrganisationKind(StrEnum):
-    BIDDER = "bidder"
-    AGENCY = "agency"
-    PURCHASER = "purchaser"
-    PLATFORM = "platform"
-
 
 ROLE_NAMES: Mapping[Role, Message] = {
     Role.ADMIN: N_("Administrator"),
@@ -255,50 +236,6 @@ def validate_token_name(raw: str) -> str:
     if problem := _length_problem(name, MAX_TOKEN_NAME_LENGTH):
         raise InvalidInput(errors={"name": problem})
     return name
-
-
-# --- Who is asking -------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Principal:
-    """A signed-in person, as established for one request."""
-
-    user_id: int
-    login: str
-    display_name: str
-    language: Language
-    roles: frozenset[Role]
-    organisation_id: int | None
-    organisation_kind: OrganisationKind | None
-    organisation_name: str | None
-    #: How the request proved who it is: a browser session or an API token.
-    via: Literal["session", "token"]
-    #: The SHA-256 of the session cookie or the token, to end that credential.
-    credential_hash: bytes
-
-    def has(self, *roles: Role) -> bool:
-        return not self.roles.isdisjoint(roles)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change, for permission checks and the audit log: a person, or the platform itself."""
-
-    principal: Principal | None
-    request_id: str | None = None
-    client_ip: str | None = None
-
-    @property
-    def is_platform(self) -> bool:
-        """True for the command line and demo data, run by whoever operates the server."""
-        return self.principal is None
-
-    def has(self, *roles: Role) -> bool:
-        return self.principal is not None and self.principal.has(*roles)
-
-
-PLATFORM = Actor(None)
 
 
 def may_read_organisation(actor: Actor, organisation_id: int) -> bool:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from bidding.accounts.model import NewOrganisation, NewUser, OrganisationKind, Principal, Role
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
+from bidding.identity import OrganisationKind, Principal, Role
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

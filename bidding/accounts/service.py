@@ -13,17 +13,15 @@ from bidding.accounts.model import (
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_LOGIN,
     SIGN_IN_WINDOW,
-    Actor,
     NewOrganisation,
     NewUser,
-    Principal,
-    Role,
 )
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
+from bidding.identity import Actor, Principal, Role
 from bidding.settings import LANGUAGES
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bidding.accounts.model import Actor
+from bidding.identity import Actor
 
 #: An event's details, as JSON, may not exceed this: events carry hashes and metadata, never documents.
 MAX_DETAILS_BYTES = 64 * 1024

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bidding.accounts.model import Actor, Role
 from bidding.audit import repo
 from bidding.audit.model import RecordedEvent
 from bidding.db import Database
 from bidding.errors import Forbidden
+from bidding.identity import Actor, Role
 
 #: The most events one read returns.
 MAX_EVENTS = 500

@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 
 from bidding.accounts import service
-from bidding.accounts.model import PLATFORM, NewOrganisation, NewUser, OrganisationKind, Role
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.accounts.repo import Organisation, User
 from bidding.db import Database, migrate_database
+from bidding.identity import PLATFORM, OrganisationKind, Role
 from tests.conftest import PostgresServer, run_sync
 
 PASSWORD = "correct horse battery"

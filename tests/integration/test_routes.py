@@ -12,9 +12,9 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from bidding.accounts import service
-from bidding.accounts.model import Actor, OrganisationKind, Role
 from bidding.app import create_app
 from bidding.db import Database
+from bidding.identity import Actor, OrganisationKind, Role
 from bidding.settings import Settings
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
 

@@ -4,9 +4,10 @@ import asyncpg
 import pytest
 
 from bidding.accounts import passwords, repo, service
-from bidding.accounts.model import PLATFORM, Actor, NewOrganisation, NewUser, OrganisationKind, Role
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
+from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
 
 LIFETIME = timedelta(hours=12)

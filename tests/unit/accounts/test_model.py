@@ -3,16 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bidding.accounts import model
-from bidding.accounts.model import (
-    PLATFORM,
-    Actor,
-    NewOrganisation,
-    NewUser,
-    OrganisationKind,
-    Principal,
-    Role,
-)
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.errors import InvalidInput
+from bidding.identity import PLATFORM, Actor, OrganisationKind, Principal, Role
 
 # Published codes of well-known companies, whose check characters are right by construction.
 REAL_CODES = ["9144030071526726XG", "914403001922038216", "91110000802100433B", "91350100M000100Y43"]

@@ -1,0 +1,70 @@
+"""Who acts: the roles and organisation kinds of the platform, the signed-in principal, and the actor of a change.
+
+Every domain checks permissions and records audit events with these; they hold no rules of their own beyond
+"does this person hold one of these roles".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+from typing import Literal
+
+from bidding.settings import Language
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AGENCY_STAFF = "agency_staff"
+    BIDDER = "bidder"
+    EXPERT = "expert"
+    CUSTODIAN = "custodian"
+    SUPERVISOR = "supervisor"
+
+
+class OrganisationKind(StrEnum):
+    BIDDER = "bidder"
+    AGENCY = "agency"
+    PURCHASER = "purchaser"
+    PLATFORM = "platform"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    """A signed-in person, as established for one request."""
+
+    user_id: int
+    login: str
+    display_name: str
+    language: Language
+    roles: frozenset[Role]
+    organisation_id: int | None
+    organisation_kind: OrganisationKind | None
+    organisation_name: str | None
+    #: How the request proved who it is: a browser session or an API token.
+    via: Literal["session", "token"]
+    #: The SHA-256 of the session cookie or the token, to end that credential.
+    credential_hash: bytes
+
+    def has(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change, for permission checks and the audit log: a person, or the platform itself."""
+
+    principal: Principal | None
+    request_id: str | None = None
+    client_ip: str | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        """True for the command line and demo data, run by whoever operates the server."""
+        return self.principal is None
+
+    def has(self, *roles: Role) -> bool:
+        return self.principal is not None and self.principal.has(*roles)
+
+
+PLATFORM = Actor(None)
