@@ -84,6 +84,16 @@ class Server:
             timeout=120,
         )
 
+    def create_user(
+        self, login: str, password: str, *, role: str = "expert", organisation: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Create a user with ``bidding create-user``, the password given on standard input."""
+        where = ["--organisation", organisation] if organisation else []
+        return self.bidding(
+            "create-user", "--login", login, "--name", login.title(), "--role", role, *where, "--password-stdin",
+            stdin=password + "\n",
+        )  # fmt: skip
+
     def sql(self, query: str, *args: Any) -> Any:
         """Run one statement on the server's database (to age a session, to count rows)."""
 

@@ -50,6 +50,15 @@ def sign_in(page: Any, login: str, password: str = DEMO_PASSWORD) -> None:
     page.wait_for_url("**/dashboard")
 
 
+def fill_new_user(page: Any, login: str, *, role: str) -> None:
+    """Fill and send the administrator's form for a new user (password "a good long password")."""
+    page.fill("#login", login)
+    page.fill("#display_name", login.title())
+    page.fill("#password", "a good long password")
+    page.check(f"input[name=roles][value={role}]")
+    page.click("form.form button[type=submit]")
+
+
 @pytest.mark.parametrize(
     ("login", "heading", "nav"),
     [
@@ -107,11 +116,7 @@ def test_an_administrator_registers_an_organisation_and_a_person(page: Any, serv
     assert page.locator("dd code").inner_text() == "91110000802100433B"
 
     page.click("text=添加人员")
-    page.fill("#login", "e2e.browser.bidder")
-    page.fill("#display_name", "浏览器投标人")
-    page.fill("#password", "a good long password")
-    page.check("input[name=roles][value=bidder]")
-    page.click("form.form button[type=submit]")
+    fill_new_user(page, "e2e.browser.bidder", role="bidder")
     page.wait_for_url("**/admin/users?created=e2e.browser.bidder")
     assert page.locator("td code", has_text="e2e.browser.bidder").is_visible()
 
@@ -124,11 +129,7 @@ def test_a_person_with_a_role_that_does_not_fit_is_refused(page: Any, server: Se
     users = server.sql("SELECT count(*) FROM users")
     sign_in(page, "admin")
     page.goto("/admin/users")
-    page.fill("#login", "e2e.misfit")
-    page.fill("#display_name", "Misfit")
-    page.fill("#password", "a good long password")
-    page.check("input[name=roles][value=bidder]")
-    page.click("form.form button[type=submit]")
+    fill_new_user(page, "e2e.misfit", role="bidder")
     assert "“投标人”角色须隶属于相应类型的单位。" in page.locator(".error-summary").inner_text()
     assert page.input_value("#password") == ""
     assert server.sql("SELECT count(*) FROM users") == users
@@ -152,17 +153,7 @@ def test_the_language_switch_works_before_and_after_signing_in(page: Any, server
 
 
 def test_a_person_changes_their_password(page: Any, server: Server) -> None:
-    result = server.bidding(
-        "create-user",
-        "--login",
-        "e2e.changer",
-        "--name",
-        "Changer",
-        "--role",
-        "expert",
-        "--password-stdin",
-        stdin="the first long password\n",
-    )
+    result = server.create_user("e2e.changer", "the first long password")
     assert result.returncode == 0, result.stderr
     sign_in(page, "e2e.changer", "the first long password")
     page.goto("/account")

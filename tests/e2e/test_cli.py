@@ -36,18 +36,8 @@ def test_every_command_explains_itself(server: Server, command: tuple[str, ...],
 
 
 def test_create_user_makes_someone_who_can_sign_in(server: Server, clients: Clients) -> None:
-    result = server.bidding(
-        "create-user",
-        "--login",
-        "e2e.cli.bidder",
-        "--name",
-        "命令行投标人",
-        "--role",
-        "bidder",
-        "--organisation",
-        "91320505MA1MXK7U5E",
-        "--password-stdin",
-        stdin="a good long password\n",
+    result = server.create_user(
+        "e2e.cli.bidder", "a good long password", role="bidder", organisation="91320505MA1MXK7U5E"
     )
     assert result.returncode == 0, result.stderr
     assert "Created user e2e.cli.bidder" in result.stdout
@@ -57,32 +47,13 @@ def test_create_user_makes_someone_who_can_sign_in(server: Server, clients: Clie
 
 def test_a_fresh_install_registers_its_centre_and_first_administrator(server: Server, clients: Clients) -> None:
     result = server.bidding(
-        "create-organisation",
-        "--kind",
-        "platform",
-        "--name",
-        "另一交易中心",
-        "--region",
-        "另一市",
-        "--name-en",
-        "Another Trading Centre",
-    )
+        "create-organisation", "--kind", "platform", "--name", "另一交易中心", "--region", "另一市",
+        "--name-en", "Another Trading Centre",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     found = re.search(r"\(id (\d+), platform\)", result.stdout)
     assert found, result.stdout
-    result = server.bidding(
-        "create-user",
-        "--login",
-        "e2e.first.admin",
-        "--name",
-        "First",
-        "--role",
-        "admin",
-        "--organisation",
-        found.group(1),
-        "--password-stdin",
-        stdin="a good long password\n",
-    )
+    result = server.create_user("e2e.first.admin", "a good long password", role="admin", organisation=found.group(1))
     assert result.returncode == 0, result.stderr
     dashboard = clients.sign_in("e2e.first.admin", "a good long password").get("/dashboard")
     assert "另一交易中心" in dashboard.text and "<h2>系统管理</h2>" in dashboard.text

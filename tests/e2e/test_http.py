@@ -84,17 +84,7 @@ def test_a_wrong_password_is_refused_clearly_and_opens_no_session(clients: Clien
 
 
 def test_repeated_failures_pause_sign_in(server: Server, clients: Clients) -> None:
-    result = server.bidding(
-        "create-user",
-        "--login",
-        "e2e.locked",
-        "--name",
-        "Locked",
-        "--role",
-        "expert",
-        "--password-stdin",
-        stdin="a good long password\n",
-    )
+    result = server.create_user("e2e.locked", "a good long password")
     assert result.returncode == 0, result.stderr
     client = clients.new(**{"accept-language": "en"})
     token = csrf_token(client.get("/sign-in").text)
