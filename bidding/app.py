@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import (
@@ -199,10 +199,20 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         database: Database = state.database
         return database
 
+    # Pages and the API learn who is asking and check CSRF tokens; health checks, static files and the problem
+    # documentation need neither, so a load balancer's probe or a stylesheet costs no session lookup.
+    people = Router(
+        path="/",
+        route_handlers=accounts_http.routes,
+        middleware=[
+            DefineMiddleware(AuthenticationMiddleware, settings=settings),
+            DefineMiddleware(csrf_middleware, settings=settings),
+        ],
+    )
     return Litestar(
         route_handlers=[
+            people,
             *health.routes,
-            *accounts_http.routes,
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],
@@ -215,10 +225,6 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         lifespan=[open_database],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
-        middleware=[
-            DefineMiddleware(AuthenticationMiddleware, settings=settings),
-            DefineMiddleware(csrf_middleware, settings=settings),
-        ],
         before_send=[make_security_headers_hook(settings)],
         exception_handlers={
             BiddingError: handle_bidding_error,

@@ -38,6 +38,16 @@ async def _init_connection(connection: Connection) -> None:
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(connection: Connection) -> None:
+    """Return a connection to the pool as it is, without asyncpg's reset query.
+
+    The default reset (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``) costs a round trip on
+    every release, as much as the query a request came for. Pooled connections never hold session state: no
+    ``SET`` outside a transaction, no ``LISTEN``, no advisory locks, no cursors left open (the migration and
+    listeners use connections of their own). asyncpg still rolls back a transaction left open, before this.
+    """
+
+
 class Database:
     """Connections to the platform's PostgreSQL.
 
@@ -57,6 +67,7 @@ class Database:
             min_size=1,
             max_size=max_size,
             init=_init_connection,
+            reset=_keep_session,
             server_settings={"statement_timeout": str(STATEMENT_TIMEOUT_MS), "application_name": "bidding"},
         )
         return cls(pool)

@@ -49,12 +49,24 @@ class AuthenticationMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            scope["user"] = await self.authenticate(ASGIConnection(scope))
+            # Read straight from the raw headers: most requests (assets, health checks, anonymous pages) carry
+            # neither credential, and should cost next to nothing here.
+            authorization: str | None = None
+            cookies: list[str] = []
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    authorization = value.decode("latin-1")
+                elif name == b"cookie":
+                    cookies.append(value.decode("latin-1"))
+            scope["user"] = (
+                await self.authenticate(scope, authorization, "; ".join(cookies))
+                if authorization is not None or cookies
+                else None
+            )
         await self.app(scope, receive, send)
 
-    async def authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-        database = connection.app.state.database
-        authorization = connection.headers.get("authorization")
+    async def authenticate(self, scope: Scope, authorization: str | None, cookies: str) -> Principal | None:
+        database = scope["litestar_app"].state.database
         if authorization is not None:
             token = bearer_token(authorization)
             principal = await service.authenticate_token(database, token) if token else None
@@ -64,10 +76,19 @@ class AuthenticationMiddleware:
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
             return principal
-        cookie = connection.cookies.get(self.cookie_name)
+        cookie = cookie_value(cookies, self.cookie_name)
         if not cookie or len(cookie) > 100:
             return None
         return await service.authenticate_session(database, cookie, self.idle_timeout)
+
+
+def cookie_value(header: str, name: str) -> str | None:
+    """The value of cookie ``name`` in a ``Cookie`` header (RFC 6265 §5.4), or ``None``."""
+    for pair in header.split(";"):
+        key, found, value = pair.strip().partition("=")
+        if found and key == name:
+            return value.strip().strip('"')
+    return None
 
 
 def requires(*roles: Role) -> Guard:

@@ -177,7 +177,7 @@ def test_api_tokens_act_for_their_user_until_revoked(server: Server, clients: Cl
 
 
 def test_a_malformed_token_is_refused_not_ignored(server: Server) -> None:
-    response = httpx.get(f"{server.url}/health/live", headers={"authorization": "Bearer nonsense"})
+    response = httpx.get(f"{server.url}/", headers={"authorization": "Bearer nonsense"})
     assert response.status_code == 401
     assert response.json()["type"].endswith("/problems/not-signed-in")
 
