@@ -1,0 +1,1 @@
+"""Performance measurements of the platform; not part of the installed package."""
