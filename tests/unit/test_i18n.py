@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bidding.i18n import LOCALES, N_, choose_language, load_translators, parse_accept_language
 
@@ -97,3 +99,8 @@ def test_the_english_catalogue_is_filled_with_its_source_text(tmp_path: Path) ->
         filled = {m.id: m.string for m in read_po(file) if m.id}
     assert filled == {"Sign in": "Sign in", "Sign out": "Log out"}
     assert fill_english_catalogue(tmp_path) == 0
+
+
+@given(st.text(max_size=600))
+def test_any_accept_language_header_gives_a_supported_language(header: str) -> None:
+    assert choose_language(chosen=None, accept_language=header, default="en") in ("zh-CN", "en")

@@ -1,4 +1,8 @@
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bidding.web import client_ip, safe_next_path
 
@@ -44,3 +48,10 @@ def test_a_spoofed_forwarded_for_entry_is_skipped() -> None:
 
 def test_garbage_in_forwarded_for_falls_back_to_the_peer() -> None:
     assert client_ip(_scope("10.0.0.2", "not-an-ip"), ("10.0.0.0/8",)) == "10.0.0.2"  # type: ignore[arg-type]
+
+
+@given(st.text())
+def test_no_target_ever_leads_off_the_site(target: str) -> None:
+    path = safe_next_path(target)
+    assert path.startswith("/") and not path.startswith(("//", "/\\"))
+    assert not urlsplit(path).netloc and not urlsplit(path).scheme
