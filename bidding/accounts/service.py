@@ -99,13 +99,16 @@ async def count_users_by_role(db: Database, actor: Actor) -> dict[Role, int]:
 
 
 async def get_organisation(db: Database, actor: Actor, organisation_id: int) -> repo.Organisation:
-    """One organisation, if the actor may see it; raises NotFound or Forbidden."""
+    """One organisation, if the actor may see it; raises Forbidden, then NotFound.
+
+    Permission is checked first, so that someone who may not look cannot learn which numbers exist either.
+    """
+    if not model.may_read_organisation(actor, organisation_id):
+        raise Forbidden(N_("You can only see your own organisation."))
     async with db.connection() as connection:
         organisation = await repo.select_organisation(connection, organisation_id)
     if organisation is None:
         raise NotFound(N_("There is no such organisation."))
-    if not model.may_read_organisation(actor, organisation_id):
-        raise Forbidden(N_("You can only see your own organisation."))
     return organisation
 
 

@@ -281,8 +281,10 @@ async def test_people_read_only_their_own_organisation(
         await service.get_organisation(db, actor, theirs.id)
     with pytest.raises(Forbidden):
         await service.list_organisation_members(db, actor, theirs.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):  # not NotFound: a bidder cannot probe which numbers exist
         await service.get_organisation(db, actor, 999_999)
+    with pytest.raises(NotFound):
+        await service.get_organisation(db, PLATFORM, 999_999)
 
 
 async def test_an_audit_event_too_large_aborts_its_change(db: Database, connection: asyncpg.Connection) -> None:
