@@ -157,9 +157,10 @@ def identify_share(ceremony: Ceremony, mnemonic: str) -> SealedShare:
 def recover_secret(mnemonics: Sequence[str], passphrase: bytes = b"") -> bytes:
     """The master secret of SLIP-0039 shares; raises :class:`CustodyError` if they are invalid or too few."""
     try:
-        return shamir_mnemonic.combine_mnemonics(list(mnemonics), passphrase)
+        secret: bytes = shamir_mnemonic.combine_mnemonics(list(mnemonics), passphrase)
     except MnemonicError as error:
         raise CustodyError(f"the shares cannot be combined: {error}") from None
+    return secret
 
 
 def combine_shares(mnemonics: Sequence[str], recipient: HybridRecipient) -> HybridIdentity:
