@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bidding import demo
+from bidding import demo, offline
 from bidding.accounts import service as accounts_service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Database, MigrationError, migrate_database
@@ -30,6 +30,7 @@ from bidding.settings import (
     ensure_secret_key,
     settings_from_environment,
 )
+from crypto.age import AgeError
 
 logger = logging.getLogger("bidding")
 T = TypeVar("T")
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from standard input instead of asking",
     )
     create_user.set_defaults(run=command_create_user)
+    offline.add_commands(commands)
     return parser
 
 
@@ -260,6 +262,16 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> Settings
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if run_offline := getattr(args, "run_offline", None):
+        # Offline commands take no settings: they must work on a bidder's machine with nothing configured.
+        try:
+            run_offline(args)
+        except (offline.OfflineError, AgeError) as error:
+            print(f"bidding: error: {error}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # pgserver narrates every command it runs at INFO; its warnings and errors are what matter here.
     logging.getLogger("pgserver").setLevel(logging.WARNING)

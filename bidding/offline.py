@@ -1,0 +1,216 @@
+"""Commands that need no server: ``bidding age`` and ``bidding age-keygen``, which behave like age(1).
+
+They read and write files and terminals; the format itself is :mod:`crypto.age`. Output given with ``-o`` is
+written beside its target and moved into place only when complete, so a failed decryption never leaves a
+partial plaintext behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import getpass
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from crypto import age
+
+#: Reads a passphrase from the terminal; tests replace it.
+read_passphrase: Callable[[str], str] = getpass.getpass
+
+
+class OfflineError(Exception):
+    """A command cannot go on; the message is for the person at the terminal."""
+
+
+# --- Keys and files -------------------------------------------------------------------------------------------
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def read_recipients_file(path: str) -> list[age.AnyRecipient]:
+    """Recipients listed one per line (``#`` comments and blank lines ignored), as ``age -R`` reads them."""
+    text = _read_text(path)
+    recipients: list[age.AnyRecipient] = []
+    for number, line in _lines(text):
+        try:
+            recipients.append(age.parse_recipient(line))
+        except age.KeyFormatError as error:
+            raise OfflineError(f"{path}:{number}: {error}") from None
+    if not recipients:
+        raise OfflineError(f"{path}: no recipients found")
+    return recipients
+
+
+def read_identity_file(path: str) -> list[age.X25519Identity | age.HybridIdentity]:
+    """Identities listed in a file; a passphrase-encrypted identity file is decrypted first, as age does."""
+    raw = sys.stdin.buffer.read() if path == "-" else _read_bytes(path)
+    if raw.startswith(b"age-encryption.org/") or raw.lstrip().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----"):
+        passphrase = read_passphrase(f"Enter passphrase for identity file {path!r}: ")
+        try:
+            raw = age.decrypt(raw, [age.ScryptIdentity(passphrase.encode())])
+        except age.AgeError as error:
+            raise OfflineError(f"{path}: cannot decrypt the identity file: {error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfflineError(f"{path}: not an identity file") from None
+    identities: list[age.X25519Identity | age.HybridIdentity] = []
+    for number, line in _lines(text):
+        try:
+            identities.append(age.parse_identity(line))
+        except age.KeyFormatError as error:
+            raise OfflineError(f"{path}:{number}: {error}") from None
+    if not identities:
+        raise OfflineError(f"{path}: no identities found")
+    return identities
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise OfflineError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _read_text(path: str) -> str:
+    try:
+        return _read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfflineError(f"{path}: not a text file") from None
+
+
+@contextlib.contextmanager
+def output_file(path: str | None, *, binary_to_terminal_ok: bool = False) -> Iterator[BinaryIO]:
+    """Standard output, or a file replaced only once it is whole (the partial file is removed on error)."""
+    if path is None or path == "-":
+        if not binary_to_terminal_ok and sys.stdout.isatty():
+            raise OfflineError("refusing to write binary output to a terminal: use -o or --armor")
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    fd, draft = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            yield file
+        os.replace(draft, target)
+    except BaseException:
+        os.unlink(draft)
+        raise
+
+
+@contextlib.contextmanager
+def input_file(path: str | None) -> Iterator[BinaryIO]:
+    if path is None or path == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        file = Path(path).open("rb")  # noqa: SIM115  # closed by the with below, once open is known to succeed
+    except OSError as error:
+        raise OfflineError(f"cannot open {path}: {error.strerror}") from None
+    with file:
+        yield file
+
+
+# --- bidding age ----------------------------------------------------------------------------------------------
+
+
+def command_age(args: argparse.Namespace) -> None:
+    if args.decrypt:
+        if args.recipient or args.recipients_file or args.passphrase or args.armor:
+            raise OfflineError("-r, -R, -p and -a are for encryption only")
+        identities: list[age.AnyIdentity] = [i for path in args.identity for i in read_identity_file(path)]
+        if not identities:
+            passphrase = read_passphrase("Enter passphrase: ")
+            identities = [age.ScryptIdentity(passphrase.encode())]
+        with input_file(args.input) as source, output_file(args.output, binary_to_terminal_ok=True) as target:
+            age.decrypt_file(source, target, identities)
+        return
+    if args.passphrase and (args.recipient or args.recipients_file or args.identity):
+        raise OfflineError("-p cannot be combined with -r, -R or -i")
+    recipients: list[age.AnyRecipient] = []
+    for text in args.recipient:
+        try:
+            recipients.append(age.parse_recipient(text))
+        except age.KeyFormatError as error:
+            raise OfflineError(f"invalid recipient {text[:20]!r}…: {error}") from None
+    for path in args.recipients_file:
+        recipients += read_recipients_file(path)
+    for path in args.identity:
+        recipients += [identity.recipient for identity in read_identity_file(path)]
+    if args.passphrase:
+        passphrase = read_passphrase("Enter passphrase: ")
+        if not passphrase or read_passphrase("Confirm passphrase: ") != passphrase:
+            raise OfflineError("the passphrases are empty or differ")
+        recipients = [age.ScryptRecipient(passphrase.encode())]
+    if not recipients:
+        raise OfflineError("missing recipients: use -r, -R, -i or -p")
+    try:
+        with input_file(args.input) as source, output_file(args.output, binary_to_terminal_ok=args.armor) as target:
+            age.encrypt_file(source, target, recipients, armor=args.armor)
+    except age.KeyFormatError as error:
+        raise OfflineError(str(error)) from None
+
+
+def command_age_keygen(args: argparse.Namespace) -> None:
+    if args.convert:
+        lines = [identity.recipient.encode() for identity in read_identity_file(args.input or "-")]
+        with output_file(args.output, binary_to_terminal_ok=True) as target:
+            target.write(("\n".join(lines) + "\n").encode())
+        return
+    identity: age.HybridIdentity | age.X25519Identity = (
+        age.HybridIdentity.generate() if args.pq else age.X25519Identity.generate()
+    )
+    created = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    public = identity.recipient.encode()
+    text = f"# created: {created}\n# public key: {public}\n{identity.encode()}\n"
+    if args.output and Path(args.output).exists():
+        raise OfflineError(f"{args.output} exists: refusing to overwrite a key")
+    with output_file(args.output, binary_to_terminal_ok=True) as target:
+        if args.output:
+            os.chmod(target.name, 0o600)
+        target.write(text.encode())
+    if args.output or not sys.stdout.isatty():
+        print(f"Public key: {public}", file=sys.stderr)
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``age`` and ``age-keygen`` under the ``bidding`` command."""
+    tool = commands.add_parser(
+        "age",
+        help="encrypt and decrypt files as age(1) does (post-quantum recipients included)",
+        description="Encrypt or decrypt INPUT (default: standard input) to OUTPUT (default: standard output).",
+    )
+    mode = tool.add_mutually_exclusive_group()
+    mode.add_argument("-e", "--encrypt", action="store_true", help="encrypt (the default)")
+    mode.add_argument("-d", "--decrypt", action="store_true", help="decrypt")
+    tool.add_argument("-o", "--output", metavar="OUTPUT", help="write the result to OUTPUT")
+    tool.add_argument("-a", "--armor", action="store_true", help="encrypt to the PEM-armored format")
+    tool.add_argument("-p", "--passphrase", action="store_true", help="encrypt with a passphrase")
+    tool.add_argument("-r", "--recipient", action="append", default=[], help="encrypt to RECIPIENT (repeatable)")
+    tool.add_argument(
+        "-R", "--recipients-file", action="append", default=[], metavar="PATH", help="recipients listed at PATH"
+    )
+    tool.add_argument("-i", "--identity", action="append", default=[], metavar="PATH", help="identity file")
+    tool.add_argument("input", nargs="?", metavar="INPUT")
+    tool.set_defaults(run_offline=command_age)
+
+    keygen = commands.add_parser(
+        "age-keygen", help="make an age identity, as age-keygen(1) does", description="Generate an age identity."
+    )
+    keygen.add_argument("--pq", "-pq", action="store_true", help="a post-quantum (mlkem768x25519) identity")
+    keygen.add_argument("-o", "--output", metavar="OUTPUT", help="write the identity to OUTPUT (not overwritten)")
+    keygen.add_argument("-y", dest="convert", action="store_true", help="print the recipients of identity file INPUT")
+    keygen.add_argument("input", nargs="?", metavar="INPUT")
+    keygen.set_defaults(run_offline=command_age_keygen)

@@ -1,0 +1,162 @@
+"""``bidding age`` and ``bidding age-keygen``: age(1)'s flags and behaviour, with files and standard streams."""
+
+from __future__ import annotations
+
+import io
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from bidding import cli, offline
+from crypto import age
+
+
+def run(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+@pytest.fixture
+def passphrases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Answers given to passphrase prompts, in order."""
+    answers: list[str] = []
+    monkeypatch.setattr(offline, "read_passphrase", lambda prompt: answers.pop(0))
+    return answers
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("pq", [True, False])
+def test_a_generated_key_encrypts_and_decrypts_files(tmp_path: Path, pq: bool) -> None:
+    key = tmp_path / "key.txt"
+    assert run("age-keygen", *(["--pq"] if pq else []), "-o", str(key)) == 0
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    identity = age.parse_identity(key.read_text().splitlines()[-1])
+    assert isinstance(identity, age.HybridIdentity if pq else age.X25519Identity)
+    (tmp_path / "bid.txt").write_bytes(b"my sealed bid")
+    recipient = identity.recipient.encode()
+    assert run("age", "-r", recipient, "-o", str(tmp_path / "bid.age"), str(tmp_path / "bid.txt")) == 0
+    assert run("age", "-d", "-i", str(key), "-o", str(tmp_path / "out.txt"), str(tmp_path / "bid.age")) == 0
+    assert (tmp_path / "out.txt").read_bytes() == b"my sealed bid"
+
+
+def test_keygen_refuses_to_overwrite_a_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "key.txt"
+    key.write_text("precious")
+    assert run("age-keygen", "-o", str(key)) == 1
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert key.read_text() == "precious"
+
+
+def test_recipients_come_from_files_and_identities(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    first, second = age.HybridIdentity.generate(), age.HybridIdentity.generate()
+    (tmp_path / "recipients").write_text(f"# the tender\n\n{first.recipient.encode()}\n")
+    (tmp_path / "mine").write_text(f"# my key\n{second.encode()}\n")
+    (tmp_path / "in").write_bytes(b"x" * 100_000)
+    assert run("age", "-R", str(tmp_path / "recipients"), "-i", str(tmp_path / "mine"), "-a", str(tmp_path / "in")) == 0
+    sealed = capsysbinary.readouterr().out
+    assert sealed.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    assert age.decrypt(sealed, [first]) == age.decrypt(sealed, [second]) == b"x" * 100_000
+    assert run("age-keygen", "-y", str(tmp_path / "mine")) == 0
+    assert capsysbinary.readouterr().out.decode().strip() == second.recipient.encode()
+
+
+def test_a_passphrase_encrypts_and_decrypts(
+    tmp_path: Path, passphrases: list[str], monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    passphrases += ["correct horse", "correct horse"]
+    _stdin(monkeypatch, b"by passphrase")
+    assert run("age", "-p", "-o", str(tmp_path / "file.age")) == 0
+    passphrases += ["correct horse"]
+    assert run("age", "-d", str(tmp_path / "file.age")) == 0
+    assert capsysbinary.readouterr().out == b"by passphrase"
+
+
+def test_a_passphrase_protected_identity_file_is_decrypted_first(
+    tmp_path: Path, passphrases: list[str], capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    identity = age.HybridIdentity.generate()
+    key_file = age.encrypt(f"{identity.encode()}\n".encode(), [age.ScryptRecipient(b"key pass", work_factor=10)])
+    (tmp_path / "key.age").write_bytes(key_file)
+    (tmp_path / "bid.age").write_bytes(age.encrypt(b"bid", [identity.recipient]))
+    passphrases += ["key pass"]
+    assert run("age", "-d", "-i", str(tmp_path / "key.age"), str(tmp_path / "bid.age")) == 0
+    assert capsysbinary.readouterr().out == b"bid"
+    passphrases += ["wrong pass"]
+    assert run("age", "-d", "-i", str(tmp_path / "key.age"), str(tmp_path / "bid.age")) == 1
+    assert b"cannot decrypt the identity file" in capsysbinary.readouterr().err
+
+
+def test_a_failed_decryption_leaves_no_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mine, theirs = age.X25519Identity.generate(), age.X25519Identity.generate()
+    (tmp_path / "key").write_text(mine.encode())
+    (tmp_path / "bid.age").write_bytes(age.encrypt(b"secret", [theirs.recipient]))
+    assert run("age", "-d", "-i", str(tmp_path / "key"), "-o", str(tmp_path / "out"), str(tmp_path / "bid.age")) == 1
+    assert "no identity matches" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bid.age", "key"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["age"], "missing recipients"),
+        (["age", "-r", "age1nonsense"], "invalid recipient"),
+        (["age", "-d", "-r", "age1x"], "for encryption only"),
+        (["age", "-p", "-r", "age1x"], "cannot be combined"),
+        (["age", "-i", "/no/such/file"], "cannot read /no/such/file"),
+        (["age", "-r", "age1x", "/no/such/input"], "invalid recipient"),
+    ],
+)
+def test_misuse_is_refused_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(*argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_pq_and_classical_recipients_are_not_mixed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pq, classic = age.HybridIdentity.generate().recipient.encode(), age.X25519Identity.generate().recipient.encode()
+    (tmp_path / "in").write_bytes(b"x")
+    assert run("age", "-r", pq, "-r", classic, "-o", str(tmp_path / "out"), str(tmp_path / "in")) == 1
+    assert "cannot be mixed" in capsys.readouterr().err
+
+
+def test_binary_output_is_not_written_to_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, b"x")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run("age", "-r", age.X25519Identity.generate().recipient.encode()) == 1
+    assert "refusing to write binary output to a terminal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no identities"),
+        (b"# only a comment\n", "no identities"),
+        (b"\xff\xfe", "not an identity file"),
+        (b"AGE-SECRET-KEY-1NOPE\n", ":1: not an age identity"),
+    ],
+)
+def test_bad_identity_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "id").write_bytes(content)
+    with pytest.raises(offline.OfflineError, match=message):
+        offline.read_identity_file(str(tmp_path / "id"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"", "no recipients"), (b"\xff", "not a text file"), (b"# x\nage1bad\n", ":2: ")]
+)
+def test_bad_recipients_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "r").write_bytes(content)
+    with pytest.raises(offline.OfflineError, match=message):
+        offline.read_recipients_file(str(tmp_path / "r"))
+
+
+def test_a_missing_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipient = age.X25519Identity.generate().recipient.encode()
+    assert run("age", "-r", recipient, "-o", str(tmp_path / "out"), str(tmp_path / "missing")) == 1
+    assert "cannot open" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
