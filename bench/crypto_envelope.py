@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from crypto import age
