@@ -247,13 +247,15 @@ class CosignatureVerifier:
 class Ed25519Signer:
     """A log's Ed25519 note signer (type 0x01), from the 32-byte seed of its private key."""
 
-    __slots__ = ("_key", "key_id", "name", "public_key")
+    __slots__ = ("_key", "key_id", "name", "public_key", "seed")
 
     def __init__(self, name: str, seed: bytes) -> None:
         check_key_name(name)
         if len(seed) != _SEED_SIZE:
             raise NoteError("an Ed25519 seed is 32 bytes")
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        #: The private key's seed, for writing the key back out (a person's key file).
+        self.seed = seed
         self.name = name
         self.public_key = self._key.public_key().public_bytes_raw()
         self.key_id = key_id(name, ED25519, self.public_key)
@@ -270,13 +272,15 @@ class Ed25519Signer:
 class CosignatureSigner:
     """A witness's cosigner (type 0x04), from the 32-byte seed of its Ed25519 private key."""
 
-    __slots__ = ("_key", "key_id", "name", "public_key")
+    __slots__ = ("_key", "key_id", "name", "public_key", "seed")
 
     def __init__(self, name: str, seed: bytes) -> None:
         check_key_name(name)
         if len(seed) != _SEED_SIZE:
             raise NoteError("an Ed25519 seed is 32 bytes")
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        #: The private key's seed, for writing the key back out (a person's key file).
+        self.seed = seed
         self.name = name
         self.public_key = self._key.public_key().public_bytes_raw()
         self.key_id = key_id(name, COSIGNATURE_V1, self.public_key)
