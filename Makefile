@@ -12,7 +12,7 @@ run: $(VENV)/.run
 	$(BIN)/bidding serve --host $(HOST) --port $(PORT) --seed-demo
 
 test: $(VENV)/.test node_modules/.installed lint
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 lint: $(VENV)/.test
 	$(BIN)/ruff format --check .

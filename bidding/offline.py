@@ -1,4 +1,5 @@
-"""Commands that need no server: ``bidding age`` and ``bidding age-keygen``, which behave like age(1).
+"""Commands that need no server: ``bidding age`` and ``bidding age-keygen`` (which behave like age(1)), and
+``bidding keygen`` and ``bidding seal``, with which a bidder makes keys and seals a bid on their own machine.
 
 They read and write files and terminals; the format itself is :mod:`crypto.age`. Output given with ``-o`` is
 written beside its target and moved into place only when complete, so a failed decryption never leaves a
@@ -11,6 +12,7 @@ import argparse
 import contextlib
 import datetime
 import getpass
+import json
 import os
 import sys
 import tempfile
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from crypto import age
+from crypto import age, envelope, keyfile, statement
 
 #: Reads a passphrase from the terminal; tests replace it.
 read_passphrase: Callable[[str], str] = getpass.getpass
@@ -214,3 +216,103 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     keygen.add_argument("-y", dest="convert", action="store_true", help="print the recipients of identity file INPUT")
     keygen.add_argument("input", nargs="?", metavar="INPUT")
     keygen.set_defaults(run_offline=command_age_keygen)
+
+
+# --- bidding keygen and bidding seal ---------------------------------------------------------------------------
+
+
+def _new_passphrase() -> bytes:
+    passphrase = read_passphrase("Passphrase for the new key file (at least 10 characters): ")
+    if read_passphrase("Repeat the passphrase: ") != passphrase:
+        raise OfflineError("the passphrases differ")
+    return passphrase.encode()
+
+
+def command_keygen(args: argparse.Namespace) -> None:
+    target = Path(args.output)
+    if target.exists():
+        raise OfflineError(f"{target} exists: refusing to overwrite a key file")
+    try:
+        keys = keyfile.generate_key_file(args.name)
+        sealed = keyfile.seal_key_file(keys, _new_passphrase())
+    except keyfile.KeyFileError as error:
+        raise OfflineError(str(error)) from None
+    with output_file(str(target)) as file:
+        os.chmod(file.name, 0o600)
+        file.write(sealed)
+    print(f"Key file:     {target} (keep it and its passphrase safe: nobody can recover them)")
+    print(f"Recipient:    {keys.recipient.encode()}")
+    print(f"Verifier key: {keys.verifier_key}")
+    print("Register the recipient and the verifier key with the platform; never send the key file.")
+
+
+def _open_keys(path: str) -> keyfile.KeyFile:
+    data = _read_bytes(path)
+    try:
+        return keyfile.open_key_file(data, read_passphrase(f"Passphrase of {path}: ").encode())
+    except keyfile.KeyFileError as error:
+        raise OfflineError(f"{path}: {error}") from None
+
+
+def command_seal(args: argparse.Namespace) -> None:
+    try:
+        tender_recipient = age.parse_recipient(args.recipient)
+    except age.KeyFormatError as error:
+        raise OfflineError(f"the tender recipient: {error}") from None
+    if not isinstance(tender_recipient, age.HybridRecipient):
+        raise OfflineError("the tender recipient must be a post-quantum age1pq1… recipient")
+    try:
+        sheet = json.loads(_read_text(args.price_sheet))
+        price_sheet = statement.PriceSheet(**sheet)
+    except (ValueError, TypeError) as error:
+        raise OfflineError(f"{args.price_sheet}: not a valid price sheet: {error}") from None
+    keys = _open_keys(args.key)
+    out_dir = Path(args.out_dir)
+    created = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    with contextlib.ExitStack() as stack:
+        documents = [(Path(path).name, stack.enter_context(input_file(path))) for path in args.documents]
+        target = stack.enter_context(output_file(str(out_dir / "bid.age")))
+        try:
+            sealed = envelope.seal_envelope(
+                target,
+                documents,
+                tender=args.tender,
+                lot=args.lot,
+                bidder=args.bidder,
+                slot=args.slot,
+                price_sheet=price_sheet,
+                recipients=[tender_recipient, keys.recipient],
+                signer=keys.signer,
+                created=created,
+            )
+        except (envelope.EnvelopeError, statement.StatementError) as error:
+            raise OfflineError(str(error)) from None
+    with output_file(str(out_dir / "bid.statement")) as file:
+        file.write(sealed.signed_statement)
+    print(f"Sealed {len(documents)} documents into {out_dir / 'bid.age'} ({sealed.statement.envelope_size} bytes)")
+    print(f"Statement:   {out_dir / 'bid.statement'} (SHA-256 {sealed.statement.envelope_sha256.hex()})")
+
+
+def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``keygen`` and ``seal`` under the ``bidding`` command."""
+    keygen = commands.add_parser(
+        "keygen",
+        help="make a key file: a post-quantum age identity and an Ed25519 signing key, under a passphrase",
+    )
+    keygen.add_argument("--name", required=True, help="name in your signatures, e.g. bidder-91320505MA1MXK7U5E")
+    keygen.add_argument("-o", "--output", required=True, help="where to write the key file (never overwritten)")
+    keygen.set_defaults(run_offline=command_keygen)
+
+    seal = commands.add_parser(
+        "seal", help="seal a bid offline: bid.age (the envelope) and bid.statement (what you submit with it)"
+    )
+    seal.add_argument("--tender", required=True, help="tender reference, e.g. T-2026-001")
+    seal.add_argument("--lot", required=True, help="lot number")
+    seal.add_argument("--bidder", required=True, help="your unified social credit code")
+    seal.add_argument("--slot", default="single", choices=statement.SLOTS, help="envelope slot (default single)")
+    seal.add_argument("--recipient", required=True, help="the tender's opening recipient (age1pq1…), from the notice")
+    seal.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    seal.add_argument("--price-sheet", required=True, help='JSON: {"currency": "CNY", "total": "1234.50", …}')
+    seal.add_argument("--out-dir", default=".", help="folder for bid.age and bid.statement (default: here)")
+    seal.add_argument("documents", nargs="+", metavar="DOCUMENT", help="files to seal in the envelope")
+    seal.set_defaults(run_offline=command_seal)

@@ -160,3 +160,133 @@ def test_a_missing_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert run("age", "-r", recipient, "-o", str(tmp_path / "out"), str(tmp_path / "missing")) == 1
     assert "cannot open" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --- bidding keygen and bidding seal ---------------------------------------------------------------------------
+
+from crypto import envelope, keyfile  # noqa: E402
+from crypto.statement import open_statement  # noqa: E402
+
+KEY_PASSPHRASE = "a long key passphrase"
+
+
+@pytest.fixture
+def fast_key_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key files sealed with a small scrypt work factor, so tests do not spend a second on each."""
+    seal = keyfile.seal_key_file
+    monkeypatch.setattr(keyfile, "seal_key_file", lambda keys, passphrase: seal(keys, passphrase, work_factor=10))
+
+
+@pytest.fixture
+def bidder_key(tmp_path: Path, passphrases: list[str], fast_key_files: None) -> Path:
+    passphrases += [KEY_PASSPHRASE, KEY_PASSPHRASE]
+    path = tmp_path / "bidder.key"
+    assert run("keygen", "--name", "bidder-91320505MA1MXK7U5E", "-o", str(path)) == 0
+    return path
+
+
+def test_keygen_writes_a_private_key_file_and_prints_the_public_halves(
+    tmp_path: Path, passphrases: list[str], fast_key_files: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passphrases += [KEY_PASSPHRASE, KEY_PASSPHRASE]
+    path = tmp_path / "custodian.key"
+    assert run("keygen", "--name", "custodian1", "-o", str(path)) == 0
+    out = capsys.readouterr().out
+    keys = keyfile.open_key_file(path.read_bytes(), KEY_PASSPHRASE.encode())
+    assert f"Recipient:    {keys.recipient.encode()}" in out and f"Verifier key: {keys.verifier_key}" in out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_keygen_refuses_to_overwrite_or_a_mistyped_passphrase(
+    bidder_key: Path, passphrases: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("keygen", "--name", "x", "-o", str(bidder_key)) == 1
+    assert "refusing to overwrite" in capsys.readouterr().err
+    passphrases += [KEY_PASSPHRASE, "something else"]
+    assert run("keygen", "--name", "x", "-o", str(bidder_key.parent / "other.key")) == 1
+    assert "passphrases differ" in capsys.readouterr().err
+    passphrases += ["short", "short"]
+    assert run("keygen", "--name", "x", "-o", str(bidder_key.parent / "other.key")) == 1
+    assert "10 characters" in capsys.readouterr().err
+    assert not (bidder_key.parent / "other.key").exists()
+
+
+def test_a_bid_sealed_offline_opens_for_the_tender_and_the_bidder(
+    tmp_path: Path, bidder_key: Path, passphrases: list[str], capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    tender = age.HybridIdentity.generate()
+    (tmp_path / "prices.json").write_text('{"currency": "CNY", "total": "1234567.50", "duration_days": 180}')
+    (tmp_path / "technical.pdf").write_bytes(b"%PDF" + bytes(200_000))
+    (tmp_path / "prices.xlsx").write_bytes(b"sheet")
+    passphrases += [KEY_PASSPHRASE]
+    assert run(
+        "seal", "--tender", "T-2026-001", "--lot", "1", "--bidder", "91320505MA1MXK7U5E", "--slot", "commercial",
+        "--recipient", tender.recipient.encode(), "--key", str(bidder_key),
+        "--price-sheet", str(tmp_path / "prices.json"), "--out-dir", str(tmp_path),
+        str(tmp_path / "technical.pdf"), str(tmp_path / "prices.xlsx"),
+    ) == 0  # fmt: skip
+    capsysbinary.readouterr()
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    statement = open_statement((tmp_path / "bid.statement").read_bytes(), keys.signer.verifier())
+    assert (statement.tender, statement.slot) == ("T-2026-001", "commercial")
+    with (
+        (tmp_path / "bid.age").open("rb") as sealed,
+        envelope.open_envelope(sealed, statement, keys.signer.verifier(), [tender]) as bid,
+    ):
+        assert bid.manifest.price_sheet.total == "1234567.50"
+        assert bid.open_document("prices.xlsx").read() == b"sheet"
+    # The bidder opens their own copy with the key file alone, as with age -d -i.
+    passphrases += [KEY_PASSPHRASE]
+    assert run("age", "-d", "-i", str(bidder_key), str(tmp_path / "bid.age")) == 0
+    assert capsysbinary.readouterr().out.startswith(b"PK")
+
+
+@pytest.mark.parametrize(
+    ("recipient", "prices", "answer", "message"),
+    [
+        ("x25519", '{"currency": "CNY", "total": "1"}', KEY_PASSPHRASE, "must be a post-quantum"),
+        ("nonsense", '{"currency": "CNY", "total": "1"}', KEY_PASSPHRASE, "the tender recipient"),
+        ("pq", '{"currency": "CNY", "total": 1.5}', KEY_PASSPHRASE, "not a valid price sheet"),
+        ("pq", '{"currency": "CNY"}', KEY_PASSPHRASE, "not a valid price sheet"),
+        ("pq", '{"currency": "CNY", "total": "1"}', "wrong passphrase!!", "wrong passphrase"),
+    ],
+)
+def test_seal_refuses_what_it_cannot_use(
+    tmp_path: Path,
+    bidder_key: Path,
+    passphrases: list[str],
+    capsys: pytest.CaptureFixture[str],
+    recipient: str,
+    prices: str,
+    answer: str,
+    message: str,
+) -> None:
+    recipients = {
+        "x25519": age.X25519Identity.generate().recipient.encode(),
+        "pq": age.HybridIdentity.generate().recipient.encode(),
+        "nonsense": "age1pq1nonsense",
+    }
+    (tmp_path / "prices.json").write_text(prices)
+    (tmp_path / "doc.pdf").write_bytes(b"doc")
+    passphrases += [answer]
+    assert run(
+        "seal", "--tender", "T", "--lot", "1", "--bidder", "B", "--recipient", recipients[recipient],
+        "--key", str(bidder_key), "--price-sheet", str(tmp_path / "prices.json"), "--out-dir", str(tmp_path),
+        str(tmp_path / "doc.pdf"),
+    ) == 1  # fmt: skip
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "bid.age").exists() and not (tmp_path / "bid.statement").exists()
+
+
+def test_seal_leaves_nothing_when_a_document_is_missing(
+    tmp_path: Path, bidder_key: Path, passphrases: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "prices.json").write_text('{"currency": "CNY", "total": "1"}')
+    passphrases += [KEY_PASSPHRASE]
+    assert run(
+        "seal", "--tender", "T", "--lot", "1", "--bidder", "B",
+        "--recipient", age.HybridIdentity.generate().recipient.encode(), "--key", str(bidder_key),
+        "--price-sheet", str(tmp_path / "prices.json"), "--out-dir", str(tmp_path), str(tmp_path / "missing.pdf"),
+    ) == 1  # fmt: skip
+    assert "cannot open" in capsys.readouterr().err
+    assert not (tmp_path / "bid.age").exists()
