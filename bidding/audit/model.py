@@ -10,8 +10,10 @@ from typing import Any
 
 from bidding.identity import Actor
 
-#: An event's details, as JSON, may not exceed this: events carry hashes and metadata, never documents.
-MAX_DETAILS_BYTES = 64 * 1024
+#: An event's details, as JSON, may not exceed this: events carry hashes and metadata, never documents. The
+#: whole entry (details and the event's other fields) must fit the 65,535 bytes an entry bundle frames
+#: (C2SP tlog-tiles), so the details keep some room for the rest.
+MAX_DETAILS_BYTES = 60 * 1024
 
 
 class EventTooLarge(ValueError):

@@ -118,3 +118,12 @@ def test_recipients_are_mixed_only_as_age_allows() -> None:
 def test_a_hybrid_recipient_with_a_bad_key_fails_at_sealing() -> None:
     with pytest.raises(KeyFormatError):
         encrypt(b"x", [HybridRecipient(b"\xff" * HYBRID_PUBLIC_SIZE)])
+
+
+@pytest.mark.parametrize("kind", ["pq", "x25519"])
+@pytest.mark.parametrize("length", [31, 33])
+def test_a_stanza_body_that_is_not_32_bytes_is_refused_before_decrypting(kind: str, length: int) -> None:
+    identity = HybridIdentity.generate() if kind == "pq" else X25519Identity.generate()
+    (stanza,) = identity.recipient.wrap(FILE_KEY)
+    with pytest.raises(HeaderError, match="not 32 bytes"):
+        identity.unwrap([Stanza(stanza.args, (stanza.body + bytes(2))[:length])])
