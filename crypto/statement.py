@@ -294,4 +294,3 @@ def check_manifest(manifest: Manifest, statement: Statement, documents: Sequence
             raise StatementError(f"the manifest's {field} differs from the statement's")
     if sorted(manifest.documents, key=lambda d: d.name) != sorted(documents, key=lambda d: d.name):
         raise StatementError("the documents in the envelope differ from those the manifest lists")
-
