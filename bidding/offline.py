@@ -18,9 +18,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from crypto import age, envelope, keyfile, statement
+
+T = TypeVar("T")
 
 #: Reads a passphrase from the terminal; tests replace it.
 read_passphrase: Callable[[str], str] = getpass.getpass
@@ -40,18 +42,21 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def read_recipients_file(path: str) -> list[age.AnyRecipient]:
-    """Recipients listed one per line (``#`` comments and blank lines ignored), as ``age -R`` reads them."""
-    text = _read_text(path)
-    recipients: list[age.AnyRecipient] = []
+def _parse_lines(path: str, text: str, parse: Callable[[str], T], kind: str) -> list[T]:
+    parsed = []
     for number, line in _lines(text):
         try:
-            recipients.append(age.parse_recipient(line))
+            parsed.append(parse(line))
         except age.KeyFormatError as error:
             raise OfflineError(f"{path}:{number}: {error}") from None
-    if not recipients:
-        raise OfflineError(f"{path}: no recipients found")
-    return recipients
+    if not parsed:
+        raise OfflineError(f"{path}: no {kind} found")
+    return parsed
+
+
+def read_recipients_file(path: str) -> list[age.X25519Recipient | age.HybridRecipient]:
+    """Recipients listed one per line (``#`` comments and blank lines ignored), as ``age -R`` reads them."""
+    return _parse_lines(path, _read_text(path), age.parse_recipient, "recipients")
 
 
 def read_identity_file(path: str) -> list[age.X25519Identity | age.HybridIdentity]:
@@ -67,15 +72,7 @@ def read_identity_file(path: str) -> list[age.X25519Identity | age.HybridIdentit
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise OfflineError(f"{path}: not an identity file") from None
-    identities: list[age.X25519Identity | age.HybridIdentity] = []
-    for number, line in _lines(text):
-        try:
-            identities.append(age.parse_identity(line))
-        except age.KeyFormatError as error:
-            raise OfflineError(f"{path}:{number}: {error}") from None
-    if not identities:
-        raise OfflineError(f"{path}: no identities found")
-    return identities
+    return _parse_lines(path, text, age.parse_identity, "identities")
 
 
 def _read_bytes(path: str) -> bytes:

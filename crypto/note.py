@@ -31,7 +31,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Sequence
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -244,10 +244,11 @@ class CosignatureVerifier:
         return encode_verifier_key(self.name, self.public_key, COSIGNATURE_V1)
 
 
-class Ed25519Signer:
-    """A log's Ed25519 note signer (type 0x01), from the 32-byte seed of its private key."""
+class _Ed25519SigningKey:
+    """An Ed25519 private key under a key name, from its 32-byte seed; subclasses say which signature type."""
 
     __slots__ = ("_key", "key_id", "name", "public_key", "seed")
+    _TYPE: ClassVar[int]
 
     def __init__(self, name: str, seed: bytes) -> None:
         check_key_name(name)
@@ -258,7 +259,14 @@ class Ed25519Signer:
         self.seed = seed
         self.name = name
         self.public_key = self._key.public_key().public_bytes_raw()
-        self.key_id = key_id(name, ED25519, self.public_key)
+        self.key_id = key_id(name, self._TYPE, self.public_key)
+
+
+class Ed25519Signer(_Ed25519SigningKey):
+    """A log's Ed25519 note signer (type 0x01), from the 32-byte seed of its private key."""
+
+    __slots__ = ()
+    _TYPE = ED25519
 
     def sign(self, text: bytes) -> Signature:
         """This key's Ed25519 signature of ``text`` (deterministic, RFC 8032)."""
@@ -269,21 +277,11 @@ class Ed25519Signer:
         return Ed25519Verifier(self.name, self.public_key)
 
 
-class CosignatureSigner:
+class CosignatureSigner(_Ed25519SigningKey):
     """A witness's cosigner (type 0x04), from the 32-byte seed of its Ed25519 private key."""
 
-    __slots__ = ("_key", "key_id", "name", "public_key", "seed")
-
-    def __init__(self, name: str, seed: bytes) -> None:
-        check_key_name(name)
-        if len(seed) != _SEED_SIZE:
-            raise NoteError("an Ed25519 seed is 32 bytes")
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
-        #: The private key's seed, for writing the key back out (a person's key file).
-        self.seed = seed
-        self.name = name
-        self.public_key = self._key.public_key().public_bytes_raw()
-        self.key_id = key_id(name, COSIGNATURE_V1, self.public_key)
+    __slots__ = ()
+    _TYPE = COSIGNATURE_V1
 
     def sign(self, text: bytes) -> Signature:
         """A cosignature of the checkpoint ``text`` at the current time."""
