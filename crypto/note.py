@@ -177,27 +177,35 @@ def _ed25519_verify(key: Ed25519PublicKey, message: bytes, signature: bytes) -> 
         raise NoteError("a signature by a known key does not verify") from None
 
 
-class Ed25519Verifier:
-    """The verifier of Ed25519 note signatures (type 0x01) by the key ``public_key`` named ``name``."""
+class _Ed25519PublicKey:
+    """An Ed25519 public key under a key name; subclasses say which signature type and how it verifies."""
 
     __slots__ = ("_key", "key_id", "name", "public_key")
+    _TYPE: ClassVar[int]
 
     def __init__(self, name: str, public_key: bytes) -> None:
         check_key_name(name)
         self._key = _ed25519_public_key(public_key)
         self.name = name
         self.public_key = bytes(public_key)
-        self.key_id = key_id(name, ED25519, self.public_key)
+        self.key_id = key_id(name, self._TYPE, self.public_key)
+
+    def verifier_key(self) -> str:
+        """This key as a verifier key line: ``<name>+<hex key ID>+base64(type || public key)``."""
+        return encode_verifier_key(self.name, self.public_key, self._TYPE)
+
+
+class Ed25519Verifier(_Ed25519PublicKey):
+    """The verifier of Ed25519 note signatures (type 0x01) by the key ``public_key`` named ``name``."""
+
+    __slots__ = ()
+    _TYPE = ED25519
 
     def verify(self, text: bytes, signature: bytes) -> None:
         """Return when ``signature`` is this key's Ed25519 signature of ``text``; raise :class:`NoteError`."""
         if len(signature) != _ED25519_SIGNATURE_SIZE:
             raise NoteError("an Ed25519 signature is 64 bytes")
         _ed25519_verify(self._key, text, signature)
-
-    def verifier_key(self) -> str:
-        """This key as a verifier key line: ``<name>+<hex key ID>+base64(0x01 || public key)``."""
-        return encode_verifier_key(self.name, self.public_key, ED25519)
 
 
 def cosigned_message(text: bytes, timestamp: int) -> bytes:
@@ -218,17 +226,11 @@ def cosignature_timestamp(signature: Signature) -> int:
     return timestamp
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(_Ed25519PublicKey):
     """The verifier of a witness's timestamped Ed25519 cosignatures (type 0x04, ``cosignature/v1``)."""
 
-    __slots__ = ("_key", "key_id", "name", "public_key")
-
-    def __init__(self, name: str, public_key: bytes) -> None:
-        check_key_name(name)
-        self._key = _ed25519_public_key(public_key)
-        self.name = name
-        self.public_key = bytes(public_key)
-        self.key_id = key_id(name, COSIGNATURE_V1, self.public_key)
+    __slots__ = ()
+    _TYPE = COSIGNATURE_V1
 
     def verify(self, text: bytes, signature: bytes) -> None:
         """Return when ``signature`` is this witness's cosignature of the checkpoint ``text``; raise NoteError.
@@ -238,10 +240,6 @@ class CosignatureVerifier:
         """
         timestamp = cosignature_timestamp(Signature(self.name, self.key_id, signature))
         _ed25519_verify(self._key, cosigned_message(text, timestamp), signature[8:])
-
-    def verifier_key(self) -> str:
-        """This key as a verifier key line: ``<name>+<hex key ID>+base64(0x04 || public key)``."""
-        return encode_verifier_key(self.name, self.public_key, COSIGNATURE_V1)
 
 
 class _Ed25519SigningKey:
