@@ -114,7 +114,7 @@ def parse_header(data: bytes) -> Header:
         line = lines[index]
         if line.startswith(b"---"):
             if index != len(lines) - 1:
-                raise HeaderError("data after the MAC line")  # pragma: no cover - header_length ends at the MAC
+                raise HeaderError("data after the MAC line")
             if not stanzas:
                 raise HeaderError("no recipient stanza")
             if not line.startswith(b"--- "):
