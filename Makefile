@@ -27,7 +27,7 @@ bench: $(VENV)/.test
 # New Chinese entries are left empty for a translator; `make test` fails until they are filled.
 messages: $(VENV)/.test
 	$(BIN)/pybabel extract --no-location --omit-header -F babel.cfg -o frontend/translations/messages.pot .
-	$(BIN)/pybabel update --omit-header --width 120 --ignore-obsolete \
+	$(BIN)/pybabel update --omit-header --width 120 --ignore-obsolete --no-fuzzy-matching \
 		-i frontend/translations/messages.pot -d frontend/translations
 	$(BIN)/python -m bidding.i18n
 

@@ -83,6 +83,20 @@ class Conflict(BiddingError):
     title = N_("This conflicts with what already exists")
 
 
+class InvalidTransition(BiddingError):
+    """Something that cannot happen in the current state of a record (a tender, a bid): the detail says why."""
+
+    status_code = 409
+    code = "invalid-transition"
+    title = N_("This cannot be done now")
+
+
+class TooLarge(BiddingError):
+    status_code = 413
+    code = "too-large"
+    title = N_("This is too large")
+
+
 class TooManyAttempts(BiddingError):
     status_code = 429
     code = "too-many-attempts"
@@ -111,6 +125,8 @@ PROBLEM_TYPES: Mapping[str, type[BiddingError]] = {
         CSRFFailed,
         NotFound,
         Conflict,
+        InvalidTransition,
+        TooLarge,
         TooManyAttempts,
         DatabaseUnavailable,
     )

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import ipaddress
+import json
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping
@@ -27,6 +29,29 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 #: Secret keys shorter than this are refused: they sign every CSRF token.
 MIN_SECRET_KEY_LENGTH = 32
+
+
+#: The largest tender document accepted.
+DEFAULT_MAX_DOCUMENT_SIZE = 200 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TimeRules:
+    """The minimum periods of a procedure, in days.
+
+    Defaults from the Tendering and Bidding Law of the PRC: at least 20 days from the documents being available
+    to the bid deadline (art. 24); a clarification or change that affects the preparation of bids made less
+    than 15 days before the deadline moves the deadline out (art. 23); candidates publicised for at least 3 days
+    (Implementing Regulations, art. 54).
+    """
+
+    bidding_days: int = 20
+    amendment_notice_days: int = 15
+    publicity_days: int = 3
+
+
+def _default_time_rules() -> dict[str, TimeRules]:
+    return {"open": TimeRules(), "invited": TimeRules()}
 
 
 class SettingsError(ValueError):
@@ -54,6 +79,13 @@ class Settings:
     session_idle_timeout: timedelta = timedelta(hours=2)
     #: Connections each server process keeps open to PostgreSQL at most.
     database_pool_size: int = 10
+    #: The prefix of every OCDS ocid (one registered with the Open Contracting Partnership in production).
+    ocid_prefix: str = "ocds-bidding"
+    #: Where uploaded files are kept; ``None`` means ``DATA_DIR/blobs``.
+    blob_dir: Path | None = None
+    max_document_size: int = DEFAULT_MAX_DOCUMENT_SIZE
+    #: The time rules of each procedure (``BIDDING_TIME_RULES``, JSON such as ``{"open": {"bidding_days": 20}}``).
+    time_rules: Mapping[str, TimeRules] = dataclasses.field(default_factory=_default_time_rules)
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -72,11 +104,25 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"unknown time zone {self.timezone!r}") from None
+        if not re.fullmatch(r"ocds-[a-z0-9]{1,20}", self.ocid_prefix):
+            raise SettingsError(f"the ocid prefix must look like ocds-abc123, not {self.ocid_prefix!r}")
+        if not 0 < self.max_document_size <= 4 * 1024**3:
+            raise SettingsError("the largest document size must be between 1 byte and 4 GiB")
+        for procedure, rules in self.time_rules.items():
+            if procedure not in ("open", "invited") or min(dataclasses.astuple(rules)) < 0:
+                raise SettingsError(f"invalid time rules for {procedure!r}")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy)
             except ValueError:
                 raise SettingsError(f"trusted proxy {proxy!r} is not an IP address or network") from None
+
+    @property
+    def blobs(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    def rules_for(self, procedure: str) -> TimeRules:
+        return self.time_rules.get(procedure, TimeRules())
 
     @property
     def base_url(self) -> str:
@@ -90,6 +136,17 @@ class Settings:
     def https(self) -> bool:
         """Whether people reach the platform over TLS, so that cookies can be marked Secure."""
         return self.base_url.startswith("https://")
+
+
+def _time_rules(raw: str) -> dict[str, TimeRules]:
+    try:
+        given = json.loads(raw)
+        rules = _default_time_rules()
+        for procedure, values in given.items():
+            rules[procedure] = TimeRules(**values)
+        return rules
+    except (AttributeError, TypeError, json.JSONDecodeError):
+        raise ValueError('BIDDING_TIME_RULES must be JSON such as {"open": {"bidding_days": 20}}') from None
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
@@ -109,6 +166,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_PUBLIC_URL": ("public_url", str, "address people use, e.g. https://bids.example.org"),
     "BIDDING_TIMEZONE": ("timezone", str, "time zone of dates shown to people; default Asia/Shanghai"),
     "BIDDING_TRUSTED_PROXIES": ("trusted_proxies", _split_list, "proxies whose X-Forwarded-For is believed"),
+    "BIDDING_OCID_PREFIX": ("ocid_prefix", str, "prefix of OCDS ocids; default ocds-bidding"),
+    "BIDDING_BLOB_DIR": ("blob_dir", Path, "folder of uploaded files; default DATA_DIR/blobs"),
+    "BIDDING_MAX_DOCUMENT_SIZE": ("max_document_size", int, "largest tender document in bytes; default 200 MiB"),
+    "BIDDING_TIME_RULES": ("time_rules", _time_rules, "per-procedure time rules in days, JSON"),
 }
 
 
@@ -122,8 +183,9 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
         if raw := environ.get(name, "").strip():
             try:
                 values[field] = convert(raw)
-            except ValueError:
-                raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+            except ValueError as error:
+                reason = str(error) if convert is _time_rules else f"a whole number, not {raw!r}"
+                raise SettingsError(f"{name} must be {reason}") from None
     try:
         return Settings(**values)  # type: ignore[arg-type]  # each value has its field's type, by the table
     except SettingsError as error:
