@@ -33,7 +33,9 @@ from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
+from bidding.opendata import http as opendata_http
 from bidding.settings import Settings
+from bidding.tenders import http as tenders_http
 from bidding.web import (
     csrf_middleware,
     make_security_headers_hook,
@@ -199,11 +201,11 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         database: Database = state.database
         return database
 
-    # Pages and the API learn who is asking and check CSRF tokens; health checks, static files and the problem
-    # documentation need neither, so a load balancer's probe or a stylesheet costs no session lookup.
+    # Pages and the API learn who is asking and check CSRF tokens; health checks, static files, open data and the
+    # problem documentation need neither, so a load balancer's probe or a stylesheet costs no session lookup.
     people = Router(
         path="/",
-        route_handlers=accounts_http.routes,
+        route_handlers=[*accounts_http.routes, *tenders_http.routes],
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, settings=settings),
             DefineMiddleware(csrf_middleware, settings=settings),
@@ -213,6 +215,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         route_handlers=[
             people,
             *health.routes,
+            *opendata_http.routes,
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],

@@ -155,13 +155,17 @@ async def select_user(connection: Connection, user_id: int) -> User | None:
     return _user(row) if row else None
 
 
-async def select_users(connection: Connection, *, organisation_id: int | None = None) -> list[User]:
-    """Every user, or the members of one organisation."""
+async def select_users(
+    connection: Connection, *, organisation_id: int | None = None, role: Role | None = None
+) -> list[User]:
+    """Every user, or the members of one organisation, or the holders of one role."""
     rows = await connection.fetch(
         "SELECT " + _USER_COLUMNS + " FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id"
-        " WHERE $1::bigint IS NULL OR u.organisation_id = $1"
+        " WHERE ($1::bigint IS NULL OR u.organisation_id = $1)"
+        " AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2))"
         " ORDER BY u.login",
         organisation_id,
+        role,
     )
     return [_user(row) for row in rows]
 
@@ -214,6 +218,16 @@ def _principal(row: asyncpg.Record, via: str, credential_hash: bytes) -> Princip
         via="session" if via == "session" else "token",
         credential_hash=credential_hash,
     )
+
+
+async def select_principal(connection: Connection, login: str) -> Principal | None:
+    """The principal of a user by login, for what the operator runs on someone's behalf (demo data)."""
+    row = await connection.fetchrow(
+        "SELECT " + _PRINCIPAL_COLUMNS + " FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id"
+        " WHERE u.login = $1",
+        login,
+    )
+    return _principal(row, "session", b"") if row else None
 
 
 async def insert_session(

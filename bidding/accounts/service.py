@@ -126,6 +126,16 @@ async def list_organisation_members(db: Database, actor: Actor, organisation_id:
         return await repo.select_users(connection, organisation_id=organisation_id)
 
 
+async def act_as(db: Database, login: str) -> Actor:
+    """An actor for a user without signing in: for the operator's own commands (demo data, scripts), never
+    for requests. Raises NotFound for an unknown login."""
+    async with db.connection() as connection:
+        principal = await repo.select_principal(connection, model.normalise_login(login))
+    if principal is None:
+        raise NotFound(N_("There is no such user."))
+    return Actor(principal)
+
+
 # --- Sign-in, sessions and passwords ------------------------------------------------------------------------
 
 

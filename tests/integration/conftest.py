@@ -6,13 +6,14 @@ commits is still undone when the test ends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import pytest
 
 from bidding.accounts import service
-from bidding.accounts.model import NewOrganisation, NewUser
+from bidding.accounts.model import NewOrganisation, NewUser, credit_code_check_character
 from bidding.accounts.repo import Organisation, User
 from bidding.db import Database, migrate_database
 from bidding.identity import PLATFORM, OrganisationKind, Role
@@ -20,8 +21,12 @@ from tests.conftest import PostgresServer, run_sync
 
 PASSWORD = "correct horse battery"
 
-#: Valid unified social credit codes (check characters computed by GB 32100-2015) for test organisations.
-CREDIT_CODES = ["91320505MA1MXK7U5E", "91320506MA20R8DN48", "91320583MA1NQ6C375", "91320594MA1X2H6B9N"]
+
+def credit_codes() -> Iterator[str]:
+    """Valid unified social credit codes (check characters by GB 32100-2015) for test organisations."""
+    for serial in itertools.count(1):
+        first17 = f"91320500MA{serial:07d}"
+        yield first17 + credit_code_check_character(first17)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,7 @@ MakeUser = Callable[..., Awaitable[User]]
 
 @pytest.fixture
 def make_organisation(db: Database) -> MakeOrganisation:
-    codes = iter(CREDIT_CODES)
+    codes = credit_codes()
 
     async def make(kind: OrganisationKind = OrganisationKind.BIDDER, name: str = "测试单位") -> Organisation:
         credit_code = next(codes) if kind is not OrganisationKind.PLATFORM else None

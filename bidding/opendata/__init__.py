@@ -1,0 +1,1 @@
+"""Open data: the OCDS releases and records of every public contracting process."""

@@ -1,0 +1,1 @@
+"""Tenders: drafting, publication, documents, registration, questions and amendments."""

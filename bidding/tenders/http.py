@@ -1,0 +1,549 @@
+"""The tenders API under ``/api/v1/`` (JSON; amounts as decimal strings, times in RFC 3339) and document downloads.
+
+The pages live in :mod:`bidding.tenders.pages`; both call the same use cases in :mod:`bidding.tenders.service`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import File
+
+from bidding.accounts.guards import requires, signed_in
+from bidding.blobs import BlobStore
+from bidding.errors import InvalidInput, NotFound
+from bidding.i18n import N_
+from bidding.identity import Role
+from bidding.opendata.model import ocid
+from bidding.settings import Settings
+from bidding.tenders import model, repo, service
+from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
+from bidding.web import DB, actor_of
+
+agency_staff = requires(Role.AGENCY_STAFF)
+bidders = requires(Role.BIDDER)
+
+# --- What the API returns -------------------------------------------------------------------------------------
+
+
+class PartyOut(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    name_en: str | None
+    credit_code: str | None
+
+
+class LotOut(msgspec.Struct, frozen=True):
+    number: int
+    title: LocalText
+    budget: str
+    bid_security: str
+    method: Method
+    criteria: list[Criterion]
+
+
+class DocumentOut(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    version: int
+    #: Hex SHA-256 of the file.
+    sha256: str
+    size: int
+    content_type: str
+    uploaded_at: dt.datetime
+    #: Whether this is the newest version of its name.
+    current: bool
+    url: str
+
+
+class QuestionOut(msgspec.Struct, frozen=True):
+    id: int
+    #: The asker's pseudonym for this tender (A, B, …): the same bidder always has the same one.
+    pseudonym: str
+    question: str
+    asked_at: dt.datetime
+    answer: str | None
+    answered_at: dt.datetime | None
+    #: Asked by your own organisation.
+    mine: bool
+
+
+class AmendmentOut(msgspec.Struct, frozen=True):
+    version: int
+    summary: str
+    substantive: bool
+    #: ``{field: {"before": …, "after": …}}``.
+    changes: dict[str, Any]
+    deadline_before: dt.datetime
+    deadline_after: dt.datetime
+    #: Whether the deadline was pushed out because a substantive change came too close to it.
+    deadline_pushed: bool
+    created_at: dt.datetime
+
+
+class TenderOut(msgspec.Struct, frozen=True):
+    id: int
+    ocid: str
+    reference: str
+    #: As of now: a tender open for bids whose deadline has passed is ``closed``.
+    status: Status
+    category: Category
+    procedure: Procedure
+    region: str
+    currency: str
+    budget: str
+    title: LocalText
+    description: LocalText
+    documents_from: dt.datetime
+    questions_until: dt.datetime
+    deadline: dt.datetime
+    evaluation_at: dt.datetime
+    committee_size: int
+    specialties: list[model.Specialty]
+    custody_threshold: int
+    custodians: int
+    version: int
+    agency: PartyOut
+    purchaser: PartyOut
+    published_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+    lots: list[LotOut]
+    documents: list[DocumentOut]
+    questions: list[QuestionOut]
+    amendments: list[AmendmentOut]
+    #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
+    registered: bool | None
+
+
+class TenderSummaryOut(msgspec.Struct, frozen=True):
+    id: int
+    reference: str
+    status: Status
+    category: Category
+    procedure: Procedure
+    region: str
+    budget: str
+    title: LocalText
+    deadline: dt.datetime
+    published_at: dt.datetime | None
+    agency_name: str
+    purchaser_name: str
+    lot_count: int
+
+
+class SearchOut(msgspec.Struct, frozen=True):
+    items: list[TenderSummaryOut]
+    #: Pass as ``cursor`` for the next page; ``null`` on the last page.
+    next_cursor: str | None
+
+
+class Created(msgspec.Struct, frozen=True):
+    id: int
+
+
+class RegistrationOut(msgspec.Struct, frozen=True):
+    registered: bool
+    #: False when the organisation was registered already.
+    new: bool
+
+
+class RegistrationsOut(msgspec.Struct, frozen=True):
+    organisation_id: int
+    organisation_name: str
+    credit_code: str | None
+    registered_at: dt.datetime
+
+
+class NotificationOut(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    tender_id: int | None
+    payload: dict[str, Any]
+    created_at: dt.datetime
+    read: bool
+
+
+# --- What the API takes ---------------------------------------------------------------------------------------
+
+
+class AmendmentIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: The whole tender as it should read after the amendment.
+    tender: TenderInput
+    #: What changed and why, for bidders.
+    summary: str
+    #: Whether it affects how bids are prepared; changes to lots and documents always do.
+    substantive: bool = False
+
+
+class CancellationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: str
+
+
+class QuestionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    question: str
+
+
+class AnswerIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    answer: str
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
+    return BlobStore(_settings(request).blobs)
+
+
+def document_url(tender_id: int, document_id: int) -> str:
+    return f"/tenders/{tender_id}/documents/{document_id}"
+
+
+def _document(document: repo.DocumentVersion) -> DocumentOut:
+    return DocumentOut(
+        document.id,
+        document.name,
+        document.version,
+        document.sha256.hex(),
+        document.size,
+        document.content_type,
+        document.uploaded_at,
+        document.current,
+        document_url(document.tender_id, document.id),
+    )
+
+
+def _party(party: repo.Party) -> PartyOut:
+    return PartyOut(party.id, party.name, party.name_en, party.credit_code)
+
+
+def _amendment(amendment: repo.Amendment) -> AmendmentOut:
+    return AmendmentOut(**{f: getattr(amendment, f) for f in AmendmentOut.__struct_fields__})
+
+
+def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
+    tender = view.tender
+    return TenderOut(
+        id=tender.id,
+        ocid=ocid(settings.ocid_prefix, tender.id),
+        reference=tender.reference,
+        status=view.status,
+        category=tender.category,
+        procedure=tender.procedure,
+        region=tender.region,
+        currency=tender.currency,
+        budget=str(tender.budget),
+        title=tender.title,
+        description=tender.description,
+        documents_from=tender.documents_from,
+        questions_until=tender.questions_until,
+        deadline=tender.deadline,
+        evaluation_at=tender.evaluation_at,
+        committee_size=tender.committee_size,
+        specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
+        custody_threshold=tender.custody_threshold,
+        custodians=len(tender.custodian_ids),
+        version=tender.version,
+        agency=_party(tender.agency),
+        purchaser=_party(tender.purchaser),
+        published_at=tender.published_at,
+        cancelled_at=tender.cancelled_at,
+        cancel_reason=tender.cancel_reason,
+        lots=[
+            LotOut(
+                lot.number,
+                lot.title,
+                str(lot.budget),
+                str(lot.bid_security),
+                lot.method,
+                msgspec.convert(lot.criteria, list[Criterion]),
+            )
+            for lot in tender.lots
+        ],
+        documents=[_document(document) for document in view.documents],
+        questions=[
+            QuestionOut(q.id, q.pseudonym, q.question, q.asked_at, q.answer, q.answered_at, q.mine)
+            for q in view.questions
+        ],
+        amendments=[_amendment(amendment) for amendment in view.amendments],
+        registered=view.access.registered if view.access.register or view.access.registered else None,
+    )
+
+
+def summary_out(summary: repo.TenderSummary) -> TenderSummaryOut:
+    values = {f: getattr(summary, f) for f in TenderSummaryOut.__struct_fields__}
+    return TenderSummaryOut(**(values | {"budget": str(summary.budget)}))
+
+
+# --- Reading --------------------------------------------------------------------------------------------------
+
+
+@get("/api/v1/tenders", tags=["tenders"])
+async def search_tenders(
+    request: Request[Any, Any, Any],
+    db: DB,
+    q: Annotated[str, QueryParameter(description="Words or Chinese text in titles and descriptions")] = "",
+    category: FromQuery[Category | None] = None,
+    region: FromQuery[str | None] = None,
+    status: Annotated[str | None, QueryParameter(description="open, closed, or a lifecycle status")] = None,
+    budget_min: Annotated[str | None, QueryParameter(description="Decimal amount in yuan")] = None,
+    budget_max: Annotated[str | None, QueryParameter(description="Decimal amount in yuan")] = None,
+    deadline_from: Annotated[dt.date | None, QueryParameter(description="First day (platform time zone)")] = None,
+    deadline_to: Annotated[dt.date | None, QueryParameter(description="Last day (platform time zone)")] = None,
+    cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, QueryParameter(description="Results per page, 1 to 100")] = service.PAGE_SIZE,
+) -> SearchOut:
+    """Published tenders, newest first, filtered; full text in Chinese and English."""
+    query = service.SearchQuery(
+        q, category, region, status, budget_min, budget_max, deadline_from, deadline_to, cursor, limit
+    )
+    found = await service.search(db, _settings(request), query)
+    return SearchOut([summary_out(item) for item in found.items], found.next_cursor)
+
+
+@get("/api/v1/tenders/{tender_id:int}", tags=["tenders"])
+async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
+    """One tender with its lots, documents, published questions and answers, and amendments."""
+    view = await service.get_tender(db, actor_of(request), tender_id)
+    return tender_out(view, _settings(request))
+
+
+@get("/api/v1/tenders/mine", tags=["tenders"], guards=[agency_staff])
+async def my_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
+    """The tenders your organisation runs or buys for, drafts included."""
+    return [summary_out(item) for item in await service.list_own(db, actor_of(request))]
+
+
+@get("/api/v1/tenders/registered", tags=["tenders"], guards=[bidders])
+async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
+    """The tenders your organisation registered for."""
+    return [summary_out(item) for item in await service.list_registered(db, actor_of(request))]
+
+
+@get("/api/v1/tenders/{tender_id:int}/registrations", tags=["tenders"], guards=[signed_in])
+async def read_registrations(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]
+) -> list[RegistrationsOut]:
+    """Who registered for a tender: for the tender's own staff and supervisors only."""
+    view = await service.get_tender(db, actor_of(request), tender_id)
+    if not view.access.internals:
+        raise NotFound(N_("There is no such list."))
+    return [
+        RegistrationsOut(**{f: getattr(r, f) for f in RegistrationsOut.__struct_fields__}) for r in view.registrations
+    ]
+
+
+@get("/api/v1/notifications", tags=["tenders"], guards=[signed_in])
+async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[NotificationOut]:
+    """Your organisation's newest notifications (amendments, answers, invitations, cancellations)."""
+    found = await service.notifications(db, actor_of(request))
+    return [NotificationOut(n.id, n.kind, n.tender_id, n.payload, n.created_at, n.read_at is not None) for n in found]
+
+
+# --- Changing -------------------------------------------------------------------------------------------------
+
+
+@post("/api/v1/tenders", tags=["tenders"], guards=[agency_staff], status_code=201)
+async def create_tender(request: Request[Any, Any, Any], db: DB, data: JSONBody[TenderInput]) -> Response[Created]:
+    """Save a draft tender. Every rule is checked; the response lists every field that breaks one."""
+    tender_id = await service.create_draft(db, _settings(request), actor_of(request), data)
+    return Response(Created(tender_id), status_code=201, headers={"location": f"/api/v1/tenders/{tender_id}"})
+
+
+@put("/api/v1/tenders/{tender_id:int}", tags=["tenders"], guards=[agency_staff])
+async def update_tender(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[TenderInput]
+) -> TenderOut:
+    """Replace a draft's terms (a published tender is amended instead)."""
+    actor = actor_of(request)
+    await service.update_draft(db, _settings(request), actor, tender_id, data)
+    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+
+
+@post("/api/v1/tenders/{tender_id:int}/publish", tags=["tenders"], guards=[agency_staff], status_code=200)
+async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
+    """Publish a draft: it needs its documents, and at least the legal bidding period before the deadline."""
+    actor = actor_of(request)
+    await service.publish(db, _settings(request), actor, tender_id)
+    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+
+
+@post("/api/v1/tenders/{tender_id:int}/amendments", tags=["tenders"], guards=[agency_staff], status_code=201)
+async def amend_tender(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[AmendmentIn]
+) -> AmendmentOut:
+    """Amend a published tender before its deadline; registered bidders are notified.
+
+    A substantive amendment less than the notice period (15 days by default) before the deadline moves the
+    deadline out; the response says where it went.
+    """
+    amendment = await service.amend(
+        db,
+        _settings(request),
+        actor_of(request),
+        tender_id,
+        data.tender,
+        summary=data.summary,
+        substantive=data.substantive,
+    )
+    return _amendment(amendment)
+
+
+@post("/api/v1/tenders/{tender_id:int}/cancellation", tags=["tenders"], guards=[agency_staff], status_code=200)
+async def cancel_tender(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[CancellationIn]
+) -> TenderOut:
+    """Cancel a tender, giving the reason published with it."""
+    actor = actor_of(request)
+    await service.cancel(db, _settings(request), actor, tender_id, data.reason)
+    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+
+
+_DIGEST = re.compile(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]+):")
+
+
+def declared_sha256(header: str | None) -> bytes | None:
+    """The SHA-256 in a ``Repr-Digest`` header (RFC 9530), if there is one; raises InvalidInput if malformed."""
+    if not header:
+        return None
+    found = _DIGEST.search(header)
+    try:
+        digest = base64.b64decode(found.group(1), validate=True) if found else b""
+    except binascii.Error:
+        digest = b""
+    if len(digest) != 32:
+        raise InvalidInput(errors={"Repr-Digest": N_("Give the file's SHA-256 as sha-256=:base64:.")})
+    return digest
+
+
+def check_content_length(request: Request[Any, Any, Any], settings: Settings, overhead: int = 0) -> None:
+    """Refuse at once a body announced larger than a document may be, before reading any of it."""
+    announced = request.headers.get("content-length")
+    if announced is not None and announced.isdigit() and int(announced) > settings.max_document_size + overhead:
+        raise service.document_too_large(settings)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/documents",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=201,
+    # The use case enforces the document size limit as the body streams in.
+    request_max_body_size=None,
+)
+async def upload_document(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender_id: FromPath[int],
+    name: Annotated[str, QueryParameter(description="File name, whose extension decides the kind")],
+    summary: Annotated[str | None, QueryParameter(description="Published tender: the amendment summary")] = None,
+    substantive: Annotated[bool, QueryParameter(description="For a published tender: affects bid preparation")] = True,
+) -> DocumentOut:
+    """Upload a document (the request body is the file), or a new version of one with the same name.
+
+    Send ``Repr-Digest: sha-256=:…:`` (RFC 9530) to have the file checked on arrival. On a published tender the
+    upload is an amendment: give its ``summary``.
+    """
+    settings = _settings(request)
+    check_content_length(request, settings)
+    document = await service.upload_document(
+        db,
+        settings,
+        _blobs(request),
+        actor_of(request),
+        tender_id,
+        filename=name,
+        chunks=request.stream(),
+        declared_sha256=declared_sha256(request.headers.get("repr-digest")),
+        summary=summary,
+        substantive=substantive,
+    )
+    return _document(document)
+
+
+@get(
+    [
+        "/tenders/{tender_id:int}/documents/{document_id:int}",
+        "/api/v1/tenders/{tender_id:int}/documents/{document_id:int}",
+    ],
+    tags=["tenders"],
+    guards=[signed_in],
+)
+async def download_document(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], document_id: FromPath[int]
+) -> File:
+    """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded."""
+    document = await service.open_document(db, actor_of(request), tender_id, document_id)
+    path = _blobs(request).path(document.sha256.hex())
+    if not path.exists():
+        raise NotFound(N_("The file of this document is missing; the operator has been told."))
+    return File(
+        path=path,
+        filename=document.name,
+        media_type=document.content_type,
+        content_disposition_type="attachment",
+        headers={"cache-control": "private, no-store", "x-content-sha256": document.sha256.hex()},
+    )
+
+
+@post("/api/v1/tenders/{tender_id:int}/registration", tags=["tenders"], guards=[bidders], status_code=200)
+async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> RegistrationOut:
+    """Register your organisation for a tender: it unlocks the documents and questions."""
+    added = await service.register(db, actor_of(request), tender_id)
+    return RegistrationOut(registered=True, new=added)
+
+
+@post("/api/v1/tenders/{tender_id:int}/questions", tags=["tenders"], guards=[bidders], status_code=201)
+async def ask_question(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[QuestionIn]
+) -> QuestionOut:
+    """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
+    q = await service.ask(db, actor_of(request), tender_id, data.question)
+    return QuestionOut(q.id, q.pseudonym, q.question, q.asked_at, q.answer, q.answered_at, q.mine)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/questions/{question_id:int}/answer",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=200,
+)
+async def answer_question(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender_id: FromPath[int],
+    question_id: FromPath[int],
+    data: JSONBody[AnswerIn],
+) -> Response[None]:
+    """Answer a question; the answer is published to everyone and registered bidders are notified."""
+    await service.answer(db, actor_of(request), tender_id, question_id, data.answer)
+    return Response(None, status_code=204)
+
+
+routes = [
+    search_tenders,
+    read_tender,
+    my_tenders,
+    registered_tenders,
+    read_registrations,
+    read_notifications,
+    create_tender,
+    update_tender,
+    publish_tender,
+    amend_tender,
+    cancel_tender,
+    upload_document,
+    download_document,
+    register_for_tender,
+    ask_question,
+    answer_question,
+]

@@ -1,0 +1,792 @@
+"""The rules of tenders: what a valid tender is, its lifecycle, its time rules, amendments, and search terms.
+
+Plain functions and small state machines over plain data; no I/O. Times come in as arguments (the service
+reads them from the database clock, the only clock that decides); every refusal is an :class:`InvalidInput` or
+:class:`InvalidTransition` naming the rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Literal
+
+import msgspec
+
+from bidding.errors import InvalidInput, InvalidTransition
+from bidding.i18n import N_, Message
+from bidding.settings import TimeRules
+
+
+class Category(StrEnum):
+    WORKS = "works"
+    GOODS = "goods"
+    SERVICES = "services"
+    LAND_USE = "land_use"
+    STATE_PROPERTY = "state_property"
+
+
+class Procedure(StrEnum):
+    OPEN = "open"
+    INVITED = "invited"
+
+
+class Method(StrEnum):
+    LOWEST_PRICE = "lowest_price"
+    COMPREHENSIVE = "comprehensive"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    OPENING = "opening"
+    OPENED = "opened"
+    EVALUATION = "evaluation"
+    EVALUATED = "evaluated"
+    PUBLICISED = "publicised"
+    AWARDED = "awarded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+CATEGORY_NAMES: Mapping[Category, Message] = {
+    Category.WORKS: N_("Construction works"),
+    Category.GOODS: N_("Goods"),
+    Category.SERVICES: N_("Services"),
+    Category.LAND_USE: N_("Land-use rights"),
+    Category.STATE_PROPERTY: N_("State-owned property rights"),
+}
+PROCEDURE_NAMES: Mapping[Procedure, Message] = {
+    Procedure.OPEN: N_("Open tendering"),
+    Procedure.INVITED: N_("Invited tendering"),
+}
+METHOD_NAMES: Mapping[Method, Message] = {
+    Method.LOWEST_PRICE: N_("Lowest evaluated price"),
+    Method.COMPREHENSIVE: N_("Comprehensive scoring"),
+}
+STATUS_NAMES: Mapping[Status, Message] = {
+    Status.DRAFT: N_("Draft"),
+    Status.PUBLISHED: N_("Open for bids"),
+    Status.CLOSED: N_("Bidding closed"),
+    Status.OPENING: N_("Opening"),
+    Status.OPENED: N_("Opened"),
+    Status.EVALUATION: N_("Under evaluation"),
+    Status.EVALUATED: N_("Evaluated"),
+    Status.PUBLICISED: N_("Candidates publicised"),
+    Status.AWARDED: N_("Awarded"),
+    Status.FAILED: N_("Failed"),
+    Status.CANCELLED: N_("Cancelled"),
+}
+
+# --- Limits ---------------------------------------------------------------------------------------------------
+
+MAX_TITLE_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 20_000
+MAX_LOTS = 50
+MAX_CRITERIA = 60
+#: Amounts: at most two decimals (fen), positive, below a hundred trillion.
+MAX_AMOUNT = Decimal("99999999999999.99")
+MAX_QUESTION_LENGTH = 2000
+MAX_ANSWER_LENGTH = 5000
+MAX_REASON_LENGTH = 1000
+MAX_CUSTODIANS = 16
+#: An invited tender invites at least three bidders (Tendering and Bidding Law, art. 17).
+MIN_INVITED = 3
+MAX_INVITED = 100
+REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}")
+
+# --- Inputs ---------------------------------------------------------------------------------------------------
+
+
+class LocalText(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A text in Chinese and/or English: at least one of them."""
+
+    zh: str = ""
+    en: str = ""
+
+
+class PriceFormula(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How price points are computed, as data.
+
+    ``lowest_price_ratio``: lowest valid price ÷ bid price × the criterion's points (government procurement).
+    ``benchmark_deviation``: the criterion's points less ``deduct_above`` per 1 % above the benchmark and
+    ``deduct_below`` per 1 % below it, never below zero; the benchmark is the ``average`` or ``lowest`` valid price.
+    """
+
+    type: Literal["lowest_price_ratio", "benchmark_deviation"]
+    benchmark: Literal["average", "lowest"] | None = None
+    deduct_above: str | None = None
+    deduct_below: str | None = None
+
+
+class Criterion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: LocalText
+    #: Points as a decimal string; ``None`` for a pass/fail check (lowest evaluated price).
+    points: str | None = None
+    kind: Literal["subjective", "objective", "price", "check"] = "subjective"
+    formula: PriceFormula | None = None
+    children: list[Criterion] = []
+
+
+class LotInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    number: int
+    title: LocalText
+    budget: str
+    bid_security: str = "0"
+    method: Method = Method.COMPREHENSIVE
+    criteria: list[Criterion] = []
+
+
+class Specialty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    specialty: str
+    count: int
+
+
+class TenderInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A tender as an agency drafts it (pages and API alike)."""
+
+    title: LocalText
+    description: LocalText
+    category: Category
+    procedure: Procedure
+    purchaser_id: int
+    region: str
+    lots: list[LotInput]
+    documents_from: dt.datetime
+    questions_until: dt.datetime
+    deadline: dt.datetime
+    evaluation_at: dt.datetime
+    committee_size: int = 5
+    specialties: list[Specialty] = []
+    custodian_ids: list[int] = []
+    custody_threshold: int = 2
+    #: The bidder organisations invited, for an invited tender (at least three); none for an open one.
+    invited_ids: list[int] = []
+    currency: str = "CNY"
+    reference: str | None = None
+
+
+# --- Validation -----------------------------------------------------------------------------------------------
+
+
+def parse_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
+    """A money amount: a decimal string with at most two decimals; raises ``ValueError`` with a reason."""
+    try:
+        amount = Decimal(raw)
+    except (InvalidOperation, TypeError):
+        raise ValueError("not a number") from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("too many decimals")
+    if amount < 0 or (amount == 0 and not allow_zero) or amount > MAX_AMOUNT:
+        raise ValueError("out of range")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).strip()
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def clean_local_text(value: LocalText) -> LocalText:
+    return LocalText(_clean(value.zh), _clean(value.en))
+
+
+class _Errors:
+    """Collects every problem of an input, so a form shows them all at once."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Message] = {}
+
+    def add(self, field: str, message: Message) -> None:
+        self.found.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise InvalidInput(errors=self.found)
+
+
+def _check_local_text(errors: _Errors, field: str, value: LocalText, maximum: int, *, required: bool = True) -> None:
+    if required and not (value.zh or value.en):
+        errors.add(field, N_("Give the text in Chinese, English or both."))
+    for language, text in (("zh", value.zh), ("en", value.en)):
+        if len(text) > maximum:
+            errors.add(f"{field}.{language}", N_("This can have at most %(count)d characters.", count=maximum))
+
+
+def _check_amount(errors: _Errors, field: str, raw: str, *, allow_zero: bool = False) -> Decimal | None:
+    try:
+        return parse_amount(raw, allow_zero=allow_zero)
+    except ValueError as error:
+        if str(error) == "too many decimals":
+            errors.add(field, N_("Amounts have at most two decimals (fen)."))
+        else:
+            errors.add(field, N_("Give an amount greater than zero, such as 1250000.00."))
+        return None
+
+
+def _points(errors: _Errors, field: str, raw: str | None) -> Decimal | None:
+    try:
+        points = Decimal(raw or "")
+    except InvalidOperation:
+        errors.add(field, N_("Give the points as a number."))
+        return None
+    if not points.is_finite() or points <= 0 or points > 100 or points.as_tuple().exponent < -2:  # type: ignore[operator]
+        errors.add(field, N_("Points are between 0 and 100, with at most two decimals."))
+        return None
+    return points
+
+
+def _check_criteria(errors: _Errors, field: str, lot: LotInput) -> None:
+    criteria = lot.criteria
+    if len(criteria) + sum(len(c.children) for c in criteria) > MAX_CRITERIA:
+        errors.add(field, N_("A lot can have at most %(count)d criteria.", count=MAX_CRITERIA))
+        return
+    for index, criterion in enumerate(criteria):
+        _check_local_text(errors, f"{field}.{index}.name", criterion.name, MAX_TITLE_LENGTH)
+    if lot.method is Method.LOWEST_PRICE:
+        # Under the lowest evaluated price, criteria are pass/fail checks; the price decides.
+        if any(c.points is not None or c.kind != "check" or c.children for c in criteria):
+            errors.add(field, N_("Under the lowest evaluated price, criteria are pass/fail checks without points."))
+        return
+    if not criteria:
+        errors.add(field, N_("Comprehensive scoring needs criteria with points."))
+        return
+    total = Decimal(0)
+    prices = 0
+    for index, criterion in enumerate(criteria):
+        points = _points(errors, f"{field}.{index}.points", criterion.points)
+        if points is None:
+            return
+        total += points
+        if criterion.kind == "check":
+            errors.add(f"{field}.{index}.kind", N_("Comprehensive scoring has no pass/fail criteria."))
+        if criterion.kind == "price":
+            prices += 1
+            _check_formula(errors, f"{field}.{index}.formula", criterion.formula)
+        elif criterion.formula is not None:
+            errors.add(f"{field}.{index}.formula", N_("Only the price criterion has a formula."))
+        if criterion.children:
+            if criterion.kind == "price":
+                errors.add(f"{field}.{index}", N_("The price criterion has no sub-criteria."))
+            child_total = Decimal(0)
+            for child_index, child in enumerate(criterion.children):
+                name = f"{field}.{index}.children.{child_index}"
+                _check_local_text(errors, f"{name}.name", child.name, MAX_TITLE_LENGTH)
+                child_points = _points(errors, f"{name}.points", child.points)
+                if child.kind in ("price", "check") or child.children or child.formula is not None:
+                    errors.add(name, N_("Sub-criteria are scored subjectively or objectively, one level deep."))
+                child_total += child_points or 0
+            if child_total != points:
+                errors.add(
+                    f"{field}.{index}",
+                    N_(
+                        "Sub-criteria add up to %(sum)s points, not %(points)s.",
+                        sum=str(child_total),
+                        points=str(points),
+                    ),
+                )
+    if prices != 1:
+        errors.add(field, N_("Comprehensive scoring has exactly one price criterion."))
+    if total != 100:
+        errors.add(field, N_("The criteria add up to %(sum)s points; they must add up to 100.", sum=str(total)))
+
+
+def _check_formula(errors: _Errors, field: str, formula: PriceFormula | None) -> None:
+    if formula is None:
+        errors.add(field, N_("The price criterion needs a formula."))
+    elif formula.type == "benchmark_deviation":
+        if formula.benchmark is None:
+            errors.add(field, N_("Say whether the benchmark is the average or the lowest valid price."))
+        for raw in (formula.deduct_above, formula.deduct_below):
+            try:
+                rate = Decimal(raw or "")
+            except InvalidOperation:
+                rate = Decimal(-1)
+            if not rate.is_finite() or rate < 0 or rate > 100:
+                errors.add(field, N_("Deductions are points per 1 % of deviation, between 0 and 100."))
+                break
+    elif formula.benchmark or formula.deduct_above or formula.deduct_below:
+        errors.add(field, N_("The lowest-price ratio takes no benchmark or deductions."))
+
+
+def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
+    """Normalise a tender and check every rule that does not depend on the clock or on other records.
+
+    Raises :class:`InvalidInput` listing every field that is wrong. The clock-dependent rules are in
+    :func:`check_publication`.
+    """
+    errors = _Errors()
+    tender = msgspec.structs.replace(
+        unverified,
+        title=clean_local_text(unverified.title),
+        description=clean_local_text(unverified.description),
+        region=_clean(unverified.region),
+        reference=(_clean(unverified.reference) or None) if unverified.reference is not None else None,
+        lots=[
+            msgspec.structs.replace(lot, title=clean_local_text(lot.title), budget=lot.budget.strip())
+            for lot in unverified.lots
+        ],
+    )
+    _check_local_text(errors, "title", tender.title, MAX_TITLE_LENGTH)
+    _check_local_text(errors, "description", tender.description, MAX_DESCRIPTION_LENGTH)
+    if not 0 < len(tender.region) <= 100:
+        errors.add("region", N_("Give the region, at most 100 characters."))
+    if tender.reference is not None and not REFERENCE_PATTERN.fullmatch(tender.reference):
+        errors.add("reference", N_("A reference has 3 to 64 letters, digits, “.”, “_”, “/” or “-”."))
+    if tender.currency != "CNY":
+        errors.add("currency", N_("Tenders are in yuan (CNY)."))
+    if not tender.lots:
+        errors.add("lots", N_("A tender has at least one lot."))
+    if len(tender.lots) > MAX_LOTS:
+        errors.add("lots", N_("A tender can have at most %(count)d lots.", count=MAX_LOTS))
+    if sorted(lot.number for lot in tender.lots) != list(range(1, len(tender.lots) + 1)):
+        errors.add("lots", N_("Lots are numbered 1, 2, 3… without gaps."))
+    for index, lot in enumerate(tender.lots):
+        field = f"lots.{index}"
+        _check_local_text(errors, f"{field}.title", lot.title, MAX_TITLE_LENGTH)
+        budget = _check_amount(errors, f"{field}.budget", lot.budget)
+        security = _check_amount(errors, f"{field}.bid_security", lot.bid_security, allow_zero=True)
+        # Bid security is at most 2 % of the estimated price (Implementing Regulations, art. 26).
+        if budget is not None and security is not None and security > budget * Decimal("0.02"):
+            errors.add(f"{field}.bid_security", N_("Bid security is at most 2 % of the lot's budget."))
+        _check_criteria(errors, f"{field}.criteria", lot)
+    if tender.committee_size < 5 or tender.committee_size % 2 == 0 or tender.committee_size > 25:
+        errors.add("committee_size", N_("An evaluation committee has an odd number of members, 5 or more."))
+    if tender.specialties and sum(s.count for s in tender.specialties) != tender.committee_size:
+        errors.add("specialties", N_("The experts wanted per specialty add up to the committee size."))
+    if any(not s.specialty.strip() or s.count < 1 for s in tender.specialties):
+        errors.add("specialties", N_("Each specialty has a name and at least one expert."))
+    custodians = len(tender.custodian_ids)
+    if len(set(tender.custodian_ids)) != custodians or not 1 <= custodians <= MAX_CUSTODIANS:
+        errors.add("custodian_ids", N_("Choose 1 to 16 different key custodians."))
+    if not 1 <= tender.custody_threshold <= max(custodians, 1):
+        errors.add("custody_threshold", N_("The number of custodians needed is between 1 and the number chosen."))
+    invited = len(tender.invited_ids)
+    if tender.procedure is Procedure.OPEN and invited:
+        errors.add("invited_ids", N_("An open tender invites nobody in particular: anyone may register."))
+    if tender.procedure is Procedure.INVITED and (
+        len(set(tender.invited_ids)) != invited or not MIN_INVITED <= invited <= MAX_INVITED
+    ):
+        errors.add(
+            "invited_ids",
+            N_(
+                "An invited tender invites %(least)d to %(most)d different bidders.",
+                least=MIN_INVITED,
+                most=MAX_INVITED,
+            ),
+        )
+    _check_timeline(errors, tender, rules)
+    errors.raise_if_any()
+    return msgspec.structs.replace(tender, lots=[_normalised_lot(lot) for lot in tender.lots])
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: ``30.00`` → ``30``, ``12.50`` → ``12.5``."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _normalised_criterion(criterion: Criterion) -> Criterion:
+    return msgspec.structs.replace(
+        criterion,
+        name=clean_local_text(criterion.name),
+        points=_decimal_text(Decimal(criterion.points)) if criterion.points is not None else None,
+        children=[_normalised_criterion(child) for child in criterion.children],
+    )
+
+
+def _normalised_lot(lot: LotInput) -> LotInput:
+    """One spelling per value (``1250000`` → ``1250000.00``), so that equal tenders compare and hash equal."""
+    return msgspec.structs.replace(
+        lot,
+        budget=str(parse_amount(lot.budget)),
+        bid_security=str(parse_amount(lot.bid_security, allow_zero=True)),
+        criteria=[_normalised_criterion(criterion) for criterion in lot.criteria],
+    )
+
+
+def _check_timeline(errors: _Errors, tender: TenderInput, rules: TimeRules) -> None:
+    times = (tender.documents_from, tender.questions_until, tender.deadline, tender.evaluation_at)
+    if any(moment.tzinfo is None for moment in times):
+        errors.add("deadline", N_("Times need a time zone."))
+        return
+    if not tender.documents_from < tender.questions_until < tender.deadline <= tender.evaluation_at:
+        errors.add("deadline", N_("Documents, then the question cutoff, then the deadline, then the evaluation."))
+    if tender.deadline - tender.documents_from < dt.timedelta(days=rules.bidding_days):
+        errors.add(
+            "deadline",
+            N_("The deadline is at least %(days)d days after the documents are available.", days=rules.bidding_days),
+        )
+
+
+# --- Publication and the clock --------------------------------------------------------------------------------
+
+
+def check_publication(
+    documents_from: dt.datetime, deadline: dt.datetime, now: dt.datetime, rules: TimeRules
+) -> dt.datetime:
+    """When the documents become available if the tender is published at ``now``; raises InvalidTransition.
+
+    Documents "available from" a past moment become available now, and the bidding period is counted from then.
+    """
+    if deadline <= now:
+        raise InvalidTransition(N_("The bid deadline has passed."))
+    documents_from = max(documents_from, now)
+    if deadline - documents_from < dt.timedelta(days=rules.bidding_days):
+        raise InvalidTransition(
+            N_(
+                "Published now, bidders would have less than %(days)d days before the deadline.",
+                days=rules.bidding_days,
+            )
+        )
+    return documents_from
+
+
+def effective_status(status: Status, deadline: dt.datetime | None, now: dt.datetime) -> Status:
+    """The status as people see it: a published tender whose deadline has passed is closed."""
+    if status is Status.PUBLISHED and deadline is not None and now >= deadline:
+        return Status.CLOSED
+    return status
+
+
+#: Every transition the lifecycle allows (DESIGN §4), by action.
+TRANSITIONS: Mapping[Status, Mapping[str, Status]] = {
+    Status.DRAFT: {"publish": Status.PUBLISHED, "cancel": Status.CANCELLED},
+    Status.PUBLISHED: {"close": Status.CLOSED, "cancel": Status.CANCELLED},
+    Status.CLOSED: {"start_opening": Status.OPENING, "cancel": Status.CANCELLED, "fail": Status.FAILED},
+    Status.OPENING: {"finish_opening": Status.OPENED, "fail": Status.FAILED},
+    Status.OPENED: {"start_evaluation": Status.EVALUATION, "fail": Status.FAILED, "cancel": Status.CANCELLED},
+    Status.EVALUATION: {"finish_evaluation": Status.EVALUATED, "fail": Status.FAILED},
+    Status.EVALUATED: {"publicise": Status.PUBLICISED, "fail": Status.FAILED},
+    Status.PUBLICISED: {"award": Status.AWARDED, "fail": Status.FAILED},
+    Status.AWARDED: {},
+    Status.FAILED: {},
+    Status.CANCELLED: {},
+}
+ACTION_NAMES: Mapping[str, Message] = {
+    "publish": N_("publish"),
+    "cancel": N_("cancel"),
+    "close": N_("close"),
+    "start_opening": N_("start the opening"),
+    "finish_opening": N_("finish the opening"),
+    "start_evaluation": N_("start the evaluation"),
+    "finish_evaluation": N_("finish the evaluation"),
+    "publicise": N_("publicise the candidates"),
+    "award": N_("award"),
+    "fail": N_("declare the tender failed"),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Clock:
+    """The moments a transition depends on: now (the database's), the deadline, the publicity start."""
+
+    now: dt.datetime
+    deadline: dt.datetime | None = None
+    publicised_at: dt.datetime | None = None
+
+
+def transition(status: Status, action: str, clock: Clock, rules: TimeRules) -> Status:
+    """The status after ``action``, or :class:`InvalidTransition` saying why it cannot happen now.
+
+    A published tender is closed from its deadline on, whether or not "close" was recorded; recording it is
+    the one action judged on the stored status rather than the effective one.
+    """
+    if action == "close" and status is Status.PUBLISHED:
+        if clock.deadline is None or clock.now < clock.deadline:
+            raise InvalidTransition(N_("Bidding closes at the deadline, not before."))
+        return Status.CLOSED
+    current = effective_status(status, clock.deadline, clock.now)
+    target = TRANSITIONS[current].get(action)
+    if target is None:
+        raise InvalidTransition(
+            N_(
+                "A tender that is “%(status)s” cannot %(action)s.",
+                status=STATUS_NAMES[current],
+                action=ACTION_NAMES.get(action, N_("do that")),
+            )
+        )
+    if action == "start_opening" and (clock.deadline is None or clock.now < clock.deadline):
+        raise InvalidTransition(N_("The opening starts at the deadline, not before."))
+    publicity_ends = clock.publicised_at + dt.timedelta(days=rules.publicity_days) if clock.publicised_at else None
+    if action == "award" and (publicity_ends is None or clock.now < publicity_ends):
+        raise InvalidTransition(
+            N_("Candidates stay publicised at least %(days)d days before the award.", days=rules.publicity_days)
+        )
+    return target
+
+
+# --- Amendments -----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AmendmentPlan:
+    #: The deadline after the amendment: the proposed one, or later if the notice period requires it.
+    deadline: dt.datetime
+    #: Whether the deadline was pushed out by the notice period rather than chosen.
+    pushed: bool
+
+
+def plan_amendment(
+    *,
+    status: Status,
+    current_deadline: dt.datetime,
+    proposed_deadline: dt.datetime,
+    substantive: bool,
+    now: dt.datetime,
+    rules: TimeRules,
+) -> AmendmentPlan:
+    """Where the deadline goes after an amendment; raises :class:`InvalidTransition` if none can be made now.
+
+    Amendments are possible until the deadline. A substantive one (it changes how bids are prepared) made less
+    than ``amendment_notice_days`` before the deadline moves the deadline to the first moment that many days
+    after now, at the deadline's own time of day.
+    """
+    if effective_status(status, current_deadline, now) is not Status.PUBLISHED:
+        raise InvalidTransition(N_("A tender can be amended only while it is open for bids, before the deadline."))
+    if proposed_deadline <= now:
+        raise InvalidTransition(N_("The new deadline must be in the future."))
+    if not substantive:
+        return AmendmentPlan(proposed_deadline, pushed=False)
+    earliest = now + dt.timedelta(days=rules.amendment_notice_days)
+    if proposed_deadline >= earliest:
+        return AmendmentPlan(proposed_deadline, pushed=False)
+    pushed = earliest.replace(hour=proposed_deadline.hour, minute=proposed_deadline.minute, second=0, microsecond=0)
+    if pushed < earliest:
+        pushed += dt.timedelta(days=1)
+    return AmendmentPlan(pushed, pushed=True)
+
+
+#: What may not change once a tender is published: bidders registered and custodians were chosen under them.
+FIXED_AFTER_PUBLICATION = (
+    "reference",
+    "category",
+    "procedure",
+    "purchaser_id",
+    "currency",
+    "documents_from",
+    "custodian_ids",
+    "custody_threshold",
+    "invited_ids",
+)
+#: Changes under these keys of :func:`snapshot` always affect how bids are prepared.
+SUBSTANTIVE_PREFIXES = ("lots.", "documents.")
+
+
+def snapshot(tender: TenderInput) -> dict[str, Any]:
+    """A tender's terms as one flat mapping of JSON values, one key per thing a person would name.
+
+    Amendments list what changed by comparing two snapshots (:func:`diff`); audit events carry the SHA-256 of
+    its canonical JSON. Times are in UTC, amounts and points already normalised by :func:`validate_tender`.
+    """
+
+    def moment(value: dt.datetime) -> str:
+        return value.astimezone(dt.UTC).isoformat()
+
+    view: dict[str, Any] = {
+        "reference": tender.reference,
+        "title.zh": tender.title.zh,
+        "title.en": tender.title.en,
+        "description.zh": tender.description.zh,
+        "description.en": tender.description.en,
+        "category": str(tender.category),
+        "procedure": str(tender.procedure),
+        "purchaser_id": tender.purchaser_id,
+        "region": tender.region,
+        "currency": tender.currency,
+        "documents_from": moment(tender.documents_from),
+        "questions_until": moment(tender.questions_until),
+        "deadline": moment(tender.deadline),
+        "evaluation_at": moment(tender.evaluation_at),
+        "committee_size": tender.committee_size,
+        "specialties": msgspec.to_builtins(tender.specialties),
+        "custodian_ids": list(tender.custodian_ids),
+        "custody_threshold": tender.custody_threshold,
+        "invited_ids": sorted(tender.invited_ids),
+    }
+    for lot in tender.lots:
+        prefix = f"lots.{lot.number}"
+        view |= {
+            f"{prefix}.title.zh": lot.title.zh,
+            f"{prefix}.title.en": lot.title.en,
+            f"{prefix}.budget": lot.budget,
+            f"{prefix}.bid_security": lot.bid_security,
+            f"{prefix}.method": str(lot.method),
+            f"{prefix}.criteria": msgspec.to_builtins(lot.criteria),
+        }
+    return view
+
+
+def check_amendment(published: TenderInput, amended: TenderInput) -> None:
+    """Refuse changes to what is fixed at publication (:data:`FIXED_AFTER_PUBLICATION`)."""
+    before, after = snapshot(published), snapshot(amended)
+    errors = {
+        field: N_("This cannot change after publication; cancel the tender and publish a new one instead.")
+        for field in FIXED_AFTER_PUBLICATION
+        if before[field] != after[field]
+    }
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def is_substantive(changes: Mapping[str, Mapping[str, object]], *, declared: bool) -> bool:
+    """Whether an amendment affects how bids are prepared: as the agency declares, and always when it changes a
+    lot or a document, or brings the deadline forward."""
+    if declared or any(key.startswith(SUBSTANTIVE_PREFIXES) for key in changes):
+        return True
+    deadline = changes.get("deadline")
+    return deadline is not None and str(deadline["after"]) < str(deadline["before"])
+
+
+def diff(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, dict[str, object]]:
+    """What changed between two public views of a tender: ``{field: {"before": …, "after": …}}``."""
+    return {
+        key: {"before": before.get(key), "after": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def clean_text(field: str, text: str, maximum: int) -> str:
+    """A person's free text (a question, an answer, a reason), cleaned; raises InvalidInput if empty or too long."""
+    cleaned = _clean(text)
+    if not 0 < len(cleaned) <= maximum:
+        raise InvalidInput(errors={field: N_("Write 1 to %(count)d characters.", count=maximum)})
+    return cleaned
+
+
+#: The two-letter codes of generated references, by category: 工程, 货物, 服务, 土地, 产权.
+REFERENCE_CODES: Mapping[Category, str] = {
+    Category.WORKS: "GC",
+    Category.GOODS: "HW",
+    Category.SERVICES: "FW",
+    Category.LAND_USE: "TD",
+    Category.STATE_PROPERTY: "CQ",
+}
+
+
+def make_reference(category: Category, year: int, serial: int) -> str:
+    """A reference such as ``GC-2026-00017``, for a tender drafted without one."""
+    return f"{REFERENCE_CODES[category]}-{year}-{serial:05d}"
+
+
+# --- Documents ------------------------------------------------------------------------------------------------
+
+#: The kinds of tender documents accepted, by file extension, with the type they are served as. The type is
+#: decided here, never by what the uploader claims, and downloads are always attachments.
+DOCUMENT_TYPES: Mapping[str, str] = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".wps": "application/vnd.ms-works",
+    ".dwg": "image/vnd.dwg",
+    ".dxf": "image/vnd.dxf",
+    ".zip": "application/zip",
+    ".rar": "application/vnd.rar",
+    ".7z": "application/x-7z-compressed",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+}
+MAX_DOCUMENT_NAME_LENGTH = 255
+
+
+def document_type(name: str) -> tuple[str, str]:
+    """A document's cleaned file name and its content type; raises InvalidInput for a name or kind not accepted.
+
+    Only the last part of a path is kept (browsers on some systems send the whole path).
+    """
+    cleaned = _clean(name.replace("\\", "/").rsplit("/", 1)[-1]).replace("\n", " ").replace("\t", " ")
+    if not 0 < len(cleaned) <= MAX_DOCUMENT_NAME_LENGTH or cleaned.startswith("."):
+        raise InvalidInput(errors={"file": N_("Give the file a name of 1 to 255 characters.")})
+    extension = "." + cleaned.rsplit(".", 1)[-1].lower() if "." in cleaned else ""
+    if extension not in DOCUMENT_TYPES:
+        raise InvalidInput(
+            errors={
+                "file": N_(
+                    "Tender documents are PDF, office files, drawings, images or archives (%(kinds)s).",
+                    kinds=", ".join(sorted(DOCUMENT_TYPES)),
+                )
+            }
+        )
+    return cleaned, DOCUMENT_TYPES[extension]
+
+
+# --- Questions ------------------------------------------------------------------------------------------------
+
+
+def check_question(
+    text: str, *, registered: bool, status: Status, questions_until: dt.datetime, now: dt.datetime
+) -> str:
+    """A bidder's question, cleaned; raises :class:`InvalidInput` or :class:`InvalidTransition`."""
+    if not registered:
+        raise InvalidTransition(N_("Register for the tender before asking questions."))
+    if status is not Status.PUBLISHED or now >= questions_until:
+        raise InvalidTransition(N_("Questions closed at the cutoff."))
+    return clean_text("question", text, MAX_QUESTION_LENGTH)
+
+
+def pseudonym(order: int) -> str:
+    """The stable name of the ``order``-th bidder (from 0) to ask about a tender: A, B, … Z, AA, AB, …
+
+    Answers are public, askers are not: everyone sees which questions came from the same bidder, nobody which.
+    """
+    name = ""
+    order += 1
+    while order:
+        order, rest = divmod(order - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
+# --- Search ---------------------------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[0-9a-z]+(?:[._/-][0-9a-z]+)*")
+#: Characters of a query considered; longer queries are cut.
+MAX_QUERY_LENGTH = 100
+
+
+def search_terms(text: str) -> set[str]:
+    """Index terms of a text: Chinese as overlapping character pairs, other words whole and lower-cased.
+
+    Chinese has no spaces between words, and the database has no Chinese word splitter; character bigrams
+    match any word of two or more characters without one (the classic CJK bigram index), and single
+    characters are kept for one-character queries.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    terms = set(_WORD.findall(text))
+    for run in _CJK.findall(text):
+        terms.update(run)
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    return terms
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms a search must all match: bigrams of Chinese runs (the character alone if single), and words."""
+    text = unicodedata.normalize("NFKC", query[:MAX_QUERY_LENGTH]).lower()
+    terms = _WORD.findall(text)
+    for run in _CJK.findall(text):
+        terms += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return sorted(set(terms))
+
+
+def tsquery(terms: list[str]) -> str | None:
+    """The PostgreSQL ``tsquery`` text matching every term (English words also as prefixes), or ``None``."""
+    if not terms:
+        return None
+    return " & ".join(f"'{term}'" + ("" if _CJK.match(term) else ":*") for term in terms)

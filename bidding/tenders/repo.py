@@ -1,0 +1,819 @@
+"""SQL for tenders, lots, custodians, invitations, documents, registrations, questions, amendments, notifications."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from bidding.db import Connection
+from bidding.errors import Conflict
+from bidding.i18n import N_
+from bidding.tenders.model import Category, LocalText, Method, Procedure, Status
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Party:
+    id: int
+    name: str
+    name_en: str | None
+    credit_code: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Lot:
+    number: int
+    title: LocalText
+    budget: Decimal
+    bid_security: Decimal
+    method: Method
+    #: The criteria tree as stored (the shape of :class:`bidding.tenders.model.Criterion`).
+    criteria: list[dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tender:
+    id: int
+    reference: str
+    status: Status
+    category: Category
+    procedure: Procedure
+    region: str
+    currency: str
+    budget: Decimal
+    title: LocalText
+    description: LocalText
+    documents_from: dt.datetime
+    questions_until: dt.datetime
+    deadline: dt.datetime
+    evaluation_at: dt.datetime
+    committee_size: int
+    specialties: list[dict[str, Any]]
+    custody_threshold: int
+    custodian_ids: tuple[int, ...]
+    invited_ids: tuple[int, ...]
+    version: int
+    agency: Party
+    purchaser: Party
+    created_by: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    published_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+    lots: tuple[Lot, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TenderSummary:
+    id: int
+    reference: str
+    status: Status
+    category: Category
+    procedure: Procedure
+    region: str
+    budget: Decimal
+    title: LocalText
+    deadline: dt.datetime
+    published_at: dt.datetime | None
+    agency_name: str
+    purchaser_name: str
+    lot_count: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DocumentVersion:
+    id: int
+    tender_id: int
+    name: str
+    version: int
+    sha256: bytes
+    size: int
+    content_type: str
+    uploaded_at: dt.datetime
+    #: Whether this is the newest version of its name.
+    current: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    pseudonym: str
+    question: str
+    asked_at: dt.datetime
+    answer: str | None
+    answered_at: dt.datetime | None
+    #: The asking organisation: shown to supervisors only, never in public or to the agency.
+    organisation_id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Amendment:
+    version: int
+    summary: str
+    substantive: bool
+    changes: dict[str, Any]
+    deadline_before: dt.datetime
+    deadline_after: dt.datetime
+    deadline_pushed: bool
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Registration:
+    organisation_id: int
+    organisation_name: str
+    credit_code: str | None
+    registered_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    kind: str
+    tender_id: int | None
+    payload: dict[str, Any]
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+# --- Tenders --------------------------------------------------------------------------------------------------
+
+_TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.currency, t.budget,
+    t.title_zh, t.title_en, t.description_zh, t.description_en, t.documents_from, t.questions_until, t.deadline,
+    t.evaluation_at, t.committee_size, t.specialties, t.custody_threshold, t.version, t.created_by, t.created_at,
+    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason,
+    a.id AS agency_id, a.name AS agency_name, a.name_en AS agency_name_en, a.credit_code AS agency_credit_code,
+    p.id AS purchaser_id, p.name AS purchaser_name, p.name_en AS purchaser_name_en,
+    p.credit_code AS purchaser_credit_code,
+    array(SELECT c.user_id FROM tender_custodians c WHERE c.tender_id = t.id ORDER BY c.position) AS custodian_ids,
+    array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id ORDER BY i.organisation_id)
+        AS invited_ids"""
+
+_TENDER_FROM = """FROM tenders t
+    JOIN organisations a ON a.id = t.agency_id
+    JOIN organisations p ON p.id = t.purchaser_id"""
+
+
+def _tender(row: asyncpg.Record, lots: Sequence[asyncpg.Record]) -> Tender:
+    return Tender(
+        id=row["id"],
+        reference=row["reference"],
+        status=Status(row["status"]),
+        category=Category(row["category"]),
+        procedure=Procedure(row["procedure"]),
+        region=row["region"],
+        currency=row["currency"],
+        budget=row["budget"],
+        title=LocalText(row["title_zh"], row["title_en"]),
+        description=LocalText(row["description_zh"], row["description_en"]),
+        documents_from=row["documents_from"],
+        questions_until=row["questions_until"],
+        deadline=row["deadline"],
+        evaluation_at=row["evaluation_at"],
+        committee_size=row["committee_size"],
+        specialties=row["specialties"],
+        custody_threshold=row["custody_threshold"],
+        custodian_ids=tuple(row["custodian_ids"]),
+        invited_ids=tuple(row["invited_ids"]),
+        version=row["version"],
+        agency=Party(row["agency_id"], row["agency_name"], row["agency_name_en"], row["agency_credit_code"]),
+        purchaser=Party(
+            row["purchaser_id"], row["purchaser_name"], row["purchaser_name_en"], row["purchaser_credit_code"]
+        ),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        published_at=row["published_at"],
+        cancelled_at=row["cancelled_at"],
+        cancel_reason=row["cancel_reason"],
+        lots=tuple(
+            Lot(
+                lot["number"],
+                LocalText(lot["title_zh"], lot["title_en"]),
+                lot["budget"],
+                lot["bid_security"],
+                Method(lot["method"]),
+                lot["criteria"],
+            )
+            for lot in lots
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TenderFields:
+    """The columns a draft sets, already validated."""
+
+    reference: str
+    agency_id: int
+    purchaser_id: int
+    category: Category
+    procedure: Procedure
+    region: str
+    budget: Decimal
+    title: LocalText
+    description: LocalText
+    documents_from: dt.datetime
+    questions_until: dt.datetime
+    deadline: dt.datetime
+    evaluation_at: dt.datetime
+    committee_size: int
+    specialties: list[dict[str, Any]]
+    custody_threshold: int
+
+
+async def next_reference_serial(connection: Connection) -> int:
+    serial: int = await connection.fetchval("SELECT nextval('tender_reference_serial')")
+    return serial
+
+
+async def insert_tender(connection: Connection, fields: TenderFields, created_by: int) -> int:
+    """Insert a draft; raises :class:`Conflict` when the reference is taken."""
+    try:
+        tender_id: int = await connection.fetchval(
+            """INSERT INTO tenders (reference, agency_id, purchaser_id, status, category, procedure, region, budget,
+                   title_zh, title_en, description_zh, description_en, documents_from, questions_until, deadline,
+                   evaluation_at, committee_size, specialties, custody_threshold, created_by)
+               VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+               RETURNING id""",
+            fields.reference,
+            fields.agency_id,
+            fields.purchaser_id,
+            fields.category,
+            fields.procedure,
+            fields.region,
+            fields.budget,
+            fields.title.zh,
+            fields.title.en,
+            fields.description.zh,
+            fields.description.en,
+            fields.documents_from,
+            fields.questions_until,
+            fields.deadline,
+            fields.evaluation_at,
+            fields.committee_size,
+            fields.specialties,
+            fields.custody_threshold,
+            created_by,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict(
+            N_("The reference %(reference)s is taken.", reference=fields.reference),
+            errors={"reference": N_("Already taken.")},
+        ) from None
+    return tender_id
+
+
+async def update_tender(connection: Connection, tender_id: int, fields: TenderFields) -> None:
+    """Replace a tender's fields (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference."""
+    try:
+        await connection.execute(
+            """UPDATE tenders SET reference = $2, purchaser_id = $3, category = $4, procedure = $5, region = $6,
+                   budget = $7, title_zh = $8, title_en = $9, description_zh = $10, description_en = $11,
+                   documents_from = $12, questions_until = $13, deadline = $14, evaluation_at = $15,
+                   committee_size = $16, specialties = $17, custody_threshold = $18, updated_at = now()
+               WHERE id = $1""",
+            tender_id,
+            fields.reference,
+            fields.purchaser_id,
+            fields.category,
+            fields.procedure,
+            fields.region,
+            fields.budget,
+            fields.title.zh,
+            fields.title.en,
+            fields.description.zh,
+            fields.description.en,
+            fields.documents_from,
+            fields.questions_until,
+            fields.deadline,
+            fields.evaluation_at,
+            fields.committee_size,
+            fields.specialties,
+            fields.custody_threshold,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict(
+            N_("The reference %(reference)s is taken.", reference=fields.reference),
+            errors={"reference": N_("Already taken.")},
+        ) from None
+
+
+async def replace_lots(connection: Connection, tender_id: int, lots: Sequence[Lot]) -> None:
+    await connection.execute("DELETE FROM tender_lots WHERE tender_id = $1", tender_id)
+    await connection.executemany(
+        """INSERT INTO tender_lots (tender_id, number, title_zh, title_en, budget, bid_security, method, criteria)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [
+            (tender_id, lot.number, lot.title.zh, lot.title.en, lot.budget, lot.bid_security, lot.method, lot.criteria)
+            for lot in lots
+        ],
+    )
+
+
+async def replace_custodians(connection: Connection, tender_id: int, user_ids: Sequence[int]) -> None:
+    await connection.execute("DELETE FROM tender_custodians WHERE tender_id = $1", tender_id)
+    await connection.executemany(
+        "INSERT INTO tender_custodians (tender_id, user_id, position) VALUES ($1, $2, $3)",
+        [(tender_id, user_id, position) for position, user_id in enumerate(user_ids)],
+    )
+
+
+async def replace_invitations(connection: Connection, tender_id: int, organisation_ids: Sequence[int]) -> None:
+    await connection.execute("DELETE FROM tender_invitations WHERE tender_id = $1", tender_id)
+    await connection.executemany(
+        "INSERT INTO tender_invitations (tender_id, organisation_id) VALUES ($1, $2)",
+        [(tender_id, organisation_id) for organisation_id in organisation_ids],
+    )
+
+
+async def select_tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> Tender | None:
+    """A tender with its lots; ``for_update`` locks its row until the transaction ends (serialising changes)."""
+    if for_update:
+        await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
+    row = await connection.fetchrow("SELECT " + _TENDER_COLUMNS + " " + _TENDER_FROM + " WHERE t.id = $1", tender_id)
+    if row is None:
+        return None
+    lots = await connection.fetch("SELECT * FROM tender_lots WHERE tender_id = $1 ORDER BY number", tender_id)
+    return _tender(row, lots)
+
+
+async def select_tender_id_by_reference(connection: Connection, reference: str) -> int | None:
+    tender_id: int | None = await connection.fetchval("SELECT id FROM tenders WHERE reference = $1", reference)
+    return tender_id
+
+
+async def set_published(connection: Connection, tender_id: int, documents_from: dt.datetime) -> None:
+    await connection.execute(
+        """UPDATE tenders SET status = 'published', version = 1, published_at = now(), documents_from = $2,
+               updated_at = now()
+           WHERE id = $1""",
+        tender_id,
+        documents_from,
+    )
+
+
+async def set_amended(connection: Connection, tender_id: int) -> int:
+    version: int = await connection.fetchval(
+        "UPDATE tenders SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version", tender_id
+    )
+    return version
+
+
+async def set_deadline(
+    connection: Connection, tender_id: int, deadline: dt.datetime, evaluation_at: dt.datetime
+) -> None:
+    await connection.execute(
+        "UPDATE tenders SET deadline = $2, evaluation_at = $3, updated_at = now() WHERE id = $1",
+        tender_id,
+        deadline,
+        evaluation_at,
+    )
+
+
+async def set_cancelled(connection: Connection, tender_id: int, reason: str) -> None:
+    await connection.execute(
+        """UPDATE tenders SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2, updated_at = now()
+           WHERE id = $1""",
+        tender_id,
+        reason,
+    )
+
+
+async def set_search_terms(connection: Connection, tender_id: int, terms: Sequence[str]) -> None:
+    await connection.execute("UPDATE tenders SET search = array_to_tsvector($2) WHERE id = $1", tender_id, list(terms))
+
+
+async def select_now(connection: Connection) -> dt.datetime:
+    """The database clock: the only clock that decides "before the deadline"."""
+    now: dt.datetime = await connection.fetchval("SELECT now()")
+    return now
+
+
+# --- Lists and search -----------------------------------------------------------------------------------------
+
+_SUMMARY_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.budget, t.title_zh,
+    t.title_en, t.deadline, t.published_at, a.name AS agency_name, p.name AS purchaser_name,
+    (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count"""
+
+
+def _summary(row: asyncpg.Record) -> TenderSummary:
+    return TenderSummary(
+        id=row["id"],
+        reference=row["reference"],
+        status=Status(row["status"]),
+        category=Category(row["category"]),
+        procedure=Procedure(row["procedure"]),
+        region=row["region"],
+        budget=row["budget"],
+        title=LocalText(row["title_zh"], row["title_en"]),
+        deadline=row["deadline"],
+        published_at=row["published_at"],
+        agency_name=row["agency_name"],
+        purchaser_name=row["purchaser_name"],
+        lot_count=row["lot_count"],
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchFilters:
+    #: A tsquery of quoted search terms joined by ``&`` (see ``service.search``), or ``None``.
+    terms: str | None = None
+    category: Category | None = None
+    region: str | None = None
+    #: "open" (published, before its deadline), "closed" (after it), or any stored status.
+    status: str | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    deadline_from: dt.datetime | None = None
+    deadline_to: dt.datetime | None = None
+
+
+async def search_tenders(
+    connection: Connection, filters: SearchFilters, *, after: tuple[dt.datetime, int] | None, limit: int
+) -> list[TenderSummary]:
+    """Published tenders matching every filter, newest first, after the keyset cursor ``after``."""
+    rows = await connection.fetch(
+        "SELECT "
+        + _SUMMARY_COLUMNS
+        + " "
+        + _TENDER_FROM
+        + """ WHERE t.published_at IS NOT NULL
+            AND ($1::tsquery IS NULL OR t.search @@ $1::tsquery)
+            AND ($2::text IS NULL OR t.category = $2)
+            AND ($3::text IS NULL OR t.region = $3)
+            AND ($4::text IS NULL
+                 OR ($4 = 'open' AND t.status = 'published' AND t.deadline > now())
+                 OR ($4 = 'closed' AND (t.status = 'closed' OR (t.status = 'published' AND t.deadline <= now())))
+                 OR ($4 NOT IN ('open', 'closed') AND t.status = $4))
+            AND ($5::numeric IS NULL OR t.budget >= $5)
+            AND ($6::numeric IS NULL OR t.budget <= $6)
+            AND ($7::timestamptz IS NULL OR t.deadline >= $7)
+            AND ($8::timestamptz IS NULL OR t.deadline < $8)
+            AND ($9::timestamptz IS NULL OR (t.published_at, t.id) < ($9, $10))
+          ORDER BY t.published_at DESC, t.id DESC
+          LIMIT $11""",
+        filters.terms,
+        filters.category,
+        filters.region,
+        filters.status,
+        filters.budget_min,
+        filters.budget_max,
+        filters.deadline_from,
+        filters.deadline_to,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [_summary(row) for row in rows]
+
+
+async def select_regions(connection: Connection, *, limit: int = 200) -> list[str]:
+    """The regions of published tenders, in order: a skip scan of the region index, one probe per region."""
+    rows = await connection.fetch(
+        """WITH RECURSIVE regions (region) AS (
+               (SELECT region FROM tenders WHERE published_at IS NOT NULL ORDER BY region LIMIT 1)
+               UNION ALL
+               SELECT (SELECT t.region FROM tenders t
+                       WHERE t.published_at IS NOT NULL AND t.region > r.region ORDER BY t.region LIMIT 1)
+               FROM regions r WHERE r.region IS NOT NULL
+           )
+           SELECT region FROM regions WHERE region IS NOT NULL LIMIT $1""",
+        limit,
+    )
+    return [row["region"] for row in rows]
+
+
+async def select_organisation_tenders(connection: Connection, organisation_id: int) -> list[TenderSummary]:
+    """Tenders an organisation runs or purchases for, drafts included, most recently changed first."""
+    rows = await connection.fetch(
+        "SELECT "
+        + _SUMMARY_COLUMNS
+        + " "
+        + _TENDER_FROM
+        + """ WHERE t.agency_id = $1 OR t.purchaser_id = $1
+           ORDER BY t.updated_at DESC, t.id DESC LIMIT 500""",
+        organisation_id,
+    )
+    return [_summary(row) for row in rows]
+
+
+async def select_registered_tenders(connection: Connection, organisation_id: int) -> list[TenderSummary]:
+    rows = await connection.fetch(
+        "SELECT "
+        + _SUMMARY_COLUMNS
+        + " "
+        + _TENDER_FROM
+        + """ JOIN tender_registrations r ON r.tender_id = t.id AND r.organisation_id = $1
+           ORDER BY t.deadline DESC, t.id DESC LIMIT 500""",
+        organisation_id,
+    )
+    return [_summary(row) for row in rows]
+
+
+# --- Documents ------------------------------------------------------------------------------------------------
+
+_DOCUMENT_COLUMNS = """d.id, d.tender_id, d.name, d.version, d.sha256, d.size, d.content_type, d.uploaded_at,
+    d.version = (SELECT max(n.version) FROM tender_documents n WHERE n.tender_id = d.tender_id AND n.name = d.name)
+        AS current"""
+
+
+def _document(row: asyncpg.Record) -> DocumentVersion:
+    values = dict(row)
+    values["sha256"] = bytes(values["sha256"])
+    return DocumentVersion(**values)
+
+
+async def insert_document(
+    connection: Connection, tender_id: int, name: str, sha256: bytes, size: int, content_type: str, uploaded_by: int
+) -> DocumentVersion:
+    """Add a version of document ``name`` (the next number for that name)."""
+    row = await connection.fetchrow(
+        """INSERT INTO tender_documents AS d (tender_id, name, version, sha256, size, content_type, uploaded_by)
+           VALUES ($1, $2, coalesce((SELECT max(version) FROM tender_documents
+                                     WHERE tender_id = $1 AND name = $2), 0) + 1, $3, $4, $5, $6)
+           RETURNING """
+        + _DOCUMENT_COLUMNS,
+        tender_id,
+        name,
+        sha256,
+        size,
+        content_type,
+        uploaded_by,
+    )
+    assert row is not None, "INSERT … RETURNING returns the row"
+    return _document(row)
+
+
+async def select_documents(connection: Connection, tender_id: int) -> list[DocumentVersion]:
+    """Every version of every document of a tender, by name then newest version first."""
+    rows = await connection.fetch(
+        "SELECT " + _DOCUMENT_COLUMNS + " FROM tender_documents d WHERE d.tender_id = $1"
+        " ORDER BY d.name, d.version DESC",
+        tender_id,
+    )
+    return [_document(row) for row in rows]
+
+
+async def select_document(connection: Connection, document_id: int) -> DocumentVersion | None:
+    row = await connection.fetchrow(
+        "SELECT " + _DOCUMENT_COLUMNS + " FROM tender_documents d WHERE d.id = $1", document_id
+    )
+    return _document(row) if row else None
+
+
+async def insert_download(connection: Connection, document_id: int, organisation_id: int | None, user_id: int) -> None:
+    await connection.execute(
+        "INSERT INTO document_downloads (document_id, organisation_id, user_id) VALUES ($1, $2, $3)",
+        document_id,
+        organisation_id,
+        user_id,
+    )
+
+
+async def count_downloads(connection: Connection, tender_id: int) -> dict[int, int]:
+    rows = await connection.fetch(
+        """SELECT d.id, count(x.id) AS n FROM tender_documents d
+           LEFT JOIN document_downloads x ON x.document_id = d.id
+           WHERE d.tender_id = $1 GROUP BY d.id""",
+        tender_id,
+    )
+    return {row["id"]: row["n"] for row in rows}
+
+
+# --- Registrations --------------------------------------------------------------------------------------------
+
+
+async def insert_registration(connection: Connection, tender_id: int, organisation_id: int, user_id: int) -> bool:
+    """Register an organisation for a tender; ``False`` if it already was."""
+    status: str = await connection.execute(
+        """INSERT INTO tender_registrations (tender_id, organisation_id, registered_by) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING""",
+        tender_id,
+        organisation_id,
+        user_id,
+    )
+    return status == "INSERT 0 1"
+
+
+async def is_registered(connection: Connection, tender_id: int, organisation_id: int) -> bool:
+    found: bool | None = await connection.fetchval(
+        "SELECT true FROM tender_registrations WHERE tender_id = $1 AND organisation_id = $2",
+        tender_id,
+        organisation_id,
+    )
+    return bool(found)
+
+
+async def select_registrations(connection: Connection, tender_id: int) -> list[Registration]:
+    rows = await connection.fetch(
+        """SELECT r.organisation_id, o.name AS organisation_name, o.credit_code, r.registered_at
+           FROM tender_registrations r JOIN organisations o ON o.id = r.organisation_id
+           WHERE r.tender_id = $1 ORDER BY r.registered_at""",
+        tender_id,
+    )
+    return [Registration(**dict(row)) for row in rows]
+
+
+# --- Questions ------------------------------------------------------------------------------------------------
+
+
+async def select_pseudonym_order(
+    connection: Connection, tender_id: int, organisation_id: int
+) -> tuple[str | None, int]:
+    """The pseudonym an organisation already has for a tender, if any, and how many askers there are."""
+    row = await connection.fetchrow(
+        """SELECT (SELECT pseudonym FROM tender_questions WHERE tender_id = $1 AND organisation_id = $2 LIMIT 1)
+                      AS pseudonym,
+                  (SELECT count(DISTINCT organisation_id) FROM tender_questions WHERE tender_id = $1) AS askers""",
+        tender_id,
+        organisation_id,
+    )
+    assert row is not None, "a SELECT without FROM returns one row"
+    return row["pseudonym"], row["askers"]
+
+
+async def insert_question(
+    connection: Connection, tender_id: int, organisation_id: int, user_id: int, pseudonym: str, text: str
+) -> int:
+    question_id: int = await connection.fetchval(
+        """INSERT INTO tender_questions (tender_id, organisation_id, asked_by, pseudonym, question)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+        tender_id,
+        organisation_id,
+        user_id,
+        pseudonym,
+        text,
+    )
+    return question_id
+
+
+_QUESTION_COLUMNS = "id, pseudonym, question, asked_at, answer, answered_at, organisation_id"
+
+
+async def select_questions(connection: Connection, tender_id: int, *, answered_only: bool) -> list[Question]:
+    rows = await connection.fetch(
+        "SELECT " + _QUESTION_COLUMNS + " FROM tender_questions WHERE tender_id = $1"
+        " AND (NOT $2 OR answer IS NOT NULL) ORDER BY id",
+        tender_id,
+        answered_only,
+    )
+    return [Question(**dict(row)) for row in rows]
+
+
+async def select_question(connection: Connection, question_id: int) -> tuple[int, Question] | None:
+    """A question and the tender it is about."""
+    row = await connection.fetchrow(
+        "SELECT tender_id, " + _QUESTION_COLUMNS + " FROM tender_questions WHERE id = $1", question_id
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    return values.pop("tender_id"), Question(**values)
+
+
+async def answer_question(connection: Connection, question_id: int, answer: str, user_id: int) -> bool:
+    """Record an answer; ``False`` if the question was answered already."""
+    status: str = await connection.execute(
+        """UPDATE tender_questions SET answer = $2, answered_by = $3, answered_at = now()
+           WHERE id = $1 AND answer IS NULL""",
+        question_id,
+        answer,
+        user_id,
+    )
+    return status == "UPDATE 1"
+
+
+# --- Amendments and notifications ------------------------------------------------------------------------------
+
+
+async def insert_amendment(
+    connection: Connection,
+    tender_id: int,
+    version: int,
+    summary: str,
+    substantive: bool,
+    changes: dict[str, Any],
+    deadline_before: dt.datetime,
+    deadline_after: dt.datetime,
+    deadline_pushed: bool,
+    user_id: int,
+) -> None:
+    await connection.execute(
+        """INSERT INTO tender_amendments (tender_id, version, summary, substantive, changes, deadline_before,
+               deadline_after, deadline_pushed, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        tender_id,
+        version,
+        summary,
+        substantive,
+        changes,
+        deadline_before,
+        deadline_after,
+        deadline_pushed,
+        user_id,
+    )
+
+
+async def select_amendments(connection: Connection, tender_id: int) -> list[Amendment]:
+    rows = await connection.fetch(
+        """SELECT version, summary, substantive, changes, deadline_before, deadline_after, deadline_pushed, created_at
+           FROM tender_amendments WHERE tender_id = $1 ORDER BY version""",
+        tender_id,
+    )
+    return [Amendment(**dict(row)) for row in rows]
+
+
+async def notify_registered(connection: Connection, tender_id: int, kind: str, payload: dict[str, Any]) -> int:
+    """Notify every organisation registered for a tender; return how many."""
+    status: str = await connection.execute(
+        """INSERT INTO notifications (organisation_id, kind, tender_id, payload)
+           SELECT organisation_id, $2, $1, $3 FROM tender_registrations WHERE tender_id = $1""",
+        tender_id,
+        kind,
+        payload,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def select_notifications(connection: Connection, organisation_id: int, *, limit: int) -> list[Notification]:
+    rows = await connection.fetch(
+        """SELECT id, kind, tender_id, payload, created_at, read_at FROM notifications
+           WHERE organisation_id = $1 ORDER BY id DESC LIMIT $2""",
+        organisation_id,
+        limit,
+    )
+    return [Notification(**dict(row)) for row in rows]
+
+
+async def mark_notifications_read(connection: Connection, organisation_id: int) -> None:
+    await connection.execute(
+        "UPDATE notifications SET read_at = now() WHERE organisation_id = $1 AND read_at IS NULL", organisation_id
+    )
+
+
+# --- The people and organisations a tender names ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    display_name: str
+    organisation_name: str | None
+
+
+async def select_organisation_kinds(connection: Connection, organisation_ids: Sequence[int]) -> dict[int, str]:
+    rows = await connection.fetch("SELECT id, kind FROM organisations WHERE id = any($1::bigint[])", organisation_ids)
+    return {row["id"]: row["kind"] for row in rows}
+
+
+async def select_role_holders(connection: Connection, user_ids: Sequence[int], role: str) -> set[int]:
+    """Which of ``user_ids`` hold ``role``."""
+    rows = await connection.fetch(
+        "SELECT user_id FROM user_roles WHERE user_id = any($1::bigint[]) AND role = $2", user_ids, role
+    )
+    return {row["user_id"] for row in rows}
+
+
+async def select_custodians(connection: Connection, tender_id: int) -> list[Person]:
+    rows = await connection.fetch(
+        """SELECT u.id, u.display_name, o.name AS organisation_name
+           FROM tender_custodians c JOIN users u ON u.id = c.user_id
+           LEFT JOIN organisations o ON o.id = u.organisation_id
+           WHERE c.tender_id = $1 ORDER BY c.position""",
+        tender_id,
+    )
+    return [Person(**dict(row)) for row in rows]
+
+
+async def select_invited(connection: Connection, tender_id: int) -> list[Party]:
+    rows = await connection.fetch(
+        """SELECT o.id, o.name, o.name_en, o.credit_code
+           FROM tender_invitations i JOIN organisations o ON o.id = i.organisation_id
+           WHERE i.tender_id = $1 ORDER BY o.name""",
+        tender_id,
+    )
+    return [Party(**dict(row)) for row in rows]
+
+
+async def is_invited(connection: Connection, tender_id: int, organisation_id: int) -> bool:
+    found: bool | None = await connection.fetchval(
+        "SELECT true FROM tender_invitations WHERE tender_id = $1 AND organisation_id = $2",
+        tender_id,
+        organisation_id,
+    )
+    return bool(found)
+
+
+async def notify(
+    connection: Connection, organisation_ids: Sequence[int], kind: str, tender_id: int, payload: dict[str, Any]
+) -> None:
+    await connection.executemany(
+        "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
+        [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
+    )

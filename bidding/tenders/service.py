@@ -1,0 +1,889 @@
+"""Use cases of tenders: drafting, publication, amendments, cancellation, documents, registration and questions.
+
+Each use case opens its own transaction, takes the time from the database (the only clock that decides), locks
+the tender's row when it changes the tender, and records its audit event in the same transaction. The open data
+release of a change is written in that transaction too, so the public record never disagrees with the tender.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import AsyncIterable
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from bidding.accounts import repo as accounts_repo
+from bidding.audit import repo as audit_repo
+from bidding.audit.model import event
+from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge
+from bidding.db import Connection, Database
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
+from bidding.i18n import N_, Message
+from bidding.identity import Actor, OrganisationKind, Role
+from bidding.opendata import service as opendata
+from bidding.settings import Settings
+from bidding.tenders import model, repo
+from bidding.tenders.model import Category, Criterion, LotInput, Status, TenderInput
+from crypto.canonical import canonical_json
+
+#: The longest summary of an amendment, and of a reason for cancelling.
+MAX_SUMMARY_LENGTH = 2000
+#: Search results per page, by default and at most.
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+#: Notifications shown at once.
+MAX_NOTIFICATIONS = 50
+
+
+def _digest(value: Any) -> str:
+    """The SHA-256 of a value's canonical JSON: what audit events carry instead of the value."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+# --- Who may do what ------------------------------------------------------------------------------------------
+
+
+def _runs(actor: Actor, tender: repo.Tender) -> bool:
+    """Staff of the organisation running the tender: the only people who change it."""
+    principal = actor.principal
+    return principal is not None and principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
+
+
+def _sees_internals(actor: Actor, tender: repo.Tender) -> bool:
+    """Staff of the agency or the purchaser, supervisors, and the platform itself see drafts and registrations."""
+    principal = actor.principal
+    if principal is None:
+        return True
+    if principal.has(Role.SUPERVISOR):
+        return True
+    return principal.has(Role.AGENCY_STAFF) and principal.organisation_id in (tender.agency.id, tender.purchaser.id)
+
+
+def _bidder_organisation(actor: Actor) -> int:
+    principal = actor.principal
+    if principal is None or not principal.has(Role.BIDDER) or principal.organisation_id is None:
+        raise Forbidden(N_("Only bidders can do this, for their organisation."))
+    return principal.organisation_id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Access:
+    """What the actor may do with one tender now: the pages show these actions, the use cases check them again."""
+
+    internals: bool = False
+    edit: bool = False
+    publish: bool = False
+    amend: bool = False
+    cancel: bool = False
+    answer: bool = False
+    register: bool = False
+    registered: bool = False
+    ask: bool = False
+    download: bool = False
+    #: Why a bidder cannot register, if it cannot (not invited, deadline passed).
+    register_refusal: Message | None = None
+
+
+def _access(
+    actor: Actor, tender: repo.Tender, status: Status, now: dt.datetime, *, registered: bool, invited: bool
+) -> Access:
+    runs = _runs(actor, tender)
+    internals = _sees_internals(actor, tender)
+    open_for_bids = status is Status.PUBLISHED
+    is_bidder = actor.has(Role.BIDDER) and actor.principal is not None and actor.principal.organisation_id is not None
+    refusal = None
+    if is_bidder and not registered:
+        if not open_for_bids:
+            refusal = N_("Registration closed at the deadline.")
+        elif tender.procedure is model.Procedure.INVITED and not invited:
+            refusal = N_("This is an invited tender: only the bidders invited may register.")
+    return Access(
+        internals=internals,
+        edit=runs and status is Status.DRAFT,
+        publish=runs and status is Status.DRAFT,
+        amend=runs and open_for_bids,
+        cancel=runs and "cancel" in model.TRANSITIONS[status],
+        answer=runs and open_for_bids,
+        register=is_bidder and not registered and refusal is None,
+        registered=registered,
+        ask=registered and open_for_bids and now < tender.questions_until,
+        download=(internals and actor.principal is not None) or registered or actor.has(Role.ADMIN),
+        register_refusal=refusal,
+    )
+
+
+# --- Reading --------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuestionView:
+    id: int
+    pseudonym: str
+    question: str
+    asked_at: dt.datetime
+    answer: str | None
+    answered_at: dt.datetime | None
+    #: Asked by the reader's own organisation.
+    mine: bool
+    #: The asking organisation: supervisors only. Not the agency: questions are anonymous to it as to everyone.
+    organisation_id: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TenderView:
+    tender: repo.Tender
+    #: The status as of ``now``: a published tender past its deadline is closed.
+    status: Status
+    now: dt.datetime
+    access: Access
+    #: Every version of every document, by name then newest first.
+    documents: list[repo.DocumentVersion]
+    questions: list[QuestionView]
+    amendments: list[repo.Amendment]
+    #: Only for those who see internals (empty otherwise).
+    registrations: list[repo.Registration]
+    custodians: list[repo.Person]
+    invited: list[repo.Party]
+    downloads: dict[int, int]
+
+
+async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
+    """A tender the actor may see: published ones to everyone, drafts to their own staff and supervisors."""
+    tender = await repo.select_tender(connection, tender_id)
+    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
+        raise NotFound(N_("There is no such tender."))
+    return tender
+
+
+async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
+    """A tender with everything the actor may see of it; raises NotFound for a draft of someone else's."""
+    async with db.connection() as connection:
+        tender = await _visible_tender(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        status = model.effective_status(tender.status, tender.deadline, now)
+        organisation_id = actor.principal.organisation_id if actor.principal else None
+        is_bidder = actor.has(Role.BIDDER) and organisation_id is not None
+        registered = is_bidder and await repo.is_registered(connection, tender_id, organisation_id or 0)
+        invited = is_bidder and await repo.is_invited(connection, tender_id, organisation_id or 0)
+        access = _access(actor, tender, status, now, registered=registered, invited=invited)
+        documents = await repo.select_documents(connection, tender_id)
+        questions = await repo.select_questions(connection, tender_id, answered_only=False)
+        amendments = await repo.select_amendments(connection, tender_id)
+        internal = access.internals
+        registrations = await repo.select_registrations(connection, tender_id) if internal else []
+        custodians = await repo.select_custodians(connection, tender_id) if internal else []
+        invitees = await repo.select_invited(connection, tender_id) if internal else []
+        downloads = await repo.count_downloads(connection, tender_id) if internal else {}
+    supervisor = actor.is_platform or actor.has(Role.SUPERVISOR)
+    shown = [
+        QuestionView(
+            question.id,
+            question.pseudonym,
+            question.question,
+            question.asked_at,
+            question.answer,
+            question.answered_at,
+            mine=is_bidder and question.organisation_id == organisation_id,
+            organisation_id=question.organisation_id if supervisor else None,
+        )
+        for question in questions
+        if question.answer is not None or internal or (is_bidder and question.organisation_id == organisation_id)
+    ]
+    return TenderView(
+        tender, status, now, access, documents, shown, amendments, registrations, custodians, invitees, downloads
+    )
+
+
+def tender_input(tender: repo.Tender) -> TenderInput:
+    """A stored tender as the input that would make it: to fill the edit and amend forms, and to compare."""
+    return TenderInput(
+        title=tender.title,
+        description=tender.description,
+        category=tender.category,
+        procedure=tender.procedure,
+        purchaser_id=tender.purchaser.id,
+        region=tender.region,
+        lots=[
+            LotInput(
+                number=lot.number,
+                title=lot.title,
+                budget=str(lot.budget),
+                bid_security=str(lot.bid_security),
+                method=lot.method,
+                criteria=msgspec.convert(lot.criteria, list[Criterion]),
+            )
+            for lot in tender.lots
+        ],
+        documents_from=tender.documents_from,
+        questions_until=tender.questions_until,
+        deadline=tender.deadline,
+        evaluation_at=tender.evaluation_at,
+        committee_size=tender.committee_size,
+        specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
+        custodian_ids=list(tender.custodian_ids),
+        custody_threshold=tender.custody_threshold,
+        invited_ids=list(tender.invited_ids),
+        currency=tender.currency,
+        reference=tender.reference,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DraftChoices:
+    """Who a tender may name: purchasers, key custodians and, for invited tenders, bidders."""
+
+    purchasers: list[accounts_repo.Organisation]
+    custodians: list[accounts_repo.User]
+    bidders: list[accounts_repo.Organisation]
+    #: Set when the agency is itself the purchaser (a purchaser running its own tender).
+    own_purchaser: int | None
+
+
+def _agency(actor: Actor) -> tuple[int, OrganisationKind]:
+    principal = actor.principal
+    if (
+        principal is None
+        or not principal.has(Role.AGENCY_STAFF)
+        or principal.organisation_id is None
+        or principal.organisation_kind not in (OrganisationKind.AGENCY, OrganisationKind.PURCHASER)
+    ):
+        raise Forbidden(N_("Only staff of a tendering agency or a purchaser can draft tenders."))
+    return principal.organisation_id, principal.organisation_kind
+
+
+async def draft_choices(db: Database, actor: Actor) -> DraftChoices:
+    organisation_id, kind = _agency(actor)
+    async with db.connection() as connection:
+        organisations = await accounts_repo.select_organisations(connection)
+        custodians = await accounts_repo.select_users(connection, role=Role.CUSTODIAN)
+    own = organisation_id if kind is OrganisationKind.PURCHASER else None
+    return DraftChoices(
+        purchasers=[o for o in organisations if o.kind is OrganisationKind.PURCHASER and own in (None, o.id)],
+        custodians=custodians,
+        bidders=[o for o in organisations if o.kind is OrganisationKind.BIDDER],
+        own_purchaser=own,
+    )
+
+
+async def list_own(db: Database, actor: Actor) -> list[repo.TenderSummary]:
+    """The tenders of the actor's organisation: run by it or bought for it, drafts included."""
+    principal = actor.principal
+    if principal is None or principal.organisation_id is None or not principal.has(Role.AGENCY_STAFF):
+        raise Forbidden()
+    async with db.connection() as connection:
+        return await repo.select_organisation_tenders(connection, principal.organisation_id)
+
+
+async def list_registered(db: Database, actor: Actor) -> list[repo.TenderSummary]:
+    organisation_id = _bidder_organisation(actor)
+    async with db.connection() as connection:
+        return await repo.select_registered_tenders(connection, organisation_id)
+
+
+async def notifications(db: Database, actor: Actor, *, mark_read: bool = False) -> list[repo.Notification]:
+    """The newest notifications of the actor's organisation; ``mark_read`` marks them all read after reading."""
+    principal = actor.principal
+    if principal is None or principal.organisation_id is None:
+        return []
+    async with db.transaction() as connection:
+        found = await repo.select_notifications(connection, principal.organisation_id, limit=MAX_NOTIFICATIONS)
+        if mark_read:
+            await repo.mark_notifications_read(connection, principal.organisation_id)
+    return found
+
+
+# --- Search ---------------------------------------------------------------------------------------------------
+
+
+class SearchQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A search of published tenders, as the notice list's form and the API's query string give it."""
+
+    q: str = ""
+    category: Category | None = None
+    region: str | None = None
+    #: ``open`` (before the deadline), ``closed`` (after it) or a lifecycle status.
+    status: str | None = None
+    budget_min: str | None = None
+    budget_max: str | None = None
+    #: Dates, in the platform's time zone, between which the deadline falls (both included).
+    deadline_from: dt.date | None = None
+    deadline_to: dt.date | None = None
+    cursor: str | None = None
+    limit: int = PAGE_SIZE
+
+
+SEARCH_STATUSES = ("open", "closed", *(s.value for s in Status if s not in (Status.DRAFT, Status.PUBLISHED)))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchPage:
+    items: list[repo.TenderSummary]
+    #: The cursor of the next page, ``None`` on the last.
+    next_cursor: str | None
+
+
+def _encode_cursor(summary: repo.TenderSummary) -> str:
+    assert summary.published_at is not None, "search lists published tenders"
+    raw = f"{summary.published_at.isoformat()}|{summary.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, tender_id = raw.split("|")
+        return dt.datetime.fromisoformat(moment), int(tender_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(errors={"cursor": N_("This is not a cursor this search gave.")}) from None
+
+
+def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> repo.SearchFilters:
+    errors: dict[str, Message] = {}
+    amounts: dict[str, Decimal | None] = {}
+    for field in ("budget_min", "budget_max"):
+        raw = getattr(query, field)
+        try:
+            amounts[field] = model.parse_amount(raw, allow_zero=True) if raw not in (None, "") else None
+        except ValueError:
+            errors[field] = N_("Give an amount such as 500000, with at most two decimals.")
+    if query.status not in (None, "", *SEARCH_STATUSES):
+        errors["status"] = N_("Choose a status from the list.")
+    if not 1 <= query.limit <= MAX_PAGE_SIZE:
+        errors["limit"] = N_("A page has 1 to %(count)d results.", count=MAX_PAGE_SIZE)
+    if errors:
+        raise InvalidInput(errors=errors)
+
+    def start_of(day: dt.date | None) -> dt.datetime | None:
+        return dt.datetime.combine(day, dt.time(), timezone) if day else None
+
+    return repo.SearchFilters(
+        terms=model.tsquery(model.query_terms(query.q)),
+        category=query.category,
+        region=(query.region or "").strip() or None,
+        status=query.status or None,
+        budget_min=amounts["budget_min"],
+        budget_max=amounts["budget_max"],
+        deadline_from=start_of(query.deadline_from),
+        deadline_to=start_of(query.deadline_to + dt.timedelta(days=1)) if query.deadline_to else None,
+    )
+
+
+async def search(db: Database, settings: Settings, query: SearchQuery) -> SearchPage:
+    """Published tenders matching the query, newest first, a page at a time; raises InvalidInput."""
+    filters = _search_filters(query, ZoneInfo(settings.timezone))
+    after = _decode_cursor(query.cursor) if query.cursor else None
+    async with db.connection() as connection:
+        found = await repo.search_tenders(connection, filters, after=after, limit=query.limit + 1)
+    items = found[: query.limit]
+    return SearchPage(items, _encode_cursor(items[-1]) if len(found) > query.limit else None)
+
+
+async def regions(db: Database) -> list[str]:
+    async with db.connection() as connection:
+        return await repo.select_regions(connection)
+
+
+# --- Drafting -------------------------------------------------------------------------------------------------
+
+
+async def _check_parties(connection: Connection, tender: TenderInput, own_purchaser: int | None) -> None:
+    """The purchaser, custodians and invited bidders named exist and are of the right kind."""
+    errors: dict[str, Message] = {}
+    ids = [tender.purchaser_id, *tender.invited_ids]
+    kinds = await repo.select_organisation_kinds(connection, ids)
+    if own_purchaser is not None and tender.purchaser_id != own_purchaser:
+        errors["purchaser_id"] = N_("A purchaser runs tenders for itself only.")
+    elif kinds.get(tender.purchaser_id) != OrganisationKind.PURCHASER:
+        errors["purchaser_id"] = N_("Choose a purchaser registered on the platform.")
+    if any(kinds.get(i) != OrganisationKind.BIDDER for i in tender.invited_ids):
+        errors["invited_ids"] = N_("Invite bidders registered on the platform.")
+    holders = await repo.select_role_holders(connection, tender.custodian_ids, Role.CUSTODIAN)
+    if holders != set(tender.custodian_ids):
+        errors["custodian_ids"] = N_("Choose key custodians registered on the platform.")
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def _check_future_deadline(tender: TenderInput, now: dt.datetime) -> None:
+    if tender.deadline <= now:
+        raise InvalidInput(errors={"deadline": N_("The bid deadline is in the past.")})
+
+
+def _fields(tender: TenderInput, agency_id: int) -> repo.TenderFields:
+    assert tender.reference is not None, "a reference is given or generated before saving"
+    return repo.TenderFields(
+        reference=tender.reference,
+        agency_id=agency_id,
+        purchaser_id=tender.purchaser_id,
+        category=tender.category,
+        procedure=tender.procedure,
+        region=tender.region,
+        budget=sum((Decimal(lot.budget) for lot in tender.lots), Decimal(0)),
+        title=tender.title,
+        description=tender.description,
+        documents_from=tender.documents_from,
+        questions_until=tender.questions_until,
+        deadline=tender.deadline,
+        evaluation_at=tender.evaluation_at,
+        committee_size=tender.committee_size,
+        specialties=msgspec.to_builtins(tender.specialties),
+        custody_threshold=tender.custody_threshold,
+    )
+
+
+def _lots(tender: TenderInput) -> list[repo.Lot]:
+    return [
+        repo.Lot(
+            lot.number,
+            lot.title,
+            Decimal(lot.budget),
+            Decimal(lot.bid_security),
+            lot.method,
+            msgspec.to_builtins(lot.criteria),
+        )
+        for lot in tender.lots
+    ]
+
+
+async def _save_terms(connection: Connection, tender_id: int, tender: TenderInput, *, parties: bool) -> None:
+    """Write lots, search terms and (while a draft) custodians and invitations, after the tender's row."""
+    await repo.replace_lots(connection, tender_id, _lots(tender))
+    if parties:
+        await repo.replace_custodians(connection, tender_id, tender.custodian_ids)
+        await repo.replace_invitations(connection, tender_id, tender.invited_ids)
+    texts = [tender.reference or "", tender.region, *msgspec.structs.astuple(tender.title)]
+    texts += [
+        *msgspec.structs.astuple(tender.description),
+        *(t for lot in tender.lots for t in (lot.title.zh, lot.title.en)),
+    ]
+    await repo.set_search_terms(connection, tender_id, sorted(model.search_terms("\n".join(texts))))
+
+
+async def create_draft(db: Database, settings: Settings, actor: Actor, unverified: TenderInput) -> int:
+    """Save a new draft; raises InvalidInput (listing every problem), Conflict (reference taken) or Forbidden."""
+    agency_id, kind = _agency(actor)
+    tender = model.validate_tender(unverified, settings.rules_for(unverified.procedure))
+    async with db.transaction() as connection:
+        now = await repo.select_now(connection)
+        _check_future_deadline(tender, now)
+        await _check_parties(connection, tender, agency_id if kind is OrganisationKind.PURCHASER else None)
+        if tender.reference is None:
+            year = now.astimezone(ZoneInfo(settings.timezone)).year
+            serial = await repo.next_reference_serial(connection)
+            tender = msgspec.structs.replace(tender, reference=model.make_reference(tender.category, year, serial))
+        tender_id = await repo.insert_tender(connection, _fields(tender, agency_id), actor_user_id(actor))
+        await _save_terms(connection, tender_id, tender, parties=True)
+        details = {"reference": tender.reference, "after": _digest(model.snapshot(tender))}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.drafted", f"tender:{tender_id}", details)
+        )
+    return tender_id
+
+
+def actor_user_id(actor: Actor) -> int:
+    assert actor.principal is not None, "checked by the use case's permission check"
+    return actor.principal.user_id
+
+
+async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
+    """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
+    tender = await repo.select_tender(connection, tender_id, for_update=True)
+    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
+        raise NotFound(N_("There is no such tender."))
+    if not _runs(actor, tender):
+        raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
+    return tender
+
+
+async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id: int, unverified: TenderInput) -> None:
+    """Replace a draft's terms; raises InvalidInput, Conflict, Forbidden, NotFound or InvalidTransition."""
+    agency_id, kind = _agency(actor)
+    tender = model.validate_tender(unverified, settings.rules_for(unverified.procedure))
+    async with db.transaction() as connection:
+        stored = await _lock_own(connection, actor, tender_id)
+        if stored.status is not Status.DRAFT:
+            raise InvalidTransition(N_("Only a draft can be edited; a published tender is amended."))
+        now = await repo.select_now(connection)
+        _check_future_deadline(tender, now)
+        await _check_parties(connection, tender, agency_id if kind is OrganisationKind.PURCHASER else None)
+        tender = msgspec.structs.replace(tender, reference=tender.reference or stored.reference)
+        before = _digest(model.snapshot(tender_input(stored)))
+        await repo.update_tender(connection, tender_id, _fields(tender, agency_id))
+        await _save_terms(connection, tender_id, tender, parties=True)
+        details = {"before": before, "after": _digest(model.snapshot(tender))}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.draft_updated", f"tender:{tender_id}", details)
+        )
+
+
+# --- Publication, amendments and cancellation ------------------------------------------------------------------
+
+
+async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
+    """Publish a draft; raises InvalidTransition when the clock or the draft does not allow it."""
+    async with db.transaction() as connection:
+        tender = await _lock_own(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        rules = settings.rules_for(tender.procedure)
+        model.transition(tender.status, "publish", model.Clock(now, tender.deadline), rules)
+        documents_from = model.check_publication(tender.documents_from, tender.deadline, now, rules)
+        documents = await repo.select_documents(connection, tender_id)
+        if not documents:
+            raise InvalidTransition(N_("Upload the tender documents before publishing."))
+        await repo.set_published(connection, tender_id, documents_from)
+        if tender.invited_ids:
+            await repo.notify(
+                connection, tender.invited_ids, "tender.invited", tender_id, {"reference": tender.reference}
+            )
+        published = await _reload(connection, tender_id)
+        release_id = await opendata.record_release(connection, settings, published, "tender", now)
+        details = {
+            "version": 1,
+            "after": _digest(model.snapshot(tender_input(published))),
+            "documents": sorted(d.sha256.hex() for d in documents if d.current),
+            "release": release_id,
+        }
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.published", f"tender:{tender_id}", details)
+        )
+
+
+async def _reload(connection: Connection, tender_id: int) -> repo.Tender:
+    tender = await repo.select_tender(connection, tender_id)
+    assert tender is not None, "the tender is locked by this transaction"
+    return tender
+
+
+def _check_amendable(tender: repo.Tender, now: dt.datetime) -> None:
+    if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
+        raise InvalidTransition(N_("A tender can be amended only while it is open for bids, before the deadline."))
+
+
+async def _record_amendment(
+    connection: Connection,
+    settings: Settings,
+    actor: Actor,
+    before: repo.Tender,
+    *,
+    changes: dict[str, dict[str, object]],
+    summary: str,
+    substantive: bool,
+    plan: model.AmendmentPlan,
+    now: dt.datetime,
+) -> repo.Amendment:
+    """What every amendment does once the tender's terms are written: version, history, notices, open data."""
+    version = await repo.set_amended(connection, before.id)
+    await repo.insert_amendment(
+        connection,
+        before.id,
+        version,
+        summary,
+        substantive,
+        changes,
+        before.deadline,
+        plan.deadline,
+        plan.pushed,
+        actor_user_id(actor),
+    )
+    payload = {"reference": before.reference, "version": version, "deadline": plan.deadline.isoformat()}
+    await repo.notify_registered(connection, before.id, "tender.amended", payload)
+    after = await _reload(connection, before.id)
+    release_id = await opendata.record_release(connection, settings, after, "tenderAmendment", now)
+    details = {
+        "version": version,
+        "before": _digest(model.snapshot(tender_input(before))),
+        "after": _digest(model.snapshot(tender_input(after))),
+        "changed": sorted(changes),
+        "substantive": substantive,
+        "deadline_pushed": plan.pushed,
+        "release": release_id,
+    }
+    await audit_repo.insert_event(
+        connection, event(actor, Role.AGENCY_STAFF, "tender.amended", f"tender:{before.id}", details)
+    )
+    amendments = await repo.select_amendments(connection, before.id)
+    return amendments[-1]
+
+
+async def amend(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    tender_id: int,
+    unverified: TenderInput,
+    *,
+    summary: str,
+    substantive: bool,
+) -> repo.Amendment:
+    """Change a published tender before its deadline, pushing the deadline out if the notice period needs it.
+
+    Raises InvalidTransition (after the deadline), InvalidInput (bad terms, fixed terms changed, nothing
+    changed), Forbidden or NotFound.
+    """
+    summary = model.clean_text("summary", summary, MAX_SUMMARY_LENGTH)
+    async with db.transaction() as connection:
+        tender = await _lock_own(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        _check_amendable(tender, now)
+        rules = settings.rules_for(tender.procedure)
+        current = tender_input(tender)
+        amended = model.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
+        model.check_amendment(current, amended)
+        changes = model.diff(model.snapshot(current), model.snapshot(amended))
+        if not changes:
+            raise InvalidInput(N_("The amendment changes nothing."))
+        substantive = model.is_substantive(changes, declared=substantive)
+        plan = model.plan_amendment(
+            status=tender.status,
+            current_deadline=tender.deadline,
+            proposed_deadline=amended.deadline,
+            substantive=substantive,
+            now=now,
+            rules=rules,
+        )
+        if plan.pushed:
+            amended = msgspec.structs.replace(
+                amended,
+                deadline=plan.deadline,
+                evaluation_at=amended.evaluation_at + (plan.deadline - amended.deadline),
+            )
+            changes = model.diff(model.snapshot(current), model.snapshot(amended))
+        await repo.update_tender(connection, tender_id, _fields(amended, tender.agency.id))
+        await _save_terms(connection, tender_id, amended, parties=False)
+        return await _record_amendment(
+            connection,
+            settings,
+            actor,
+            tender,
+            changes=changes,
+            summary=summary,
+            substantive=substantive,
+            plan=plan,
+            now=now,
+        )
+
+
+async def cancel(db: Database, settings: Settings, actor: Actor, tender_id: int, reason: str) -> None:
+    """Cancel a tender, with a public reason; registered bidders are notified."""
+    reason = model.clean_text("reason", reason, model.MAX_REASON_LENGTH)
+    async with db.transaction() as connection:
+        tender = await _lock_own(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        model.transition(
+            tender.status, "cancel", model.Clock(now, tender.deadline), settings.rules_for(tender.procedure)
+        )
+        await repo.set_cancelled(connection, tender_id, reason)
+        release_id = None
+        if tender.published_at is not None:
+            await repo.notify_registered(connection, tender_id, "tender.cancelled", {"reference": tender.reference})
+            cancelled = await _reload(connection, tender_id)
+            release_id = await opendata.record_release(connection, settings, cancelled, "tenderCancellation", now)
+        details = {"status_before": str(tender.status), "reason_sha256": _digest(reason), "release": release_id}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.cancelled", f"tender:{tender_id}", details)
+        )
+
+
+# --- Documents ------------------------------------------------------------------------------------------------
+
+
+async def upload_document(
+    db: Database,
+    settings: Settings,
+    blobs: BlobStore,
+    actor: Actor,
+    tender_id: int,
+    *,
+    filename: str,
+    chunks: AsyncIterable[bytes],
+    declared_sha256: bytes | None = None,
+    summary: str | None = None,
+    substantive: bool = True,
+) -> repo.DocumentVersion:
+    """Add a document, or a new version of one, streamed to the blob store.
+
+    On a draft it is simply added. On a published tender it is an amendment, with ``summary`` saying what
+    changed, and counts as substantive unless said otherwise. Raises InvalidInput (name, kind, hash), TooLarge,
+    InvalidTransition, Forbidden or NotFound; nothing is recorded unless the whole file arrived intact.
+    """
+    name, content_type = model.document_type(filename)
+    async with db.connection() as connection:
+        tender = await repo.select_tender(connection, tender_id)
+        now = await repo.select_now(connection)
+    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
+        raise NotFound(N_("There is no such tender."))
+    if not _runs(actor, tender):
+        raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
+    if tender.status is not Status.DRAFT:
+        _check_amendable(tender, now)
+        summary = model.clean_text("summary", summary or "", MAX_SUMMARY_LENGTH)
+    try:
+        blob = await blobs.put_stream(chunks, max_size=settings.max_document_size, expected_sha256=declared_sha256)
+    except BlobTooLarge:
+        raise document_too_large(settings) from None
+    except BlobMismatch:
+        raise InvalidInput(
+            errors={"file": N_("The file's SHA-256 is not the one declared: it was changed or cut short on the way.")}
+        ) from None
+    async with db.transaction() as connection:
+        tender = await _lock_own(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        previous = next((d for d in await repo.select_documents(connection, tender_id) if d.name == name), None)
+        if tender.status is not Status.DRAFT:
+            _check_amendable(tender, now)
+        document = await repo.insert_document(
+            connection, tender_id, name, blob.sha256, blob.size, content_type, actor_user_id(actor)
+        )
+        details = {"name": name, "version": document.version, "sha256": blob.key, "size": blob.size}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.document_uploaded", f"tender:{tender_id}", details)
+        )
+        if tender.status is not Status.DRAFT:
+            assert summary is not None
+            plan = model.plan_amendment(
+                status=tender.status,
+                current_deadline=tender.deadline,
+                proposed_deadline=tender.deadline,
+                substantive=substantive,
+                now=now,
+                rules=settings.rules_for(tender.procedure),
+            )
+            if plan.pushed:
+                await repo.set_deadline(
+                    connection, tender_id, plan.deadline, tender.evaluation_at + (plan.deadline - tender.deadline)
+                )
+            changes: dict[str, dict[str, object]] = {
+                f"documents.{name}": {"before": previous.sha256.hex() if previous else None, "after": blob.key}
+            }
+            if plan.pushed:
+                changes["deadline"] = {"before": tender.deadline.isoformat(), "after": plan.deadline.isoformat()}
+            await _record_amendment(
+                connection,
+                settings,
+                actor,
+                tender,
+                changes=changes,
+                summary=summary,
+                substantive=substantive,
+                plan=plan,
+                now=now,
+            )
+    return document
+
+
+def document_too_large(settings: Settings) -> TooLarge:
+    size = settings.max_document_size
+    shown = f"{size / 1024**2:.0f} MiB" if size >= 1024**2 else f"{size} B"
+    return TooLarge(N_("A tender document can have at most %(size)s.", size=shown))
+
+
+async def open_document(db: Database, actor: Actor, tender_id: int, document_id: int) -> repo.DocumentVersion:
+    """Check that the actor may download a document version, and record the download (who, which, when).
+
+    Registered bidders, the tender's own staff, supervisors and administrators may download; everyone else is
+    told to register. The caller then streams the blob named by the version's SHA-256.
+    """
+    async with db.transaction() as connection:
+        tender = await _visible_tender(connection, actor, tender_id)
+        document = await repo.select_document(connection, document_id)
+        if document is None or document.tender_id != tender_id:
+            raise NotFound(N_("There is no such document."))
+        principal = actor.principal
+        if principal is None:
+            raise Forbidden(N_("Sign in and register for the tender to download its documents."))
+        staff = _sees_internals(actor, tender) or principal.has(Role.ADMIN)
+        registered = (
+            principal.has(Role.BIDDER)
+            and principal.organisation_id is not None
+            and await repo.is_registered(connection, tender_id, principal.organisation_id)
+        )
+        if not (staff or registered):
+            raise Forbidden(N_("Register for the tender to download its documents."))
+        await repo.insert_download(connection, document_id, principal.organisation_id, principal.user_id)
+        role = next(r for r in (Role.BIDDER, Role.SUPERVISOR, Role.AGENCY_STAFF, Role.ADMIN) if principal.has(r))
+        details = {"document_id": document_id, "name": document.name, "version": document.version}
+        details["sha256"] = document.sha256.hex()
+        await audit_repo.insert_event(
+            connection, event(actor, role, "tender.document_downloaded", f"tender:{tender_id}", details)
+        )
+    return document
+
+
+# --- Registration and questions -------------------------------------------------------------------------------
+
+
+async def register(db: Database, actor: Actor, tender_id: int) -> bool:
+    """Register the actor's organisation for a tender; ``False`` if it already was."""
+    organisation_id = _bidder_organisation(actor)
+    async with db.transaction() as connection:
+        tender = await _visible_tender(connection, actor, tender_id)
+        now = await repo.select_now(connection)
+        if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
+            raise InvalidTransition(N_("Registration closed at the deadline."))
+        if tender.procedure is model.Procedure.INVITED and not await repo.is_invited(
+            connection, tender_id, organisation_id
+        ):
+            raise Forbidden(N_("This is an invited tender: only the bidders invited may register."))
+        added = await repo.insert_registration(connection, tender_id, organisation_id, actor_user_id(actor))
+        if added:
+            await audit_repo.insert_event(
+                connection,
+                event(
+                    actor, Role.BIDDER, "tender.registered", f"tender:{tender_id}", {"organisation_id": organisation_id}
+                ),
+            )
+    return added
+
+
+async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> QuestionView:
+    """Ask a question as the actor's organisation, under its pseudonym for this tender."""
+    organisation_id = _bidder_organisation(actor)
+    async with db.transaction() as connection:
+        # Locked so that two organisations asking at once cannot take the same pseudonym.
+        tender = await repo.select_tender(connection, tender_id, for_update=True)
+        if tender is None or tender.published_at is None:
+            raise NotFound(N_("There is no such tender."))
+        now = await repo.select_now(connection)
+        registered = await repo.is_registered(connection, tender_id, organisation_id)
+        status = model.effective_status(tender.status, tender.deadline, now)
+        question = model.check_question(
+            text, registered=registered, status=status, questions_until=tender.questions_until, now=now
+        )
+        existing, askers = await repo.select_pseudonym_order(connection, tender_id, organisation_id)
+        pseudonym = existing or model.pseudonym(askers)
+        question_id = await repo.insert_question(
+            connection, tender_id, organisation_id, actor_user_id(actor), pseudonym, question
+        )
+        details = {"question_id": question_id, "pseudonym": pseudonym, "sha256": _digest(question)}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.BIDDER, "tender.question_asked", f"tender:{tender_id}", details)
+        )
+    return QuestionView(question_id, pseudonym, question, now, None, None, mine=True, organisation_id=None)
+
+
+async def answer(db: Database, actor: Actor, tender_id: int, question_id: int, text: str) -> None:
+    """Answer a question; the answer is published to everyone and registered bidders are notified."""
+    text = model.clean_text("answer", text, model.MAX_ANSWER_LENGTH)
+    async with db.transaction() as connection:
+        tender = await _lock_own(connection, actor, tender_id)
+        found = await repo.select_question(connection, question_id)
+        if found is None or found[0] != tender_id:
+            raise NotFound(N_("There is no such question."))
+        now = await repo.select_now(connection)
+        if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
+            raise InvalidTransition(N_("Questions are answered before the deadline."))
+        if not await repo.answer_question(connection, question_id, text, actor_user_id(actor)):
+            raise InvalidTransition(N_("This question is answered already; amend the tender to change an answer."))
+        payload = {"reference": tender.reference, "question_id": question_id}
+        await repo.notify_registered(connection, tender_id, "tender.answered", payload)
+        details = {"question_id": question_id, "sha256": _digest(text)}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.question_answered", f"tender:{tender_id}", details)
+        )

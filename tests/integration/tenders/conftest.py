@@ -1,0 +1,112 @@
+"""The people of a tender: an agency and its purchaser, another agency, three bidders, custodians, a supervisor."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from bidding.accounts import passwords
+from bidding.accounts import repo as accounts_repo
+from bidding.accounts import service as accounts
+from bidding.accounts.model import NewUser
+from bidding.accounts.repo import Organisation
+from bidding.blobs import BlobStore
+from bidding.db import Database
+from bidding.identity import Actor, OrganisationKind, Role
+from bidding.settings import Settings
+from bidding.tenders import service
+from bidding.tenders.model import TenderInput
+from tests.integration.conftest import PASSWORD, MakeOrganisation
+from tests.samples import sample_tender
+
+
+@dataclasses.dataclass
+class Cast:
+    settings: Settings
+    blobs: BlobStore
+    now: dt.datetime
+    agent: Actor
+    other_agent: Actor
+    purchaser_staff: Actor
+    bidders: list[Actor]
+    supervisor: Actor
+    admin: Actor
+    expert: Actor
+    purchaser_id: int
+    bidder_ids: list[int]
+    custodian_ids: list[int]
+
+    def tender(self, **changes: object) -> TenderInput:
+        values: dict[str, Any] = {"purchaser_id": self.purchaser_id, "custodian_ids": self.custodian_ids} | changes
+        return sample_tender(self.now, **values)
+
+
+@functools.cache
+def _password_hash() -> str:
+    return passwords.hash_password(PASSWORD)
+
+
+async def _actor(db: Database, login: str, role: Role, organisation: Organisation | None = None) -> Actor:
+    """A user made without hashing a password each time (one real hash serves them all), acting as itself."""
+    async with db.transaction() as connection:
+        user = NewUser(login, login.title(), PASSWORD, [role], organisation.id if organisation else None)
+        await accounts_repo.insert_user(connection, user, _password_hash())
+    return await accounts.act_as(db, login)
+
+
+@pytest.fixture
+async def cast(
+    db: Database,
+    connection: asyncpg.Connection,
+    make_organisation: MakeOrganisation,
+    tmp_path: Path,
+) -> Cast:
+    agency = await make_organisation(OrganisationKind.AGENCY, "明诚招标代理")
+    other_agency = await make_organisation(OrganisationKind.AGENCY, "另一家代理")
+    purchaser = await make_organisation(OrganisationKind.PURCHASER, "第一人民医院")
+    platform = await make_organisation(OrganisationKind.PLATFORM, "交易中心")
+    bidder_organisations = [await make_organisation(OrganisationKind.BIDDER, f"投标人{i}") for i in range(1, 4)]
+    custodians = []
+    for index, organisation in enumerate((agency, purchaser, platform), start=1):
+        custodian = await _actor(db, f"custodian{index}", Role.CUSTODIAN, organisation)
+        assert custodian.principal is not None
+        custodians.append(custodian.principal.user_id)
+    return Cast(
+        settings=Settings(database_url="postgresql://unused", secret_key="t" * 64, data_dir=tmp_path),
+        blobs=BlobStore(tmp_path / "blobs"),
+        now=await connection.fetchval("SELECT now()"),
+        agent=await _actor(db, "agent", Role.AGENCY_STAFF, agency),
+        other_agent=await _actor(db, "other-agent", Role.AGENCY_STAFF, other_agency),
+        purchaser_staff=await _actor(db, "buyer", Role.AGENCY_STAFF, purchaser),
+        bidders=[
+            await _actor(db, f"bidder{i}", Role.BIDDER, organisation)
+            for i, organisation in enumerate(bidder_organisations, start=1)
+        ],
+        supervisor=await _actor(db, "watcher", Role.SUPERVISOR, platform),
+        admin=await _actor(db, "root", Role.ADMIN, platform),
+        expert=await _actor(db, "expert", Role.EXPERT),
+        purchaser_id=purchaser.id,
+        bidder_ids=[organisation.id for organisation in bidder_organisations],
+        custodian_ids=custodians,
+    )
+
+
+async def chunks_of(data: bytes, size: int = 64 * 1024):  # type: ignore[no-untyped-def]
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def published_tender(db: Database, cast: Cast, **changes: object) -> int:
+    """A tender drafted, given a document and published by the agent."""
+    tender_id = await service.create_draft(db, cast.settings, cast.agent, cast.tender(**changes))
+    await service.upload_document(
+        db, cast.settings, cast.blobs, cast.agent, tender_id, filename="招标文件.pdf", chunks=chunks_of(b"%PDF-1.7 v1")
+    )
+    await service.publish(db, cast.settings, cast.agent, tender_id)
+    return tender_id
