@@ -163,7 +163,8 @@ CREATE TABLE ocds_releases (
     tender_id bigint NOT NULL REFERENCES tenders (id),
     date timestamptz NOT NULL,
     tags text[] NOT NULL,
-    -- Stored as written: amounts keep their exact decimals, and pages are served without re-encoding.
-    release jsonb NOT NULL,
+    -- Stored as written (json, not jsonb: byte for byte, keys in order), so amounts keep their exact decimals
+    -- and pages of the feed are served without re-encoding.
+    release json NOT NULL,
     UNIQUE (ocid, release_id)
 );

@@ -31,7 +31,7 @@ async def insert_release(
     await connection.execute("SELECT pg_advisory_xact_lock($1)", RELEASES_LOCK)
     await connection.execute(
         """INSERT INTO ocds_releases (ocid, release_id, tender_id, date, tags, release)
-           VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)""",
+           VALUES ($1, $2, $3, $4, $5, $6::text::json)""",
         ocid,
         release_id,
         tender_id,

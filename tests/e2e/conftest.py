@@ -116,6 +116,7 @@ def server(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -
         "DATABASE_URL": database_url,
         "BIDDING_DATA_DIR": str(data_dir),
         "BIDDING_SECRET_KEY": "e2e-secret-" + "k" * 40,
+        "BIDDING_MAX_DOCUMENT_SIZE": str(1024 * 1024),
     }
     port = free_port()
     log = data_dir / "server.log"
@@ -159,6 +160,19 @@ class Clients:
 
     def sign_in(self, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
         return sign_in(self.new(), login, password)
+
+    def api(self, login: str) -> httpx.Client:
+        """A program acting for ``login`` with an API token, made on the account page as a person would."""
+        return self.new(token=self.token_for(login), browser=False)
+
+    def token_for(self, login: str) -> str:
+        client = self.sign_in(login)
+        account = client.get("/account")
+        page = client.post("/account/tokens", data={"_csrf_token": csrf_token(account.text), "name": "e2e"})
+        assert page.status_code == 200
+        found = re.search(r'id="new-token">(bid_[A-Za-z0-9_-]+)<', page.text)
+        assert found, page.text
+        return found.group(1)
 
     def close(self) -> None:
         for client in self._open:

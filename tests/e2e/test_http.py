@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
 from tests.e2e.conftest import BROWSER_HEADERS, DEMO_PASSWORD, Clients, Server, csrf_token
 
 PROBLEM = "application/problem+json"
-
-
-def _token_for(clients: Clients, login: str) -> str:
-    """Make an API token on the account page, as a person would, and read it off the page."""
-    client = clients.sign_in(login)
-    account = client.get("/account")
-    page = client.post("/account/tokens", data={"_csrf_token": csrf_token(account.text), "name": "e2e"})
-    assert page.status_code == 200
-    found = re.search(r'id="new-token">(bid_[A-Za-z0-9_-]+)<', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def test_health_reads_the_database(server: Server) -> None:
@@ -159,7 +146,7 @@ def test_an_unknown_route_is_a_404_page_or_problem(server: Server, clients: Clie
 
 
 def test_api_tokens_act_for_their_user_until_revoked(server: Server, clients: Clients) -> None:
-    token = _token_for(clients, "bidder2")
+    token = clients.token_for("bidder2")
     api = clients.new(token=token, browser=False)
     me = api.get("/api/v1/me").json()
     assert (me["login"], me["roles"]) == ("bidder2", ["bidder"])
@@ -183,7 +170,7 @@ def test_a_malformed_token_is_refused_not_ignored(server: Server) -> None:
 
 
 def test_a_bidder_calling_an_admin_route_gets_403(server: Server, clients: Clients) -> None:
-    api = clients.new(token=_token_for(clients, "bidder3"), browser=False)
+    api = clients.new(token=clients.token_for("bidder3"), browser=False)
     response = api.post("/api/v1/organisations", json={"kind": "agency", "name": "x", "region": "y"})
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
@@ -192,7 +179,7 @@ def test_a_bidder_calling_an_admin_route_gets_403(server: Server, clients: Clien
 
 @pytest.fixture
 def admin_api(clients: Clients) -> httpx.Client:
-    return clients.new(token=_token_for(clients, "admin"), browser=False)
+    return clients.new(token=clients.token_for("admin"), browser=False)
 
 
 def test_a_malformed_credit_code_is_refused_field_by_field(server: Server, admin_api: httpx.Client) -> None:

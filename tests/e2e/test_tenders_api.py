@@ -1,0 +1,174 @@
+"""The tenders API and the open data, over HTTP against the running server, as a program uses them."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import msgspec
+
+from tests.e2e.conftest import Clients, Server
+from tests.ocds import assert_valid
+from tests.samples import sample_tender
+
+PROBLEM = "application/problem+json"
+PDF = b"%PDF-1.7\n% e2e tender documents\n"
+#: BIDDING_MAX_DOCUMENT_SIZE of the e2e server.
+MAX_DOCUMENT = 1024 * 1024
+
+
+def _tender_json(server: Server, title: str, **changes: object) -> dict[str, Any]:
+    """A valid tender of the demo hospital, with the demo custodians, as JSON."""
+    purchaser = server.sql("SELECT id FROM organisations WHERE name = '示范市第一人民医院'")
+    custodians = server.sql("SELECT array_agg(user_id ORDER BY user_id) FROM user_roles WHERE role = 'custodian'")
+    tender = sample_tender(dt.datetime.now(dt.UTC), purchaser_id=purchaser, custodian_ids=list(custodians), **changes)
+    body: dict[str, Any] = msgspec.to_builtins(tender)
+    body["title"] = {"zh": title, "en": "E2E " + title}
+    return body
+
+
+def _digest(data: bytes) -> str:
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+
+
+def _published(agent: httpx.Client, server: Server, title: str) -> dict[str, Any]:
+    created = agent.post("/api/v1/tenders", json=_tender_json(server, title))
+    assert created.status_code == 201, created.text
+    tender_id = created.json()["id"]
+    assert created.headers["location"] == f"/api/v1/tenders/{tender_id}"
+    uploaded = agent.post(
+        f"/api/v1/tenders/{tender_id}/documents",
+        params={"name": "招标文件.pdf"},
+        content=PDF,
+        headers={"content-type": "application/pdf", "repr-digest": _digest(PDF)},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    published = agent.post(f"/api/v1/tenders/{tender_id}/publish")
+    assert published.status_code == 200, published.text
+    body: dict[str, Any] = published.json()
+    return body
+
+
+def test_a_tender_goes_from_draft_to_amended_through_the_api(server: Server, clients: Clients) -> None:
+    agent, bidder, other = clients.api("agent"), clients.api("bidder1"), clients.api("bidder2")
+    tender = _published(agent, server, "接口测试综合楼电梯采购")
+    tender_id = tender["id"]
+    assert tender["status"] == "published" and tender["version"] == 1 and tender["budget"] == "16300000.50"
+    assert tender["ocid"] == f"ocds-bidding-{tender_id}"
+    [document] = tender["documents"]
+    assert document["sha256"] == hashlib.sha256(PDF).hexdigest() and document["size"] == len(PDF)
+
+    # A bidder finds it in Chinese, registers, downloads, asks.
+    found = bidder.get("/api/v1/tenders", params={"q": "电梯采购", "status": "open"}).json()
+    assert tender_id in [item["id"] for item in found["items"]]
+    assert bidder.get(document["url"]).status_code == 403
+    assert bidder.post(f"/api/v1/tenders/{tender_id}/registration").json() == {"registered": True, "new": True}
+    assert bidder.post(f"/api/v1/tenders/{tender_id}/registration").json() == {"registered": True, "new": False}
+    downloaded = bidder.get(document["url"])
+    assert downloaded.status_code == 200 and downloaded.content == PDF
+    assert downloaded.headers["content-type"] == "application/pdf"
+    assert "attachment" in downloaded.headers["content-disposition"]
+    assert server.sql("SELECT count(*) FROM document_downloads WHERE document_id = $1", document["id"]) == 1
+    asked = bidder.post(f"/api/v1/tenders/{tender_id}/questions", json={"question": "可否分批供货？"})
+    assert asked.status_code == 201 and asked.json()["pseudonym"] == "A"
+    question_id = asked.json()["id"]
+    assert other.get(f"/api/v1/tenders/{tender_id}").json()["questions"] == []
+
+    # The agency answers and amends; the bidder sees both and is notified.
+    answered = agent.post(f"/api/v1/tenders/{tender_id}/questions/{question_id}/answer", json={"answer": "不可以。"})
+    assert answered.status_code == 204
+    amended_body = _tender_json(server, "接口测试综合楼电梯采购（更正）")
+    for field in ("documents_from", "questions_until", "deadline", "evaluation_at"):
+        amended_body[field] = tender[field]
+    amended_body["reference"] = tender["reference"]
+    amendment = agent.post(
+        f"/api/v1/tenders/{tender_id}/amendments",
+        json={"tender": amended_body, "summary": "更正项目名称", "substantive": False},
+    )
+    assert amendment.status_code == 201, amendment.text
+    assert set(amendment.json()["changes"]) == {"title.zh", "title.en"}
+    seen = other.get(f"/api/v1/tenders/{tender_id}").json()
+    assert seen["version"] == 2 and seen["title"]["zh"].endswith("（更正）")
+    assert [(q["pseudonym"], q["answer"], q["mine"]) for q in seen["questions"]] == [("A", "不可以。", False)]
+    assert [a["summary"] for a in seen["amendments"]] == ["更正项目名称"]
+    kinds = [n["kind"] for n in bidder.get("/api/v1/notifications").json() if n["tender_id"] == tender_id]
+    assert kinds == ["tender.amended", "tender.answered"]
+    assert [r["organisation_name"] for r in agent.get(f"/api/v1/tenders/{tender_id}/registrations").json()] == [
+        "华建工程集团有限公司"
+    ]
+    assert bidder.get(f"/api/v1/tenders/{tender_id}/registrations").status_code == 404
+
+    # The open data follows.
+    record = httpx.get(f"{server.url}/ocds/records/{tender['ocid']}").json()
+    assert_valid("record-package", record)
+    assert [r["tag"] for r in record["records"][0]["releases"]] == [["tender"], ["tenderAmendment"]]
+
+
+def test_the_release_feed_is_valid_page_after_page(server: Server, clients: Clients) -> None:
+    agent = clients.api("agent")
+    for n in range(3):
+        _published(agent, server, f"接口测试数据源第{n}批")
+    url: str | None = f"{server.url}/ocds/releases?limit=2"
+    seen = []
+    while url:
+        response = httpx.get(url)
+        assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
+        package = response.json()
+        assert_valid("release-package", package)
+        seen += [release["id"] for release in package["releases"]]
+        url = package.get("links", {}).get("next")
+    assert len(seen) == len(set(seen)) >= 3
+    assert httpx.get(f"{server.url}/ocds/releases?cursor=x").status_code == 422
+
+
+def test_bad_requests_get_problems_and_change_nothing(server: Server, clients: Clients) -> None:
+    agent, bidder = clients.api("agent"), clients.api("bidder3")
+    before = server.sql("SELECT count(*) FROM tenders")
+    bad = _tender_json(server, "坏的项目")
+    bad["lots"][0]["budget"] = "100.001"
+    bad["lots"][0]["criteria"][0]["points"] = "30"
+    refused = agent.post("/api/v1/tenders", json=bad)
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    pointers = {error["pointer"] for error in refused.json()["errors"]}
+    assert pointers == {"#/lots.0.budget", "#/lots.0.criteria"}
+    assert bidder.post("/api/v1/tenders", json=_tender_json(server, "投标人不能起草")).status_code == 403
+    assert server.sql("SELECT count(*) FROM tenders") == before
+
+    tender_id = agent.post("/api/v1/tenders", json=_tender_json(server, "接口测试坏文件")).json()["id"]
+    mismatched = agent.post(
+        f"/api/v1/tenders/{tender_id}/documents",
+        params={"name": "a.pdf"},
+        content=PDF,
+        headers={"repr-digest": _digest(b"something else")},
+    )
+    assert mismatched.status_code == 422
+    # The e2e server allows documents of 1 MiB: refused when announced, and when streamed without a length.
+    too_large = agent.post(
+        f"/api/v1/tenders/{tender_id}/documents", params={"name": "a.pdf"}, content=b"x" * (MAX_DOCUMENT + 1)
+    )
+    assert too_large.status_code == 413 and "1 MiB" in too_large.json()["detail"]
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(17):
+            yield b"x" * 65536
+
+    assert (
+        agent.post(f"/api/v1/tenders/{tender_id}/documents", params={"name": "a.pdf"}, content=stream()).status_code
+        == 413
+    )
+    wrong_kind = agent.post(f"/api/v1/tenders/{tender_id}/documents", params={"name": "a.exe"}, content=PDF)
+    assert wrong_kind.status_code == 422
+    assert server.sql("SELECT count(*) FROM tender_documents WHERE tender_id = $1", tender_id) == 0
+    refused_publish = agent.post(f"/api/v1/tenders/{tender_id}/publish")
+    assert refused_publish.status_code == 409 and "招标文件" in refused_publish.json()["detail"]
+    assert agent.get("/api/v1/tenders", params={"budget_min": "x"}).status_code == 422
+    assert clients.api("agent").get("/api/v1/tenders/999999").status_code == 404
+
+
+def test_the_openapi_document_describes_the_tenders_api(server: Server) -> None:
+    paths = httpx.get(f"{server.url}/api/openapi.json").json()["paths"]
+    assert {"/api/v1/tenders", "/api/v1/tenders/{tender_id}", "/ocds/releases", "/ocds/records/{ocid}"} <= set(paths)

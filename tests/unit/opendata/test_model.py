@@ -1,0 +1,87 @@
+"""OCDS merging (compiled releases) by the standard's rules, and exact amounts on the wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from bidding.opendata import model
+
+
+def release(date: str, **fields: object) -> dict[str, object]:
+    return {"ocid": "ocds-test-1", "id": f"r-{date}", "date": date, "tag": ["tender"], **fields}
+
+
+def test_later_values_win_and_omitted_fields_are_kept() -> None:
+    compiled = model.compile_releases(
+        [
+            release("2026-01-01T00:00:00+00:00", tender={"id": "T", "title": "旧", "description": "说明"}),
+            release("2026-01-02T00:00:00+00:00", tender={"id": "T", "title": "新"}),
+        ]
+    )
+    assert compiled == {
+        "ocid": "ocds-test-1",
+        "id": "ocds-test-1-compiled",
+        "date": "2026-01-02T00:00:00+00:00",
+        "tag": ["compiled"],
+        "tender": {"id": "T", "title": "新", "description": "说明"},
+    }
+
+
+def test_null_removes_a_field() -> None:
+    compiled = model.compile_releases(
+        [release("2026-01-01", tender={"id": "T", "title": "x"}), release("2026-01-02", tender={"title": None})]
+    )
+    assert compiled["tender"] == {"id": "T"}
+
+
+def test_objects_with_ids_merge_by_id_and_other_arrays_are_replaced() -> None:
+    compiled = model.compile_releases(
+        [
+            release(
+                "2026-01-01",
+                parties=[{"id": "a", "name": "甲", "roles": ["buyer"]}, {"id": "b", "name": "乙"}],
+                tender={"submissionMethod": ["written", "electronicSubmission"]},
+            ),
+            release(
+                "2026-01-02",
+                parties=[{"id": "b", "roles": ["procuringEntity"]}, {"id": "c", "name": "丙"}],
+                tender={"submissionMethod": ["electronicSubmission"]},
+            ),
+        ]
+    )
+    assert compiled["parties"] == [
+        {"id": "a", "name": "甲", "roles": ["buyer"]},
+        {"id": "b", "name": "乙", "roles": ["procuringEntity"]},
+        {"id": "c", "name": "丙"},
+    ]
+    assert compiled["tender"] == {"submissionMethod": ["electronicSubmission"]}
+
+
+def test_merging_does_not_change_the_releases() -> None:
+    first = release("2026-01-01", tender={"amendments": [{"id": "1", "rationale": "a"}]})
+    second = release("2026-01-02", tender={"amendments": [{"id": "1"}, {"id": "2", "rationale": "b"}]})
+    before = repr((first, second))
+    model.compile_releases([first, second])
+    assert repr((first, second)) == before
+
+
+def test_amounts_keep_every_digit() -> None:
+    encoded = model.encode({"amount": Decimal("99999999999999.99"), "small": Decimal("0.10")})
+    assert encoded == b'{"amount":99999999999999.99,"small":0.10}'
+    assert model.decode(encoded) == {"amount": Decimal("99999999999999.99"), "small": Decimal("0.10")}
+
+
+def test_a_release_package_splices_stored_releases_in() -> None:
+    publisher = model.Publisher("中心", "https://bids.example.org/")
+    body = model.release_package(
+        [b'{"id":"a"}', b'{"id":"b"}'],
+        uri="https://bids.example.org/ocds/releases",
+        publisher=publisher,
+        published=dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
+        next_url="https://bids.example.org/ocds/releases?cursor=2",
+    )
+    decoded = model.decode(body)
+    assert decoded["releases"] == [{"id": "a"}, {"id": "b"}]
+    assert decoded["links"] == {"next": "https://bids.example.org/ocds/releases?cursor=2"}
+    assert decoded["version"] == "1.1" and decoded["extensions"] == [model.LOTS_EXTENSION]
