@@ -52,19 +52,23 @@ class Principal:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Actor:
-    """Who makes a change, for permission checks and the audit log: a person, or the platform itself."""
+    """Who makes a change or asks to see something: a person, someone not signed in, or the platform itself.
+
+    Someone not signed in and the platform both have no principal; only :data:`PLATFORM` is the platform.
+    """
 
     principal: Principal | None
     request_id: str | None = None
     client_ip: str | None = None
+    #: The command line and demo data, run by whoever operates the server; never a request.
+    platform: bool = False
 
     @property
     def is_platform(self) -> bool:
-        """True for the command line and demo data, run by whoever operates the server."""
-        return self.principal is None
+        return self.platform
 
     def has(self, *roles: Role) -> bool:
         return self.principal is not None and self.principal.has(*roles)
 
 
-PLATFORM = Actor(None)
+PLATFORM = Actor(None, platform=True)

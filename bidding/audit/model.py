@@ -43,7 +43,7 @@ def event(actor: Actor, role: str, action: str, subject: str, details: Mapping[s
         action=action,
         subject=subject,
         actor_user_id=principal.user_id if principal else None,
-        actor_role=role if principal else "platform",
+        actor_role=role if principal else ("platform" if actor.is_platform else "anonymous"),
         organisation_id=principal.organisation_id if principal else None,
         details=details,
         request_id=actor.request_id,

@@ -60,7 +60,7 @@ def _sees_internals(actor: Actor, tender: repo.Tender) -> bool:
     """Staff of the agency or the purchaser, supervisors, and the platform itself see drafts and registrations."""
     principal = actor.principal
     if principal is None:
-        return True
+        return actor.is_platform
     if principal.has(Role.SUPERVISOR):
         return True
     return principal.has(Role.AGENCY_STAFF) and principal.organisation_id in (tender.agency.id, tender.purchaser.id)

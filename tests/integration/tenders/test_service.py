@@ -12,6 +12,7 @@ import pytest
 
 from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
+from bidding.identity import Actor
 from bidding.settings import TimeRules
 from bidding.tenders import service
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
@@ -53,6 +54,20 @@ async def test_a_draft_gets_a_reference_and_is_seen_only_by_its_people(
             await service.get_tender(db, outsider, tender_id)
     [drafted] = await _events(connection, "tender.drafted")
     assert drafted["subject"] == f"tender:{tender_id}" and len(drafted["details"]["after"]) == 64
+
+
+async def test_someone_not_signed_in_sees_only_what_is_public(db: Database, cast: Cast) -> None:
+    nobody = Actor(None, request_id="r1", client_ip="192.0.2.9")
+    draft = await service.create_draft(db, cast.settings, cast.agent, cast.tender())
+    with pytest.raises(NotFound):
+        await service.get_tender(db, nobody, draft)
+    published = await published_tender(db, cast, reference="ZB-2026-PUB")
+    await service.register(db, cast.bidders[0], published)
+    view = await service.get_tender(db, nobody, published)
+    assert not view.access.internals and view.registrations == [] and view.custodians == []
+    assert not (view.access.download or view.access.register or view.access.ask or view.access.amend)
+    with pytest.raises(Forbidden):
+        await service.open_document(db, nobody, published, view.documents[0].id)
 
 
 @pytest.mark.parametrize(
