@@ -397,8 +397,11 @@ async def select_now(connection: Connection) -> dt.datetime:
 
 # --- Lists and search -----------------------------------------------------------------------------------------
 
-_SUMMARY_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.budget, t.title_zh,
-    t.title_en, t.deadline, t.published_at, a.name AS agency_name, p.name AS purchaser_name,
+# The status as people see it (model.effective_status): open for bids until the deadline, closed from it.
+_SUMMARY_COLUMNS = """t.id, t.reference,
+    CASE WHEN t.status = 'published' AND t.deadline <= now() THEN 'closed' ELSE t.status END AS status,
+    t.category, t.procedure, t.region, t.budget, t.title_zh, t.title_en, t.deadline, t.published_at,
+    a.name AS agency_name, p.name AS purchaser_name,
     (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count"""
 
 
