@@ -20,6 +20,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -36,6 +37,7 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.opendata import http as opendata_http
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
+from bidding.tenders import pages as tenders_pages
 from bidding.web import (
     csrf_middleware,
     make_security_headers_hook,
@@ -128,8 +130,11 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     detail: Message | None = None
     errors: dict[str, Message] = {}
     if isinstance(error, RequestEntityTooLarge):
+        # The limit of the route asked for (uploads set their own), else the platform's.
         settings: Settings = request.app.state.settings
-        detail = N_("Requests here may carry at most %(size)d bytes.", size=settings.max_body_size)
+        route = request.scope.get("route_handler")
+        limit = route.resolve_request_max_body_size() if isinstance(route, HTTPRouteHandler) else None
+        detail = N_("Requests here may carry at most %(size)d bytes.", size=limit or settings.max_body_size)
     elif isinstance(error, ValidationException) and isinstance(error.extra, list):
         for item in error.extra:
             if isinstance(item, dict) and item.get("key"):
@@ -205,7 +210,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     # problem documentation need neither, so a load balancer's probe or a stylesheet costs no session lookup.
     people = Router(
         path="/",
-        route_handlers=[*accounts_http.routes, *tenders_http.routes],
+        route_handlers=[*accounts_http.routes, *tenders_http.routes, *tenders_pages.routes(settings)],
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, settings=settings),
             DefineMiddleware(csrf_middleware, settings=settings),

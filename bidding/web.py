@@ -5,17 +5,20 @@ The rules of a domain do not live here; this is the thin shell between HTTP and 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import ipaddress
 import itertools
 import secrets
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar import MediaType, Request
 from litestar.config.csrf import CSRFConfig
@@ -28,15 +31,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.types import Message as ASGIMessage
+from markupsafe import Markup, escape
 
 from bidding.db import Database
 from bidding.errors import CSRFFailed
 from bidding.i18n import Message, Translator, choose_language
 from bidding.identity import Actor, Principal
 from bidding.settings import Settings
-
-if TYPE_CHECKING:
-    from datetime import datetime
 
 #: The database, as route handlers declare it: ``db: DB`` is injected from the app's state.
 DB = NamedDependency[Database]
@@ -154,11 +155,17 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
     ignored, see :mod:`bidding.accounts.guards`), and a forged cross-site request cannot set that header, so it
     needs no CSRF token. Safe requests to the API get no CSRF cookie, which they never use.
     A failed check becomes :class:`CSRFFailed`, which tells the person what to do.
+
+    The API takes JSON and files, never forms, so a browser session calling it must send its token in the
+    header. An unsafe API request without one is refused before its body is read: the stock check would read
+    a form body to look for the token, and would do so without limit on routes that take large bodies (the
+    document upload), letting anyone fill the disk with a request that is refused in the end anyway.
     """
 
     def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
         super().__init__(self._checked, config)
         self._next = app
+        self._header = config.header_name.lower().encode("latin-1")
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope.setdefault("state", {})["csrf_checked"] = True
@@ -171,6 +178,13 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
         ):
             await self._next(scope, receive, send)
             return
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES)
+            and scope["method"] not in self.config.safe_methods
+            and not any(name == self._header for name, _ in scope["headers"])
+        ):
+            raise CSRFFailed()
         try:
             await super().__call__(scope, receive, send)
         except PermissionDeniedException:
@@ -201,6 +215,58 @@ def csrf_middleware(app: ASGIApp, settings: Settings) -> BiddingCSRFMiddleware:
 # --- Pages --------------------------------------------------------------------------------------------------
 
 
+class Bilingual(Protocol):
+    """A text kept in Chinese and English, either of which may be empty (``LocalText`` of the tenders)."""
+
+    @property
+    def zh(self) -> str: ...
+
+    @property
+    def en(self) -> str: ...
+
+
+#: The ``lang`` attribute of each half of a bilingual text.
+_TEXT_LANGUAGES = {"zh": "zh-CN", "en": "en"}
+#: File sizes are shown in the largest of these units that keeps the number at 1 or more.
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB")
+
+
+def pick_language(text: Bilingual | Mapping[str, str], language: str) -> tuple[str, str]:
+    """The half of a bilingual text to show a reader of ``language``, and which half it is (``zh`` or ``en``).
+
+    The reader's own language comes first; when it is empty the other is shown rather than nothing.
+    """
+    if isinstance(text, Mapping):
+        halves = {"zh": text.get("zh") or "", "en": text.get("en") or ""}
+    else:
+        halves = {"zh": text.zh, "en": text.en}
+    first, second = ("en", "zh") if language == "en" else ("zh", "en")
+    return (halves[first], first) if halves[first] or not halves[second] else (halves[second], second)
+
+
+def money_text(amount: Decimal | int | str, locale: Any) -> str:
+    """An amount in yuan as the reader writes money: ``¥12,500,000.00`` or ``CN¥12,500,000.00``.
+
+    Amounts are exact decimals from end to end; a float has already lost fen by the time it gets here, so it is
+    refused rather than shown.
+    """
+    if isinstance(amount, float):
+        raise TypeError("amounts are Decimal, never float")
+    return format_currency(Decimal(amount), "CNY", locale=locale)
+
+
+def size_text(size: int, locale: Any) -> str:
+    """A file size for people (``1.4 MiB``), with the exact byte count left to the SHA-256 and the download."""
+    value = Decimal(size)
+    unit = _SIZE_UNITS[0]
+    for unit in _SIZE_UNITS:
+        if value < 1024 or unit == _SIZE_UNITS[-1]:
+            break
+        value /= 1024
+    pattern = "#,##0" if unit == "B" else "#,##0.#"
+    return f"{format_decimal(value, format=pattern, locale=locale)} {unit}"
+
+
 def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
     """Jinja with autoescaping, strict undefined names, and gettext that reads the page's translator."""
     timezone = ZoneInfo(settings.timezone)
@@ -226,15 +292,39 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
         return cast(Translator, context["translator"]).render(message)
 
     @pass_context
-    def format_time(context: Any, moment: datetime | None, format: str = "medium") -> str:  # noqa: A002
+    def format_time(context: Any, moment: dt.datetime | None, format: str = "medium") -> str:  # noqa: A002
         if moment is None:
             return "—"
         translator = cast(Translator, context["translator"])
         return format_datetime(moment, format, tzinfo=timezone, locale=translator.locale)
 
+    def iso_time(moment: dt.datetime) -> str:
+        """A moment as RFC 3339 in UTC, for ``<time datetime>`` and the scripts that read it."""
+        return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+    @pass_context
+    def money(context: Any, amount: Decimal | int | str) -> str:
+        return money_text(amount, cast(Translator, context["translator"]).locale)
+
+    @pass_context
+    def filesize(context: Any, size: int) -> str:
+        return size_text(size, cast(Translator, context["translator"]).locale)
+
+    @pass_context
+    def local(context: Any, text: Bilingual | Mapping[str, str], plain: bool = False) -> Markup | str:
+        """A bilingual text in the reader's language, or in the other one marked with its ``lang``.
+
+        ``plain`` gives the bare text, for places where markup cannot go (the page title, attributes).
+        """
+        language = cast(Translator, context["translator"]).language
+        shown, half = pick_language(text, language)
+        if plain or half == ("en" if language == "en" else "zh"):
+            return shown
+        return Markup('<span lang="%s">%s</span>') % (_TEXT_LANGUAGES[half], escape(shown))
+
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(message=render_message)
-    environment.filters.update(datetime=format_time)
+    environment.globals.update(message=render_message, local=local)
+    environment.filters.update(datetime=format_time, iso=iso_time, money=money, filesize=filesize, local=local)
     return JinjaTemplateEngine.from_environment(environment)
 
 

@@ -18,6 +18,9 @@ from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCre
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
 from bidding.settings import LANGUAGES, Settings
+from bidding.tenders import pages as tender_pages
+from bidding.tenders import service as tenders
+from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
 
 admin_only = requires(Role.ADMIN)
@@ -144,7 +147,23 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
-    return page(request, "accounts/dashboard.html", kind_names=KIND_NAMES, role_names=ROLE_NAMES, **context)
+        if principal.has(Role.AGENCY_STAFF):
+            context["own_tenders"] = await tenders.list_own(db, actor)
+        if principal.has(Role.BIDDER):
+            context["registered_tenders"] = await tenders.list_registered(db, actor)
+            # Shown once as new: reading them here marks them read.
+            context["notifications"] = [
+                (notification, tender_pages.notification_text(notification))
+                for notification in await tenders.notifications(db, actor, mark_read=True)
+            ]
+    return page(
+        request,
+        "accounts/dashboard.html",
+        kind_names=KIND_NAMES,
+        role_names=ROLE_NAMES,
+        status_names=STATUS_NAMES,
+        **context,
+    )
 
 
 async def _account_page(request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any) -> Template:

@@ -3,8 +3,10 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from litestar.config.csrf import CSRFConfig
 
-from bidding.web import client_ip, safe_next_path
+from bidding.errors import CSRFFailed
+from bidding.web import BiddingCSRFMiddleware, client_ip, safe_next_path
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,26 @@ def test_no_target_ever_leads_off_the_site(target: str) -> None:
     path = safe_next_path(target)
     assert path.startswith("/") and not path.startswith(("//", "/\\"))
     assert not urlsplit(path).netloc and not urlsplit(path).scheme
+
+
+async def test_an_api_request_without_its_csrf_header_is_refused_before_its_body_is_read() -> None:
+    """A form body posted to the API by a browser is never read: the document upload there takes any size."""
+
+    async def application(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("the request went on")
+
+    async def receive() -> dict[str, object]:
+        raise AssertionError("the body was read")
+
+    async def send(message: object) -> None:
+        raise AssertionError("something was sent")
+
+    middleware = BiddingCSRFMiddleware(application, CSRFConfig(secret="s" * 32, header_name="x-csrf-token"))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/tenders/1/documents",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"cookie", b"session=abc")],
+    }
+    with pytest.raises(CSRFFailed):
+        await middleware(scope, receive, send)  # type: ignore[arg-type]
