@@ -95,7 +95,7 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> None:
         if not args.no_migrate:
             _migrate(settings)
         if args.seed_demo:
-            print(_with_database(settings, demo.seed), flush=True)
+            print(_with_database(settings, functools.partial(demo.seed, settings=settings)), flush=True)
         print(f"Serving the platform at {settings.base_url}  (stop with Ctrl-C)", flush=True)
         server = Server(
             target="bidding.app:create_app",
@@ -120,7 +120,7 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> None:
 def command_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     with running_database(settings) as settings:
         _migrate(settings)
-        print(_with_database(settings, demo.seed))
+        print(_with_database(settings, functools.partial(demo.seed, settings=settings)))
 
 
 def command_create_organisation(settings: Settings, args: argparse.Namespace) -> None:
@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(migrate)
     migrate.set_defaults(run=command_migrate)
 
-    seed = commands.add_parser("seed-demo", help="add demo organisations and users (once) and list their logins")
+    seed = commands.add_parser("seed-demo", help="add demo organisations, users and tenders (once) and list the logins")
     _add_settings_flags(seed)
     seed.set_defaults(run=command_seed_demo)
 

@@ -1,16 +1,38 @@
-"""Demo data: a trading centre with one person for every role, so that a newcomer can click through.
+"""Demo data: a trading centre with one person for every role and a living notice board, so that a newcomer
+can click through.
 
 Every demo user shares :data:`DEMO_PASSWORD`, printed by ``bidding seed-demo`` and ``make run``; never seed a
 production database. The credit codes are made up, with valid check characters.
+
+The tenders (:data:`TENDERS`) go through the same use cases as people's: drafted, given documents, published,
+registered for, asked about, answered, amended and cancelled, so that every audit event and open data release
+they imply is there too. Their deadlines are counted from the day of seeding. Seeding again adds nothing: people
+are found by login and credit code, tenders by their reference among the demo agency's own.
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import datetime as dt
+import io
+import textwrap
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
 from bidding.accounts import service
 from bidding.accounts.model import NewOrganisation, NewUser
+from bidding.blobs import BlobStore
 from bidding.db import Database
-from bidding.identity import PLATFORM, OrganisationKind, Role
-from bidding.settings import Language
+from bidding.demo_tenders import REGION, TENDERS, DemoTender
+from bidding.errors import NotFound
+from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
+from bidding.settings import Language, Settings
+from bidding.tenders import service as tenders
+from bidding.tenders.model import CATEGORY_NAMES, Category, Method, Procedure, TenderInput
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # published on purpose: demo data only
 
@@ -38,6 +60,20 @@ ORGANISATIONS = [
         "123205004662837263",
     ),
     (
+        "resources",
+        OrganisationKind.PURCHASER,
+        "示范市自然资源和规划局",
+        "Demo City Natural Resources and Planning Bureau",
+        "11320500MB0A7K3Q2G",
+    ),
+    (
+        "citygroup",
+        OrganisationKind.PURCHASER,
+        "示范市城市建设投资集团有限公司",
+        "Demo City Urban Construction Investment Group Co., Ltd.",
+        "91320500MA1W8RT6XH",
+    ),
+    (
         "huajian",
         OrganisationKind.BIDDER,
         "华建工程集团有限公司",
@@ -59,7 +95,6 @@ ORGANISATIONS = [
         "91320583MA1NQ6C375",
     ),
 ]
-REGION = "示范市"
 
 #: (login, name, roles, organisation key or None, language)
 USERS: list[tuple[str, str, list[Role], str | None, Language]] = [
@@ -80,32 +115,250 @@ USERS: list[tuple[str, str, list[Role], str | None, Language]] = [
     ("bidder2", "钱芳", [Role.BIDDER], "qiming", "zh-CN"),
     ("bidder3", "Grace Sun", [Role.BIDDER], "lvyuan", "en"),
 ]
+#: Who runs the demo tenders, and who holds their opening keys (any two of the three open the bids).
+AGENT = "agent"
+CUSTODIANS = ("custodian1", "custodian2", "custodian3")
+BIDDERS = ("bidder1", "bidder2", "bidder3")
 
 
-async def seed(database: Database) -> str:
-    """Add the demo organisations and users unless they are there; return the sign-in table to print."""
-    centre_code = ORGANISATIONS[0][4]
-    if await service.find_organisation(database, centre_code) is None:
-        ids = {}
-        for key, kind, name, name_en, credit_code in ORGANISATIONS:
-            created = await service.create_organisation(
+# --- Documents ------------------------------------------------------------------------------------------------
+
+
+#: The tender documents are called so in a sale (出让, 转让); in procurement they are 招标文件.
+MAIN_DOCUMENTS = {Category.LAND_USE: "出让文件.pdf", Category.STATE_PROPERTY: "转让文件.pdf"}
+#: Characters per line that fit the width of an A4 page in 11-point Helvetica, with margins.
+PDF_LINE_LENGTH = 85
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF literal string of ASCII text: backslashes and parentheses escaped, anything else replaced."""
+    ascii_text = text.encode("ascii", "replace").decode("ascii")
+    return "(" + ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def minimal_pdf(lines: Sequence[str]) -> bytes:
+    """A valid one-page PDF 1.4 (A4, Helvetica) showing ``lines`` of ASCII text, with an exact cross-reference table.
+
+    Enough for a demo document to open in any reader. Lines longer than :data:`PDF_LINE_LENGTH` are wrapped;
+    non-ASCII characters show as "?"; what does not fit on the page is cut off.
+    """
+    wrapped = [
+        piece for line in lines for piece in textwrap.wrap(line, PDF_LINE_LENGTH, subsequent_indent="    ") or [""]
+    ]
+    text = ["BT", "/F1 11 Tf", "14 TL", "56 780 Td"]
+    for index, line in enumerate(wrapped):
+        text.append(("" if index == 0 else "T* ") + _pdf_string(line) + " Tj")
+    text.append("ET")
+    stream = "\n".join(text).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _tender_document(spec: DemoTender, version: int) -> bytes:
+    lines = [
+        "TENDER DOCUMENTS",
+        "",
+        spec.title.en,
+        f"Reference: {spec.reference}",
+        f"Category: {CATEGORY_NAMES[spec.category].text}",
+        f"Procedure: {'invited' if spec.procedure is Procedure.INVITED else 'open'} tendering",
+        "",
+    ]
+    for lot in spec.lots:
+        method = "comprehensive scoring" if lot.method is Method.COMPREHENSIVE else "lowest evaluated price"
+        budget, security = Decimal(lot.budget), Decimal(lot.bid_security)
+        lines.append(f"Lot {lot.number}: {lot.title.en}")
+        lines.append(f"    budget CNY {budget:,.2f}, bid security CNY {security:,.2f}, {method}")
+    lines += [
+        "",
+        "Bids are sealed on the bidder's own machine (age, post-quantum) to the tender's opening key,",
+        "and nobody can open them before the public opening. See the notice for the timetable.",
+    ]
+    if version > 1 and spec.new_version is not None:
+        lines += ["", f"Version {version}: {spec.new_version[1]}."]
+    lines += ["", "Demo data of the electronic bidding platform: this is not a real tender."]
+    return minimal_pdf(lines)
+
+
+def table_csv(rows: Sequence[Sequence[str]]) -> bytes:
+    """CSV in UTF-8 with a byte-order mark, so that spreadsheet programs show the Chinese as it is."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+# --- Seeding --------------------------------------------------------------------------------------------------
+
+
+async def seed(database: Database, settings: Settings) -> str:
+    """Add whatever demo organisations, users and tenders are missing; return the sign-in table to print.
+
+    Tender documents go to the blob store of ``settings``; the tenders' times follow its time zone and rules.
+    """
+    await _seed_people(database)
+    await _seed_tenders(database, settings)
+    return sign_in_table()
+
+
+async def _seed_people(database: Database) -> None:
+    ids = {}
+    for key, kind, name, name_en, credit_code in ORGANISATIONS:
+        found = await service.find_organisation(database, credit_code)
+        if found is None:
+            found = await service.create_organisation(
                 database, PLATFORM, NewOrganisation(kind, name, REGION, credit_code, name_en)
             )
-            ids[key] = created.id
-        for login, display_name, roles, organisation, language in USERS:
-            await service.create_user(
-                database,
-                PLATFORM,
-                NewUser(
-                    login,
-                    display_name,
-                    DEMO_PASSWORD,
-                    roles,
-                    ids[organisation] if organisation else None,
-                    language,
-                ),
-            )
-    return sign_in_table()
+        ids[key] = found.id
+    for login, display_name, roles, organisation, language in USERS:
+        try:
+            await service.act_as(database, login)
+        except NotFound:
+            organisation_id = ids[organisation] if organisation else None
+            new_user = NewUser(login, display_name, DEMO_PASSWORD, roles, organisation_id, language)
+            await service.create_user(database, PLATFORM, new_user)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cast:
+    """Who the demo tenders name, found by login and credit code: the agent running them, the bidders acting on
+    them, purchasers by their key in :data:`ORGANISATIONS`, the key custodians, the bidders' organisations."""
+
+    agent: Actor
+    bidders: dict[str, Actor]
+    purchaser_ids: dict[str, int]
+    custodian_ids: list[int]
+    bidder_organisation_ids: list[int]
+
+
+async def _cast(database: Database) -> Cast:
+    def user_id(actor: Actor) -> int:
+        assert actor.principal is not None, "act_as gives a person"
+        return actor.principal.user_id
+
+    def organisation_id(actor: Actor) -> int:
+        assert actor.principal is not None and actor.principal.organisation_id is not None, "bidders have one"
+        return actor.principal.organisation_id
+
+    bidders = {login: await service.act_as(database, login) for login in BIDDERS}
+    purchaser_ids = {}
+    for key, kind, _, _, credit_code in ORGANISATIONS:
+        if kind is OrganisationKind.PURCHASER:
+            found = await service.find_organisation(database, credit_code)
+            assert found is not None, "seeded just before"
+            purchaser_ids[key] = found.id
+    return Cast(
+        agent=await service.act_as(database, AGENT),
+        bidders=bidders,
+        purchaser_ids=purchaser_ids,
+        custodian_ids=[user_id(await service.act_as(database, login)) for login in CUSTODIANS],
+        bidder_organisation_ids=[organisation_id(actor) for actor in bidders.values()],
+    )
+
+
+async def _seed_tenders(database: Database, settings: Settings) -> None:
+    cast = await _cast(database)
+    existing = {summary.reference for summary in await tenders.list_own(database, cast.agent)}
+    blobs = BlobStore(settings.blobs)
+    now = dt.datetime.now(ZoneInfo(settings.timezone))
+    # The board lists the newest first: the first of TENDERS, the richest, is published last to head it.
+    for spec in reversed(TENDERS):
+        if spec.reference not in existing:
+            await _seed_tender(database, settings, blobs, cast, spec, now)
+
+
+def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
+    """The terms of a demo tender with its timetable counted from ``now``: documents at once, the deadline at the
+    first 09:30 at least ``spec.days`` days later, questions until ten days before it, evaluation an hour after."""
+    deadline = (now + dt.timedelta(days=spec.days)).replace(hour=9, minute=30, second=0, microsecond=0)
+    if deadline < now + dt.timedelta(days=spec.days):
+        deadline += dt.timedelta(days=1)
+    return TenderInput(
+        title=spec.title,
+        description=spec.description,
+        category=spec.category,
+        procedure=spec.procedure,
+        purchaser_id=cast.purchaser_ids[spec.purchaser],
+        region=spec.region,
+        lots=spec.lots,
+        documents_from=now,
+        questions_until=(deadline - dt.timedelta(days=10)).replace(hour=17, minute=0),
+        deadline=deadline,
+        evaluation_at=deadline + dt.timedelta(hours=1),
+        committee_size=spec.committee_size,
+        specialties=spec.specialties,
+        custodian_ids=cast.custodian_ids,
+        custody_threshold=2,
+        invited_ids=cast.bidder_organisation_ids if spec.procedure is Procedure.INVITED else [],
+        reference=spec.reference,
+    )
+
+
+async def _seed_tender(
+    database: Database, settings: Settings, blobs: BlobStore, cast: Cast, spec: DemoTender, now: dt.datetime
+) -> None:
+    """Take one demo tender from a draft to its outcome, each step through the use case people's pages call."""
+    agent = cast.agent
+    main_document = MAIN_DOCUMENTS.get(spec.category, "招标文件.pdf")
+    tender_id = await tenders.create_draft(database, settings, agent, tender_input(spec, now, cast))
+    documents = [(main_document, _tender_document(spec, 1))]
+    if spec.table is not None:
+        documents.append((spec.table[0], table_csv(spec.table[1])))
+    for name, data in documents:
+        await tenders.upload_document(database, settings, blobs, agent, tender_id, filename=name, chunks=_chunks(data))
+    if spec.outcome == "draft":
+        return
+    await tenders.publish(database, settings, agent, tender_id)
+    for login in spec.registrations:
+        await tenders.register(database, cast.bidders[login], tender_id)
+    for question in spec.questions:
+        asked = await tenders.ask(database, cast.bidders[question.asker], tender_id, question.question)
+        if question.answer is not None:
+            await tenders.answer(database, agent, tender_id, asked.id, question.answer)
+    if spec.new_version is not None:
+        await tenders.upload_document(
+            database,
+            settings,
+            blobs,
+            agent,
+            tender_id,
+            filename=main_document,
+            chunks=_chunks(_tender_document(spec, 2)),
+            summary=spec.new_version[0],
+        )
+    if spec.extension is not None:
+        days, summary = spec.extension
+        view = await tenders.get_tender(database, agent, tender_id)
+        terms = tenders.tender_input(view.tender)
+        later = dt.timedelta(days=days)
+        extended = msgspec.structs.replace(
+            terms,
+            questions_until=terms.questions_until + later,
+            deadline=terms.deadline + later,
+            evaluation_at=terms.evaluation_at + later,
+        )
+        await tenders.amend(database, settings, agent, tender_id, extended, summary=summary, substantive=False)
+    if spec.outcome == "cancelled":
+        await tenders.cancel(database, settings, agent, tender_id, spec.cancel_reason)
 
 
 def sign_in_table() -> str:

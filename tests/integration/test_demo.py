@@ -1,0 +1,71 @@
+"""The demo data on a real PostgreSQL: a notice board with every kind of tender, seeded once however often asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from bidding import demo
+from bidding.accounts import service as accounts
+from bidding.blobs import BlobStore
+from bidding.db import Database
+from bidding.settings import Settings
+from bidding.tenders import service as tenders
+from bidding.tenders.model import Category, Status
+
+#: Every table the seed writes to, counted before and after seeding again.
+TABLES = (
+    "organisations",
+    "users",
+    "tenders",
+    "tender_lots",
+    "tender_documents",
+    "tender_registrations",
+    "tender_questions",
+    "tender_amendments",
+    "ocds_releases",
+    "audit_events",
+    "notifications",
+)
+
+
+async def _counts(connection: asyncpg.Connection) -> dict[str, int]:
+    return {
+        table: int(await connection.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608  # fixed table names
+        for table in TABLES
+    }
+
+
+async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_nothing(
+    db: Database, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    settings = Settings(database_url="postgresql://unused", secret_key="t" * 64, data_dir=tmp_path)
+    table = await demo.seed(db, settings)
+    assert "agent" in table and demo.DEMO_PASSWORD in table
+    seeded = await _counts(connection)
+
+    agent = await accounts.act_as(db, demo.AGENT)
+    own = {summary.reference: summary for summary in await tenders.list_own(db, agent)}
+    assert set(own) == {spec.reference for spec in demo.TENDERS}
+    public = await tenders.search(db, settings, tenders.SearchQuery(limit=100))
+    assert {item.category for item in public.items if item.status is Status.PUBLISHED} == set(Category)
+    assert any(summary.status is Status.DRAFT for summary in own.values())
+    assert all(item.status is not Status.DRAFT for item in public.items)
+    [cancelled] = [summary for summary in own.values() if summary.status is Status.CANCELLED]
+    assert (await tenders.get_tender(db, agent, cancelled.id)).tender.cancel_reason
+    assert any(summary.lot_count >= 2 for summary in own.values())
+
+    views = [await tenders.get_tender(db, agent, summary.id) for summary in own.values()]
+    amended = [view for view in views if view.amendments]
+    assert amended and any(d.version == 2 for view in amended for d in view.documents)
+    assert any(q.answer for view in views for q in view.questions)
+    assert any(view.registrations for view in views)
+    invited = [view for view in views if view.invited]
+    assert invited and all(len(view.invited) == 3 for view in invited)
+    pdf = next(d for view in views for d in view.documents if d.content_type == "application/pdf")
+    with BlobStore(settings.blobs).open(pdf.sha256.hex()) as file:
+        assert file.read().startswith(b"%PDF-1.4")
+
+    await demo.seed(db, settings)
+    assert await _counts(connection) == seeded
