@@ -22,6 +22,7 @@ lint: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python bench/http_baseline.py
 	$(BIN)/python bench/crypto_envelope.py
+	$(BIN)/python bench/tenders_pages.py
 
 # Extract every translatable string, merge it into both catalogues, and give English its source text.
 # New Chinese entries are left empty for a translator; `make test` fails until they are filled.
