@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Literal
@@ -482,6 +482,9 @@ ACTION_NAMES: Mapping[str, Message] = {
     "fail": N_("declare the tender failed"),
 }
 
+#: Said of an action the lifecycle does not know.
+UNKNOWN_ACTION = N_("do that")
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Clock:
@@ -509,7 +512,7 @@ def transition(status: Status, action: str, clock: Clock, rules: TimeRules) -> S
             N_(
                 "A tender that is “%(status)s” cannot %(action)s.",
                 status=STATUS_NAMES[current],
-                action=ACTION_NAMES.get(action, N_("do that")),
+                action=ACTION_NAMES.get(action, UNKNOWN_ACTION),
             )
         )
     if action == "start_opening" and (clock.deadline is None or clock.now < clock.deadline):
@@ -774,6 +777,15 @@ def search_terms(text: str) -> set[str]:
         terms.update(run)
         terms.update(run[i : i + 2] for i in range(len(run) - 1))
     return terms
+
+
+def tender_search_terms(
+    reference: str, region: str, title: LocalText, description: LocalText, lot_titles: Iterable[LocalText]
+) -> list[str]:
+    """What a tender is found by: its reference, region, titles, descriptions and lot titles, in both languages."""
+    texts = [reference, region, title.zh, title.en, description.zh, description.en]
+    texts += [text for lot_title in lot_titles for text in (lot_title.zh, lot_title.en)]
+    return sorted(search_terms("\n".join(texts)))
 
 
 def query_terms(query: str) -> list[str]:

@@ -458,12 +458,10 @@ async def _save_terms(connection: Connection, tender_id: int, tender: TenderInpu
     if parties:
         await repo.replace_custodians(connection, tender_id, tender.custodian_ids)
         await repo.replace_invitations(connection, tender_id, tender.invited_ids)
-    texts = [tender.reference or "", tender.region, *msgspec.structs.astuple(tender.title)]
-    texts += [
-        *msgspec.structs.astuple(tender.description),
-        *(t for lot in tender.lots for t in (lot.title.zh, lot.title.en)),
-    ]
-    await repo.set_search_terms(connection, tender_id, sorted(model.search_terms("\n".join(texts))))
+    terms = model.tender_search_terms(
+        tender.reference or "", tender.region, tender.title, tender.description, (lot.title for lot in tender.lots)
+    )
+    await repo.set_search_terms(connection, tender_id, terms)
 
 
 async def create_draft(db: Database, settings: Settings, actor: Actor, unverified: TenderInput) -> int:
