@@ -6,6 +6,7 @@ seeds it. Tests that need someone of their own create them with ``bidding create
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -20,9 +21,11 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
 from tests.conftest import PostgresServer, run_sync
+from tests.samples import sample_tender
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -222,3 +225,13 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def tender_json(server: Server, title: str, **changes: object) -> dict[str, Any]:
+    """A valid tender of the demo hospital with the demo custodians, as the API takes it."""
+    purchaser = server.sql("SELECT id FROM organisations WHERE name = '示范市第一人民医院'")
+    custodians = server.sql("SELECT array_agg(user_id ORDER BY user_id) FROM user_roles WHERE role = 'custodian'")
+    tender = sample_tender(dt.datetime.now(dt.UTC), purchaser_id=purchaser, custodian_ids=list(custodians), **changes)
+    body: dict[str, Any] = msgspec.to_builtins(tender)
+    body["title"] = {"zh": title, "en": "E2E " + title}
+    return body

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, Server
+from tests.e2e.conftest import DEMO_PASSWORD, Clients, Server, tender_json
 
 pytestmark = pytest.mark.browser
 
@@ -284,3 +284,41 @@ def test_tender_pages_fit_a_phone_screen(browser: Any, server: Server, path: str
             assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
     finally:
         context.close()
+
+
+def test_a_draft_is_edited_and_a_published_tender_cancelled_on_their_pages(
+    open_page: Callable[..., Any], server: Server, clients: Clients
+) -> None:
+    api = clients.api("agent")
+    draft = api.post("/api/v1/tenders", json=tender_json(server, "浏览器编辑草稿")).json()["id"]
+    published = api.post("/api/v1/tenders", json=tender_json(server, "浏览器终止项目")).json()["id"]
+    api.post(f"/api/v1/tenders/{published}/documents", params={"name": "招标文件.pdf"}, content=PDF)
+    assert api.post(f"/api/v1/tenders/{published}/publish").status_code == 200
+
+    agent = open_page()
+    sign_in(agent, "agent")
+    agent.goto(f"/tenders/{draft}")
+    agent.click(f"a[href='/tenders/{draft}/edit']")
+    agent.wait_for_url(f"**/tenders/{draft}/edit")
+    assert field(agent, "title.zh").input_value() == "浏览器编辑草稿"
+    assert field(agent, "lots.1.budget").input_value() == "3800000.50"
+    field(agent, "region").fill("示范市高新区")
+    agent.click("form[data-tender-form] button[type=submit]")
+    agent.wait_for_url(f"**/tenders/{draft}?done=saved")
+    assert agent.locator(".banner.preview").is_visible()
+    assert server.sql("SELECT region FROM tenders WHERE id = $1", draft) == "示范市高新区"
+
+    agent.goto(f"/tenders/{published}")
+    agent.click(".danger-zone summary")
+    agent.click(".danger-zone button[type=submit]")  # no reason: the browser asks for one
+    assert server.sql("SELECT status FROM tenders WHERE id = $1", published) == "published"
+    agent.fill(".danger-zone #reason", "采购需求变更")
+    agent.click(".danger-zone button[type=submit]")
+    agent.wait_for_url(f"**/tenders/{published}?done=cancelled#main")
+    assert agent.locator(".banner.cancelled", has_text="采购需求变更").is_visible()
+
+    # The public sees the cancellation, and not the draft.
+    visitor = open_page()
+    visitor.goto(f"/tenders/{published}")
+    assert visitor.locator(".banner.cancelled", has_text="采购需求变更").is_visible()
+    assert visitor.goto(f"/tenders/{draft}").status == 404

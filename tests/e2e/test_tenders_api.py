@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import msgspec
 
-from tests.e2e.conftest import Clients, Server
+from tests.e2e.conftest import Clients, Server, tender_json
 from tests.ocds import assert_valid
-from tests.samples import sample_tender
 
 PROBLEM = "application/problem+json"
 PDF = b"%PDF-1.7\n% e2e tender documents\n"
@@ -21,22 +18,12 @@ PDF = b"%PDF-1.7\n% e2e tender documents\n"
 MAX_DOCUMENT = 1024 * 1024
 
 
-def _tender_json(server: Server, title: str, **changes: object) -> dict[str, Any]:
-    """A valid tender of the demo hospital, with the demo custodians, as JSON."""
-    purchaser = server.sql("SELECT id FROM organisations WHERE name = '示范市第一人民医院'")
-    custodians = server.sql("SELECT array_agg(user_id ORDER BY user_id) FROM user_roles WHERE role = 'custodian'")
-    tender = sample_tender(dt.datetime.now(dt.UTC), purchaser_id=purchaser, custodian_ids=list(custodians), **changes)
-    body: dict[str, Any] = msgspec.to_builtins(tender)
-    body["title"] = {"zh": title, "en": "E2E " + title}
-    return body
-
-
 def _digest(data: bytes) -> str:
     return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
 
 
 def _published(agent: httpx.Client, server: Server, title: str) -> dict[str, Any]:
-    created = agent.post("/api/v1/tenders", json=_tender_json(server, title))
+    created = agent.post("/api/v1/tenders", json=tender_json(server, title))
     assert created.status_code == 201, created.text
     tender_id = created.json()["id"]
     assert created.headers["location"] == f"/api/v1/tenders/{tender_id}"
@@ -81,7 +68,7 @@ def test_a_tender_goes_from_draft_to_amended_through_the_api(server: Server, cli
     # The agency answers and amends; the bidder sees both and is notified.
     answered = agent.post(f"/api/v1/tenders/{tender_id}/questions/{question_id}/answer", json={"answer": "不可以。"})
     assert answered.status_code == 204
-    amended_body = _tender_json(server, "接口测试综合楼电梯采购（更正）")
+    amended_body = tender_json(server, "接口测试综合楼电梯采购（更正）")
     for field in ("documents_from", "questions_until", "deadline", "evaluation_at"):
         amended_body[field] = tender[field]
     amended_body["reference"] = tender["reference"]
@@ -128,17 +115,17 @@ def test_the_release_feed_is_valid_page_after_page(server: Server, clients: Clie
 def test_bad_requests_get_problems_and_change_nothing(server: Server, clients: Clients) -> None:
     agent, bidder = clients.api("agent"), clients.api("bidder3")
     before = server.sql("SELECT count(*) FROM tenders")
-    bad = _tender_json(server, "坏的项目")
+    bad = tender_json(server, "坏的项目")
     bad["lots"][0]["budget"] = "100.001"
     bad["lots"][0]["criteria"][0]["points"] = "30"
     refused = agent.post("/api/v1/tenders", json=bad)
     assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
     pointers = {error["pointer"] for error in refused.json()["errors"]}
     assert pointers == {"#/lots.0.budget", "#/lots.0.criteria"}
-    assert bidder.post("/api/v1/tenders", json=_tender_json(server, "投标人不能起草")).status_code == 403
+    assert bidder.post("/api/v1/tenders", json=tender_json(server, "投标人不能起草")).status_code == 403
     assert server.sql("SELECT count(*) FROM tenders") == before
 
-    tender_id = agent.post("/api/v1/tenders", json=_tender_json(server, "接口测试坏文件")).json()["id"]
+    tender_id = agent.post("/api/v1/tenders", json=tender_json(server, "接口测试坏文件")).json()["id"]
     mismatched = agent.post(
         f"/api/v1/tenders/{tender_id}/documents",
         params={"name": "a.pdf"},
