@@ -63,31 +63,6 @@ class DocumentOut(msgspec.Struct, frozen=True):
     url: str
 
 
-class QuestionOut(msgspec.Struct, frozen=True):
-    id: int
-    #: The asker's pseudonym for this tender (A, B, …): the same bidder always has the same one.
-    pseudonym: str
-    question: str
-    asked_at: dt.datetime
-    answer: str | None
-    answered_at: dt.datetime | None
-    #: Asked by your own organisation.
-    mine: bool
-
-
-class AmendmentOut(msgspec.Struct, frozen=True):
-    version: int
-    summary: str
-    substantive: bool
-    #: ``{field: {"before": …, "after": …}}``.
-    changes: dict[str, Any]
-    deadline_before: dt.datetime
-    deadline_after: dt.datetime
-    #: Whether the deadline was pushed out because a substantive change came too close to it.
-    deadline_pushed: bool
-    created_at: dt.datetime
-
-
 class TenderOut(msgspec.Struct, frozen=True):
     id: int
     ocid: str
@@ -117,8 +92,8 @@ class TenderOut(msgspec.Struct, frozen=True):
     cancel_reason: str | None
     lots: list[LotOut]
     documents: list[DocumentOut]
-    questions: list[QuestionOut]
-    amendments: list[AmendmentOut]
+    questions: list[service.QuestionView]
+    amendments: list[repo.Amendment]
     #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
     registered: bool | None
 
@@ -153,13 +128,6 @@ class RegistrationOut(msgspec.Struct, frozen=True):
     registered: bool
     #: False when the organisation was registered already.
     new: bool
-
-
-class RegistrationsOut(msgspec.Struct, frozen=True):
-    organisation_id: int
-    organisation_name: str
-    credit_code: str | None
-    registered_at: dt.datetime
 
 
 class NotificationOut(msgspec.Struct, frozen=True):
@@ -226,10 +194,6 @@ def _party(party: repo.Party) -> PartyOut:
     return PartyOut(party.id, party.name, party.name_en, party.credit_code)
 
 
-def _amendment(amendment: repo.Amendment) -> AmendmentOut:
-    return AmendmentOut(**{f: getattr(amendment, f) for f in AmendmentOut.__struct_fields__})
-
-
 def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
     tender = view.tender
     return TenderOut(
@@ -270,11 +234,8 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
             for lot in tender.lots
         ],
         documents=[_document(document) for document in view.documents],
-        questions=[
-            QuestionOut(q.id, q.pseudonym, q.question, q.asked_at, q.answer, q.answered_at, q.mine)
-            for q in view.questions
-        ],
-        amendments=[_amendment(amendment) for amendment in view.amendments],
+        questions=view.questions,
+        amendments=view.amendments,
         registered=view.access.registered if view.access.register or view.access.registered else None,
     )
 
@@ -332,14 +293,12 @@ async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[Te
 @get("/api/v1/tenders/{tender_id:int}/registrations", tags=["tenders"], guards=[signed_in])
 async def read_registrations(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]
-) -> list[RegistrationsOut]:
+) -> list[repo.Registration]:
     """Who registered for a tender: for the tender's own staff and supervisors only."""
     view = await service.get_tender(db, actor_of(request), tender_id)
     if not view.access.internals:
         raise NotFound(N_("There is no such list."))
-    return [
-        RegistrationsOut(**{f: getattr(r, f) for f in RegistrationsOut.__struct_fields__}) for r in view.registrations
-    ]
+    return view.registrations
 
 
 @get("/api/v1/notifications", tags=["tenders"], guards=[signed_in])
@@ -380,7 +339,7 @@ async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: Fro
 @post("/api/v1/tenders/{tender_id:int}/amendments", tags=["tenders"], guards=[agency_staff], status_code=201)
 async def amend_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[AmendmentIn]
-) -> AmendmentOut:
+) -> repo.Amendment:
     """Amend a published tender before its deadline; registered bidders are notified.
 
     A substantive amendment less than the notice period (15 days by default) before the deadline moves the
@@ -395,7 +354,7 @@ async def amend_tender(
         summary=data.summary,
         substantive=data.substantive,
     )
-    return _amendment(amendment)
+    return amendment
 
 
 @post("/api/v1/tenders/{tender_id:int}/cancellation", tags=["tenders"], guards=[agency_staff], status_code=200)
@@ -505,10 +464,9 @@ async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id
 @post("/api/v1/tenders/{tender_id:int}/questions", tags=["tenders"], guards=[bidders], status_code=201)
 async def ask_question(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[QuestionIn]
-) -> QuestionOut:
+) -> service.QuestionView:
     """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
-    q = await service.ask(db, actor_of(request), tender_id, data.question)
-    return QuestionOut(q.id, q.pseudonym, q.question, q.asked_at, q.answer, q.answered_at, q.mine)
+    return await service.ask(db, actor_of(request), tender_id, data.question)
 
 
 @post(

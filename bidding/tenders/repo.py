@@ -232,40 +232,54 @@ async def next_reference_serial(connection: Connection) -> int:
     return serial
 
 
+#: The columns a draft sets, in the order of :func:`_field_values`.
+_FIELD_COLUMNS = """reference, purchaser_id, category, procedure, region, budget, title_zh, title_en, description_zh,
+    description_en, documents_from, questions_until, deadline, evaluation_at, committee_size, specialties,
+    custody_threshold"""
+
+
+def _field_values(fields: TenderFields) -> tuple[object, ...]:
+    return (
+        fields.reference,
+        fields.purchaser_id,
+        fields.category,
+        fields.procedure,
+        fields.region,
+        fields.budget,
+        fields.title.zh,
+        fields.title.en,
+        fields.description.zh,
+        fields.description.en,
+        fields.documents_from,
+        fields.questions_until,
+        fields.deadline,
+        fields.evaluation_at,
+        fields.committee_size,
+        fields.specialties,
+        fields.custody_threshold,
+    )
+
+
+def _reference_taken(fields: TenderFields) -> Conflict:
+    return Conflict(
+        N_("The reference %(reference)s is taken.", reference=fields.reference),
+        errors={"reference": N_("Already taken.")},
+    )
+
+
 async def insert_tender(connection: Connection, fields: TenderFields, created_by: int) -> int:
     """Insert a draft; raises :class:`Conflict` when the reference is taken."""
     try:
         tender_id: int = await connection.fetchval(
-            """INSERT INTO tenders (reference, agency_id, purchaser_id, status, category, procedure, region, budget,
-                   title_zh, title_en, description_zh, description_en, documents_from, questions_until, deadline,
-                   evaluation_at, committee_size, specialties, custody_threshold, created_by)
-               VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-               RETURNING id""",
-            fields.reference,
+            f"""INSERT INTO tenders (agency_id, created_by, status, {_FIELD_COLUMNS})
+                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                RETURNING id""",
             fields.agency_id,
-            fields.purchaser_id,
-            fields.category,
-            fields.procedure,
-            fields.region,
-            fields.budget,
-            fields.title.zh,
-            fields.title.en,
-            fields.description.zh,
-            fields.description.en,
-            fields.documents_from,
-            fields.questions_until,
-            fields.deadline,
-            fields.evaluation_at,
-            fields.committee_size,
-            fields.specialties,
-            fields.custody_threshold,
             created_by,
+            *_field_values(fields),
         )
     except asyncpg.UniqueViolationError:
-        raise Conflict(
-            N_("The reference %(reference)s is taken.", reference=fields.reference),
-            errors={"reference": N_("Already taken.")},
-        ) from None
+        raise _reference_taken(fields) from None
     return tender_id
 
 
@@ -273,35 +287,14 @@ async def update_tender(connection: Connection, tender_id: int, fields: TenderFi
     """Replace a tender's fields (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference."""
     try:
         await connection.execute(
-            """UPDATE tenders SET reference = $2, purchaser_id = $3, category = $4, procedure = $5, region = $6,
-                   budget = $7, title_zh = $8, title_en = $9, description_zh = $10, description_en = $11,
-                   documents_from = $12, questions_until = $13, deadline = $14, evaluation_at = $15,
-                   committee_size = $16, specialties = $17, custody_threshold = $18, updated_at = now()
-               WHERE id = $1""",
+            f"""UPDATE tenders SET ({_FIELD_COLUMNS}, updated_at)
+                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now())
+                WHERE id = $1""",
             tender_id,
-            fields.reference,
-            fields.purchaser_id,
-            fields.category,
-            fields.procedure,
-            fields.region,
-            fields.budget,
-            fields.title.zh,
-            fields.title.en,
-            fields.description.zh,
-            fields.description.en,
-            fields.documents_from,
-            fields.questions_until,
-            fields.deadline,
-            fields.evaluation_at,
-            fields.committee_size,
-            fields.specialties,
-            fields.custody_threshold,
+            *_field_values(fields),
         )
     except asyncpg.UniqueViolationError:
-        raise Conflict(
-            N_("The reference %(reference)s is taken.", reference=fields.reference),
-            errors={"reference": N_("Already taken.")},
-        ) from None
+        raise _reference_taken(fields) from None
 
 
 async def replace_lots(connection: Connection, tender_id: int, lots: Sequence[Lot]) -> None:

@@ -490,14 +490,18 @@ def actor_user_id(actor: Actor) -> int:
     return actor.principal.user_id
 
 
-async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
-    """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
-    tender = await repo.select_tender(connection, tender_id, for_update=True)
+def _own(actor: Actor, tender: repo.Tender | None) -> repo.Tender:
+    """The tender, if the actor runs it; raises NotFound (for a draft it may not even see) or Forbidden."""
     if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
         raise NotFound(N_("There is no such tender."))
     if not _runs(actor, tender):
         raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
     return tender
+
+
+async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
+    """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
+    return _own(actor, await repo.select_tender(connection, tender_id, for_update=True))
 
 
 async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id: int, unverified: TenderInput) -> None:
@@ -713,12 +717,8 @@ async def upload_document(
     """
     name, content_type = model.document_type(filename)
     async with db.connection() as connection:
-        tender = await repo.select_tender(connection, tender_id)
+        tender = _own(actor, await repo.select_tender(connection, tender_id))
         now = await repo.select_now(connection)
-    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
-        raise NotFound(N_("There is no such tender."))
-    if not _runs(actor, tender):
-        raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
     if tender.status is not Status.DRAFT:
         _check_amendable(tender, now)
         summary = model.clean_text("summary", summary or "", MAX_SUMMARY_LENGTH)

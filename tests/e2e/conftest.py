@@ -235,3 +235,26 @@ def tender_json(server: Server, title: str, **changes: object) -> dict[str, Any]
     body: dict[str, Any] = msgspec.to_builtins(tender)
     body["title"] = {"zh": title, "en": "E2E " + title}
     return body
+
+
+def watch_for_errors(page: Any, errors: list[str]) -> None:
+    """Collect a page's script errors, console errors (content-security-policy violations among them) and failed
+    loads of anything but documents: a document answered with 401 or 422 on purpose is reported as a console
+    error too, so those are checked by status in the tests instead."""
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )

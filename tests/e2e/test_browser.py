@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, Server
+from tests.e2e.conftest import DEMO_PASSWORD, Server, watch_for_errors
 
 pytestmark = pytest.mark.browser
 
@@ -18,25 +18,7 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # Content-security-policy violations and the like; failed loads are checked by status below, since a
-    # document answered with 401 or 422 on purpose is reported as a console error too.
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda response: (
-            errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
+    watch_for_errors(page, errors)
     yield page
     context.close()
     assert errors == []

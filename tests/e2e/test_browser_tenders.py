@@ -12,33 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, Clients, Server, tender_json
+from tests.e2e.conftest import Clients, Server, tender_json, watch_for_errors
+from tests.e2e.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.7\n% e2e browser tender documents\n"
-
-
-def _watch(page: Any, errors: list[str]) -> None:
-    """Collect script errors, console errors (CSP violations among them) and failed loads other than pages."""
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda response: (
-            errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
 
 
 @pytest.fixture
@@ -52,21 +32,13 @@ def open_page(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        _watch(page, errors)
+        watch_for_errors(page, errors)
         return page
 
     yield open_one
     for context in contexts:
         context.close()
     assert errors == []
-
-
-def sign_in(page: Any, login: str) -> None:
-    page.goto("/sign-in")
-    page.fill("#login", login)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url("**/dashboard")
 
 
 def _local(moment: dt.datetime) -> str:
