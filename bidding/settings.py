@@ -59,6 +59,16 @@ class SettingsError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Witness:
+    """An outside witness the log asks to cosign its checkpoints (C2SP tlog-witness)."""
+
+    #: Its submission prefix: the log posts to ``URL/add-checkpoint``.
+    url: str
+    #: Its cosignature verifier key (a signed-note verifier key of type 0x04).
+    key: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("var")
     #: ``None`` until the embedded PostgreSQL is started; see :mod:`bidding.postgres`.
@@ -86,6 +96,16 @@ class Settings:
     max_document_size: int = DEFAULT_MAX_DOCUMENT_SIZE
     #: The time rules of each procedure (``BIDDING_TIME_RULES``, JSON such as ``{"open": {"bidding_days": 20}}``).
     time_rules: Mapping[str, TimeRules] = dataclasses.field(default_factory=_default_time_rules)
+    #: The transparency log's signing key; ``None`` means ``DATA_DIR/log.key``, made on first start.
+    log_key_file: Path | None = None
+    #: The log's origin, the first line of its checkpoints, used when the key is made (the key keeps it after).
+    log_origin: str | None = None
+    #: Witnesses asked to cosign each checkpoint, and how many must have cosigned one before it is published
+    #: (``None``: one if there are witnesses, else none).
+    witnesses: tuple[Witness, ...] = ()
+    witness_quorum: int | None = None
+    #: Whether this process may sequence the log (one process at a time does, whichever holds the lock).
+    sequencer: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -111,11 +131,31 @@ class Settings:
         for procedure, rules in self.time_rules.items():
             if procedure not in ("open", "invited") or min(dataclasses.astuple(rules)) < 0:
                 raise SettingsError(f"invalid time rules for {procedure!r}")
+        if not 0 <= self.quorum <= len(self.witnesses):
+            raise SettingsError(f"the witness quorum must be between 0 and {len(self.witnesses)}")
+        if self.log_origin is not None and not re.fullmatch(r"[^\s+]{1,200}", self.log_origin):
+            raise SettingsError(f"the log origin must be one word without '+', not {self.log_origin!r}")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy)
             except ValueError:
                 raise SettingsError(f"trusted proxy {proxy!r} is not an IP address or network") from None
+
+    @property
+    def quorum(self) -> int:
+        """How many witnesses must cosign a checkpoint before it is published."""
+        if self.witness_quorum is not None:
+            return self.witness_quorum
+        return 1 if self.witnesses else 0
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.log_key_file if self.log_key_file is not None else self.data_dir / "log.key"
+
+    @property
+    def default_log_origin(self) -> str:
+        """The origin a new log key is made with: the configured one, else the public address's host and ``/log``."""
+        return self.log_origin or f"{urlsplit(self.base_url).netloc}/log"
 
     @property
     def blobs(self) -> Path:
@@ -149,6 +189,13 @@ def _time_rules(raw: str) -> dict[str, TimeRules]:
         raise ValueError('BIDDING_TIME_RULES must be JSON such as {"open": {"bidding_days": 20}}') from None
 
 
+def _witnesses(raw: str) -> tuple[Witness, ...]:
+    try:
+        return tuple(Witness(str(item["url"]).rstrip("/"), str(item["key"])) for item in json.loads(raw))
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise ValueError('JSON such as [{"url": "https://witness.example/w", "key": "name+hash+key"}]') from None
+
+
 def _split_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -170,6 +217,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_BLOB_DIR": ("blob_dir", Path, "folder of uploaded files; default DATA_DIR/blobs"),
     "BIDDING_MAX_DOCUMENT_SIZE": ("max_document_size", int, "largest tender document in bytes; default 200 MiB"),
     "BIDDING_TIME_RULES": ("time_rules", _time_rules, "per-procedure time rules in days, JSON"),
+    "BIDDING_LOG_KEY_FILE": ("log_key_file", Path, "the transparency log's signing key; default DATA_DIR/log.key"),
+    "BIDDING_LOG_ORIGIN": ("log_origin", str, "the log's origin when its key is made; default HOST/log"),
+    "BIDDING_WITNESSES": ("witnesses", _witnesses, "witnesses cosigning checkpoints, JSON [{url, key}]"),
+    "BIDDING_WITNESS_QUORUM": ("witness_quorum", int, "cosignatures a checkpoint needs to be published"),
 }
 
 
@@ -184,7 +235,7 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
             try:
                 values[field] = convert(raw)
             except ValueError as error:
-                reason = str(error) if convert is _time_rules else f"a whole number, not {raw!r}"
+                reason = str(error) if convert in (_time_rules, _witnesses) else f"a whole number, not {raw!r}"
                 raise SettingsError(f"{name} must be {reason}") from None
     try:
         return Settings(**values)  # type: ignore[arg-type]  # each value has its field's type, by the table
@@ -201,17 +252,25 @@ def ensure_secret_key(settings: Settings) -> Settings:
     if settings.secret_key is not None:
         return settings
     path = settings.data_dir / "secret_key"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        # Written aside, then linked into place: a second process starting at the same moment either wins the
-        # link or reads the first one's whole key, never an empty or half-written file.
-        fd, draft = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret_key.")  # mode 0600
-        try:
-            os.write(fd, secrets.token_hex(32).encode("ascii"))
-            os.fsync(fd)
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, path)
-        finally:
-            os.close(fd)
-            os.unlink(draft)
+    write_once(path, lambda: secrets.token_hex(32))
     return dataclasses.replace(settings, secret_key=path.read_text(encoding="ascii").strip())
+
+
+def write_once(path: Path, make: Callable[[], str]) -> None:
+    """Write a secret file (mode 0600) made by ``make`` unless ``path`` exists; keep whatever is there.
+
+    Written aside, then linked into place: a second process starting at the same moment either wins the link or
+    reads the first one's whole file, never an empty or half-written one.
+    """
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        os.write(fd, make().encode("ascii"))
+        os.fsync(fd)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        os.close(fd)
+        os.unlink(draft)
