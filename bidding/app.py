@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +33,9 @@ from litestar.template import TemplateConfig
 from bidding import health
 from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
+from bidding.audit import http as audit_http
+from bidding.audit import sequencer
+from bidding.audit.log import load_log_key
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
@@ -49,6 +54,10 @@ from bidding.web import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a stopping process gives the sequencer to finish its batch (it is one transaction: cut short, it is
+#: simply rolled back and done again by the next holder of the lock).
+SEQUENCER_STOP_TIMEOUT = 5.0
 
 #: Titles for errors raised by the framework rather than by our code, by status.
 _HTTP_TITLES: dict[int, Message] = {
@@ -202,6 +211,22 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         finally:
             await app.state.database.close()
 
+    @asynccontextmanager
+    async def run_sequencer(app: Litestar) -> AsyncIterator[None]:
+        """Every process competes for the sequencer's lock; one at a time appends to the log (see sequencer.py)."""
+        if database is not None or not settings.sequencer:
+            yield
+            return
+        app.state.log_key = load_log_key(settings)
+        stopping = asyncio.Event()
+        task = asyncio.create_task(sequencer.run(settings, app.state.log_key, stopping))
+        try:
+            yield
+        finally:
+            stopping.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(task, SEQUENCER_STOP_TIMEOUT)
+
     def provide_database(state: State) -> Database:
         database: Database = state.database
         return database
@@ -210,7 +235,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     # problem documentation need neither, so a load balancer's probe or a stylesheet costs no session lookup.
     people = Router(
         path="/",
-        route_handlers=[*accounts_http.routes, *tenders_http.routes, *tenders_pages.routes(settings)],
+        route_handlers=[
+            *accounts_http.routes,
+            *audit_http.routes,
+            *tenders_http.routes,
+            *tenders_pages.routes(settings),
+        ],
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, settings=settings),
             DefineMiddleware(csrf_middleware, settings=settings),
@@ -221,6 +251,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             people,
             *health.routes,
             *opendata_http.routes,
+            *audit_http.public_routes,
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],
@@ -231,7 +262,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 **({"database": database} if database is not None else {}),
             }
         ),
-        lifespan=[open_database],
+        lifespan=[open_database, run_sequencer],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         before_send=[make_security_headers_hook(settings)],
         exception_handlers={

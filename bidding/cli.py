@@ -18,6 +18,8 @@ from typing import TypeVar
 from bidding import demo, offline
 from bidding.accounts import service as accounts_service
 from bidding.accounts.model import NewOrganisation, NewUser
+from bidding.audit import verify
+from bidding.audit.log import load_log_key
 from bidding.db import Database, MigrationError, migrate_database
 from bidding.errors import BiddingError
 from bidding.identity import PLATFORM, OrganisationKind, Role
@@ -94,9 +96,12 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> None:
     with running_database(settings) as settings:
         if not args.no_migrate:
             _migrate(settings)
+        # Made here, once, rather than by the first of the worker processes to start.
+        log_key = load_log_key(settings)
         if args.seed_demo:
             print(_with_database(settings, functools.partial(demo.seed, settings=settings)), flush=True)
         print(f"Serving the platform at {settings.base_url}  (stop with Ctrl-C)", flush=True)
+        print(f"Transparency log {log_key.origin}, verifier key {log_key.verifier_key}", flush=True)
         server = Server(
             target="bidding.app:create_app",
             interface=Interfaces.ASGI,
@@ -115,6 +120,8 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> None:
     with running_database(settings) as settings:
         _migrate(settings)
         print("The database schema is up to date.")
+        # The deployment's one-shot job: the replicas started after it find the key made.
+        print(f"Transparency log {load_log_key(settings).origin}")
 
 
 def command_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -245,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.set_defaults(run=command_create_user)
     offline.add_commands(commands)
     offline.add_bidder_commands(commands)
+    verify.add_commands(commands)
     return parser
 
 

@@ -77,6 +77,15 @@ class Database:
         await _init_connection(connection)
         return cls(None, connection)
 
+    @staticmethod
+    async def connect_one(url: str) -> asyncpg.Connection[asyncpg.Record]:
+        """A connection of its own, outside the pool: for what holds session state (a session lock, LISTEN)."""
+        connection: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
+            url, server_settings={"statement_timeout": str(STATEMENT_TIMEOUT_MS), "application_name": "bidding"}
+        )
+        await _init_connection(connection)
+        return connection
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
