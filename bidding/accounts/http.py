@@ -92,16 +92,14 @@ async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
             form={"login": form.get("login", "")},
         )
     # Someone signing in over an open session (another person at a shared computer) ends that session first.
-    if (previous := principal_of(request)) is not None:
-        await service.sign_out(db, previous)
+    if principal_of(request) is not None:
+        await service.sign_out(db, actor)
     return see_other(target, cookies=[_session_cookie(settings, signed.session_token)])
 
 
 @post("/sign-out", include_in_schema=False, guards=[signed_in])
 async def sign_out(request: Request[Any, Any, Any], db: DB) -> Redirect:
-    principal = principal_of(request)
-    assert principal is not None
-    await service.sign_out(db, principal)
+    await service.sign_out(db, actor_of(request))
     return see_other("/", cookies=[_session_cookie(_settings(request), "", expire=True)])
 
 
@@ -114,7 +112,7 @@ async def choose_language(request: Request[Any, Any, Any], db: DB) -> Redirect:
         raise InvalidInput(errors={"language": N_("Choose Chinese or English.")})
     principal = principal_of(request)
     if principal is not None:
-        await service.set_language(db, principal, language)
+        await service.set_language(db, actor_of(request), language)
     cookie = Cookie(
         key=LANGUAGE_COOKIE,
         value=language,

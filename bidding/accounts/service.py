@@ -197,6 +197,8 @@ async def sign_in(
                 rehashed = await asyncio.to_thread(passwords.hash_password, password)
                 await repo.update_password_hash(connection, user_id, rehashed)
             signed_in = await _open_session(connection, user_id, lifetime, client_ip, user_agent)
+            actor = Actor(signed_in.principal, client_ip=client_ip)
+            await audit_repo.insert_event(connection, event(actor, "self", "user.signed_in", f"user:{user_id}", {}))
     # Raised after the commit, so that the failed attempt is kept for throttling.
     if signed_in is None:
         raise WrongCredentials(N_("Wrong login or password."))
@@ -240,10 +242,15 @@ async def authenticate_token(db: Database, token: str) -> Principal | None:
     return principal
 
 
-async def sign_out(db: Database, principal: Principal) -> None:
-    if principal.via == "session":
+async def sign_out(db: Database, actor: Actor) -> None:
+    """End the actor's browser session (an API token is revoked instead, on its own)."""
+    principal = actor.principal
+    if principal is not None and principal.via == "session":
         async with db.transaction() as connection:
             await repo.end_session(connection, principal.credential_hash)
+            await audit_repo.insert_event(
+                connection, event(actor, "self", "user.signed_out", f"user:{principal.user_id}", {})
+            )
 
 
 async def change_password(
@@ -284,12 +291,19 @@ async def change_password(
         return await _open_session(connection, principal.user_id, lifetime, actor.client_ip, user_agent)
 
 
-async def set_language(db: Database, principal: Principal, language: str) -> None:
+async def set_language(db: Database, actor: Actor, language: str) -> None:
     """Remember a person's language; raises InvalidInput for a language the platform does not speak."""
     if language not in LANGUAGES:
         raise InvalidInput(errors={"language": N_("Choose Chinese or English.")})
+    principal = actor.principal
+    if principal is None:
+        raise Forbidden()
     async with db.transaction() as connection:
         await repo.update_language(connection, principal.user_id, language)
+        details = {"language": language}
+        await audit_repo.insert_event(
+            connection, event(actor, "self", "user.language_changed", f"user:{principal.user_id}", details)
+        )
 
 
 # --- API tokens ---------------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ async def test_expired_idle_and_ended_sessions_do_not_authenticate(
         "UPDATE sessions SET last_seen_at = now() - interval '3 hours' WHERE token_hash = $1",
         idle.principal.credential_hash,
     )
-    await service.sign_out(db, ended.principal)
+    await service.sign_out(db, Actor(ended.principal))
     for signed in (expired, idle, ended):
         assert await service.authenticate_session(db, signed.session_token, IDLE) is None
 
