@@ -8,6 +8,7 @@ signature.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -17,8 +18,62 @@ class CanonicalJSONError(ValueError):
     """A value has no canonical JSON form (a float out of range, a huge integer, a non-JSON type)."""
 
 
+# The fast path. For a value of objects with string keys, arrays, strings, booleans, null and integers of at most
+# 2**53 - 1 in magnitude, whose keys hold no character beyond U+FFFF, Python's own compact, key-sorted, unescaped
+# encoding IS the RFC 8785 one: integers print alike, strings are escaped alike (\" \\ \b \f \n \r \t, other
+# control characters as lowercase \u00xx, nothing else), and keys sort alike (code points and UTF-16 code units
+# agree below U+10000). Every other value (a float, a big integer, an astral key, a lone surrogate) goes to the
+# reference implementation, which is four times slower: verifying a million log entries is mostly this.
+
+#: The largest integer magnitude an IEEE double holds exactly (RFC 8785 §3.2.2.3 with ECMAScript's Number).
+_SAFE_INTEGER = 2**53 - 1
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+class _NotPlain(Exception):
+    """The value needs the reference implementation."""
+
+
+def _plain_integer(text: str) -> int:
+    value = int(text)
+    if abs(value) > _SAFE_INTEGER:
+        raise _NotPlain
+    return value
+
+
+def _not_plain(text: str) -> Any:
+    raise _NotPlain
+
+
+_DECODER = json.JSONDecoder(parse_int=_plain_integer, parse_float=_not_plain, parse_constant=_not_plain)
+#: A UTF-8 lead byte of a character beyond U+FFFF.
+_ASTRAL_UTF8 = re.compile(rb"[\xf0-\xf4]")
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(abs(value) <= _SAFE_INTEGER)
+    if kind is dict:
+        return all(type(key) is str and _below_astral(key) for key in value) and all(map(_plain, value.values()))
+    if kind is list:
+        return all(map(_plain, value))
+    return False
+
+
+def _below_astral(text: str) -> bool:
+    return text.isascii() or all(ord(character) <= 0xFFFF for character in text)
+
+
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 bytes of ``value``; raises :class:`CanonicalJSONError`."""
+    if _plain(value):
+        try:
+            return _ENCODER.encode(value).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference implementation says what is wrong
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError) as error:
@@ -30,6 +85,13 @@ def parse_canonical_json(data: bytes) -> Any:
 
     Refusing non-canonical input means a signed document has exactly one encoding, so its hash names it.
     """
+    if not _ASTRAL_UTF8.search(data):
+        try:
+            value = _DECODER.decode(data.decode())
+            if _ENCODER.encode(value).encode() == data:
+                return value
+        except (_NotPlain, ValueError, RecursionError):
+            pass  # not canonical, not JSON, or not plain: decided below
     try:
         value = json.loads(data)
     except (ValueError, RecursionError):
