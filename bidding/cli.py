@@ -32,6 +32,7 @@ from bidding.settings import (
     ensure_secret_key,
     settings_from_environment,
 )
+from bidding.witness import commands as witness_commands
 from crypto.age import AgeError
 
 logger = logging.getLogger("bidding")
@@ -253,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_commands(commands)
     offline.add_bidder_commands(commands)
     verify.add_commands(commands)
+    witness_commands.add_commands(commands)
     return parser
 
 
