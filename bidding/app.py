@@ -34,6 +34,7 @@ from bidding import health
 from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.audit import http as audit_http
+from bidding.audit import pages as audit_pages
 from bidding.audit import sequencer
 from bidding.audit.log import load_log_key
 from bidding.db import Database
@@ -238,6 +239,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         route_handlers=[
             *accounts_http.routes,
             *audit_http.routes,
+            *audit_pages.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],

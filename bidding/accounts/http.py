@@ -14,6 +14,7 @@ from bidding.accounts import repo, service
 from bidding.accounts.guards import requires, session_cookie_name, signed_in
 from bidding.accounts.model import KIND_NAMES, ROLE_NAMES, NewOrganisation, NewUser
 from bidding.audit import service as audit_service
+from bidding.audit.pages import ACTOR_ROLE_NAMES
 from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
@@ -24,7 +25,6 @@ from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
 
 admin_only = requires(Role.ADMIN)
-supervisor_only = requires(Role.SUPERVISOR)
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -142,6 +142,7 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         context["role_counts"] = await service.count_users_by_role(db, actor)
     if principal.has(Role.SUPERVISOR):
         context["recent_events"] = await audit_service.recent_events(db, actor, limit=10)
+        context["actor_role_names"] = ACTOR_ROLE_NAMES
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
@@ -332,15 +333,6 @@ async def create_user_page(request: Request[Any, Any, Any], db: DB) -> Any:
     return see_other(f"/admin/users?created={created.login}")
 
 
-# --- Supervision pages --------------------------------------------------------------------------------------
-
-
-@get("/supervision/events", include_in_schema=False, guards=[supervisor_only])
-async def events_page(request: Request[Any, Any, Any], db: DB) -> Template:
-    events = await audit_service.recent_events(db, actor_of(request), limit=200)
-    return page(request, "supervision/events.html", events=events)
-
-
 # --- API ----------------------------------------------------------------------------------------------------
 
 
@@ -432,7 +424,6 @@ routes = [
     organisation_page,
     users_page,
     create_user_page,
-    events_page,
     me,
     list_organisations,
     create_organisation,

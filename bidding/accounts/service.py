@@ -84,7 +84,9 @@ async def list_users(db: Database, actor: Actor) -> list[repo.User]:
 
 
 async def get_user(db: Database, actor: Actor, user_id: int) -> repo.User:
-    _require_admin(actor)
+    """One person; for administrators, and supervisors, who audit what each person did."""
+    if not (actor.is_platform or actor.has(Role.ADMIN, Role.SUPERVISOR)):
+        raise Forbidden()
     async with db.connection() as connection:
         user = await repo.select_user(connection, user_id)
     if user is None:

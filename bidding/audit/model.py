@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from bidding.identity import Actor
+from bidding.identity import Actor, Role
 from crypto.canonical import canonical_json
 
 #: An event's details, as JSON, may not exceed this: events carry hashes and metadata, never documents. The
@@ -55,15 +56,20 @@ def event(actor: Actor, role: str, action: str, subject: str, details: Mapping[s
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RecordedEvent:
+    """An audit event as the supervisors' console lists it: with its actor's login and, once sequenced, its index."""
+
     id: int
     at: datetime
+    actor_user_id: int | None
     actor_login: str | None
     actor_role: str
+    organisation_id: int | None
     action: str
     subject: str
     details: Mapping[str, Any]
     request_id: str | None
     client_ip: str | None
+    log_index: int | None
 
 
 # --- The transparency log -------------------------------------------------------------------------------------
@@ -154,3 +160,81 @@ def log_entry(event: StoredEvent) -> bytes:
     else:
         entry |= {"action": event.action, "subject": event.subject, "role": event.actor_role, "details": event.details}
     return canonical_json(entry)
+
+
+# --- Reading the trail: the supervisors' console ---------------------------------------------------------------
+
+#: What an event's ``actor_role`` may be: a role the actor held, ``self`` for a person acting on their own account
+#: (signing in, a password, a token), the platform itself (commands, demo data), or someone not signed in.
+ACTOR_ROLES = (*(role.value for role in Role), "self", "platform", "anonymous")
+
+#: An action as events name it (the table's CHECK), and the start of one to find all of a kind (``tender.``).
+ACTION_PATTERN = re.compile(r"[a-z_]+\.[a-z_]+")
+ACTION_KIND_PATTERN = re.compile(r"([a-z_]+)(?:\.\*?)?")
+#: A subject as events name it: a kind and what identifies the thing, ``tender:17``, at most 200 characters.
+SUBJECT_PATTERN = re.compile(r"[a-z_]+:\S{1,190}")
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})?"
+_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}" + _ZONE)
+_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}" + _ZONE)
+
+
+def parse_action_filter(raw: str) -> tuple[str | None, str | None]:
+    """An action filter as ``(exact, prefix)``: ``tender.published`` is exact; ``tender``, ``tender.`` and
+    ``tender.*`` all mean every action of tenders (prefix ``tender.``). Raises ``ValueError`` for anything else."""
+    text = raw.strip()
+    if ACTION_PATTERN.fullmatch(text):
+        return text, None
+    if kind := ACTION_KIND_PATTERN.fullmatch(text):
+        return None, kind[1] + "."
+    raise ValueError(f"not an action: {raw!r}")
+
+
+def parse_moment(raw: str, timezone: tzinfo, *, end: bool = False) -> datetime:
+    """A moment typed into a filter: a day (``2026-07-01``) or a time (``2026-07-01 09:30``, seconds and an offset
+    optional), in ``timezone`` unless it names its own offset. Raises ``ValueError``.
+
+    With ``end``, the first moment after what was named, so that an end bound includes all of it: the whole day,
+    the whole minute or the whole second (filters compare ``at < end``).
+    """
+    text = raw.strip()
+    if _DAY.fullmatch(text):
+        day = date.fromisoformat(text)
+        start = datetime.combine(day, time(), timezone)
+        return start + timedelta(days=1) if end else start
+    if not (_MINUTE.fullmatch(text) or _SECOND.fullmatch(text)):
+        raise ValueError(f"not a day or a time: {raw!r}")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone)
+    if not end:
+        return moment
+    return moment + (timedelta(minutes=1) if _MINUTE.fullmatch(text) else timedelta(seconds=1))
+
+
+#: The fields of an entry, in the order a difference is reported.
+ENTRY_FIELDS = ("v", "at", "sealed", "action", "subject", "role", "details", "private")
+
+
+def entry_differences(logged: bytes, rebuilt: bytes) -> list[str]:
+    """The fields in which an entry as the log holds it differs from the one rebuilt from the database row.
+
+    Empty when they are the same bytes. ``private`` differing means the row's private record (who, for which
+    organisation, from where, the salt; all of it for a sealed action) is not what the log committed to. An entry
+    that is not JSON at all differs as a whole (``["entry"]``); one that holds the same values written otherwise,
+    in its encoding (``["encoding"]``), since the log's hash is of the bytes.
+    """
+    if logged == rebuilt:
+        return []
+    try:
+        unverified = json.loads(logged)
+    except ValueError:
+        return ["entry"]
+    if not isinstance(unverified, dict):
+        return ["entry"]
+    expected = json.loads(rebuilt)
+    keys = [key for key in ENTRY_FIELDS if key in unverified or key in expected]
+    keys += sorted((unverified.keys() | expected.keys()) - set(ENTRY_FIELDS))
+    differing = [key for key in keys if unverified.get(key) != expected.get(key)]
+    return differing or ["encoding"]

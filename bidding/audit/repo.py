@@ -31,11 +31,19 @@ async def insert_event(connection: Connection, event: Event) -> int:
     return event_id
 
 
+_RECORDED_COLUMNS = """e.id, e.at, e.actor_user_id, u.login AS actor_login, e.actor_role, e.organisation_id, e.action,
+    e.subject, e.details, e.request_id, host(e.client_ip) AS client_ip, l.log_index"""
+#: The events with their actors' logins and their places in the log.
+_RECORDED_FROM = """ FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id
+    LEFT JOIN log_entries l ON l.event_id = e.id"""
+
+
 async def select_recent_events(connection: Connection, *, limit: int) -> list[RecordedEvent]:
     rows = await connection.fetch(
-        """SELECT e.id, e.at, u.login AS actor_login, e.actor_role, e.action, e.subject, e.details,
-                  e.request_id, host(e.client_ip) AS client_ip
-           FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id
+        "SELECT "
+        + _RECORDED_COLUMNS
+        + _RECORDED_FROM
+        + """
            ORDER BY e.id DESC
            LIMIT $1""",
         limit,
@@ -43,10 +51,91 @@ async def select_recent_events(connection: Connection, *, limit: int) -> list[Re
     return [RecordedEvent(**dict(row)) for row in rows]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class EventFilters:
+    """What the events searched for must all match; ``None`` matches anything."""
+
+    since: datetime | None = None
+    #: Exclusive: events before this moment.
+    until: datetime | None = None
+    actor_user_id: int | None = None
+    actor_role: str | None = None
+    action: str | None = None
+    #: The start of the actions wanted, ``tender.`` for every action of tenders.
+    action_prefix: str | None = None
+    subject: str | None = None
+    organisation_id: int | None = None
+    #: Events done for this organisation, or to it (subject ``organisation:N``).
+    involving_organisation: int | None = None
+    #: Events done by this person, or to them (subject ``user:N``).
+    involving_user: int | None = None
+
+
+async def search_events(
+    connection: Connection, filters: EventFilters, *, after: tuple[datetime, int] | None, limit: int
+) -> list[RecordedEvent]:
+    """Events matching every filter, newest first (by time, then id), after the keyset cursor ``after``.
+
+    As in the tender search, the statement names only the filters given, each a fixed condition with its value
+    as a parameter, so that each combination is planned for itself: most filters have an index ``(column, at)``
+    that yields the newest matches first.
+    """
+    conditions = ["true"]
+    values: list[object] = []
+
+    def where(condition: str, *params: object) -> None:
+        numbers = [f"${len(values) + i}" for i in range(1, len(params) + 1)]
+        conditions.append(condition.format(*numbers))
+        values.extend(params)
+
+    if filters.since is not None:
+        where("e.at >= {}", filters.since)
+    if filters.until is not None:
+        where("e.at < {}", filters.until)
+    if filters.actor_user_id is not None:
+        where("e.actor_user_id = {}", filters.actor_user_id)
+    if filters.actor_role is not None:
+        where("e.actor_role = {}", filters.actor_role)
+    if filters.action is not None:
+        where("e.action = {}", filters.action)
+    if filters.action_prefix is not None:
+        where("starts_with(e.action, {})", filters.action_prefix)
+    if filters.subject is not None:
+        where("e.subject = {}", filters.subject)
+    if filters.organisation_id is not None:
+        where("e.organisation_id = {}", filters.organisation_id)
+    if filters.involving_organisation is not None:
+        number = filters.involving_organisation
+        where("(e.organisation_id = {} OR e.subject = {})", number, f"organisation:{number}")
+    if filters.involving_user is not None:
+        number = filters.involving_user
+        where("(e.actor_user_id = {} OR e.subject = {})", number, f"user:{number}")
+    if after is not None:
+        where("(e.at, e.id) < ({}, {})", *after)
+    values.append(limit)
+    rows = await connection.fetch(
+        "SELECT "
+        + _RECORDED_COLUMNS
+        + _RECORDED_FROM
+        + " WHERE "
+        + " AND ".join(conditions)
+        + f" ORDER BY e.at DESC, e.id DESC LIMIT ${len(values)}",
+        *values,
+    )
+    return [RecordedEvent(**dict(row)) for row in rows]
+
+
+async def select_actor_login(connection: Connection, user_id: int) -> str | None:
+    login: str | None = await connection.fetchval("SELECT login FROM users WHERE id = $1", user_id)
+    return login
+
+
 # --- The transparency log -------------------------------------------------------------------------------------
 
-_STORED_COLUMNS = """id, at, actor_user_id, actor_role, organisation_id, action, subject, details, request_id,
-    host(client_ip) AS client_ip, salt, log_index"""
+_STORED_COLUMNS = """e.id, e.at, e.actor_user_id, e.actor_role, e.organisation_id, e.action, e.subject, e.details,
+    e.request_id, host(e.client_ip) AS client_ip, e.salt"""
+#: The events with their places in the log, if they have them.
+_STORED = "SELECT " + _STORED_COLUMNS + ", l.log_index FROM audit_events e LEFT JOIN log_entries l ON l.event_id = e.id"
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -56,29 +145,40 @@ def _stored(row: asyncpg.Record) -> StoredEvent:
 
 
 async def select_unsequenced(connection: Connection, *, limit: int) -> list[StoredEvent]:
-    """Committed events not in the log yet, oldest first."""
+    """Committed events not in the log yet, oldest first (the order of their ids, not quite that of their commits:
+    an event committed after a batch was taken goes into the next, whatever its id)."""
     rows = await connection.fetch(
-        "SELECT " + _STORED_COLUMNS + " FROM audit_events WHERE log_index IS NULL ORDER BY id LIMIT $1", limit
+        "SELECT "
+        + _STORED_COLUMNS
+        + ", NULL::bigint AS log_index FROM log_queue q JOIN audit_events e ON e.id = q.event_id"
+        + " ORDER BY q.event_id LIMIT $1",
+        limit,
     )
     return [_stored(row) for row in rows]
 
 
-async def has_unsequenced(connection: Connection) -> bool:
-    found: bool | None = await connection.fetchval("SELECT true FROM audit_events WHERE log_index IS NULL LIMIT 1")
-    return bool(found)
-
-
 async def select_stored_event(connection: Connection, event_id: int) -> StoredEvent | None:
-    row = await connection.fetchrow("SELECT " + _STORED_COLUMNS + " FROM audit_events WHERE id = $1", event_id)
+    row = await connection.fetchrow(_STORED + " WHERE e.id = $1", event_id)
     return _stored(row) if row else None
 
 
+async def select_subject_events(connection: Connection, subject: str, *, limit: int) -> list[StoredEvent]:
+    """The events of one subject, oldest first: in log order, then those not sequenced yet in the order written."""
+    rows = await connection.fetch(
+        _STORED + " WHERE e.subject = $1 ORDER BY l.log_index NULLS LAST, e.id LIMIT $2",
+        subject,
+        limit,
+    )
+    return [_stored(row) for row in rows]
+
+
 async def set_log_indexes(connection: Connection, event_ids: Sequence[int], first_index: int) -> None:
-    """Give the events their places in the log: ``first_index`` onwards, in the order given."""
+    """Give the events their places in the log, ``first_index`` onwards in the order given, and take them off the
+    queue."""
     await connection.execute(
-        """UPDATE audit_events e SET log_index = $2 + p.position - 1
-           FROM unnest($1::bigint[]) WITH ORDINALITY AS p (id, position)
-           WHERE e.id = p.id""",
+        """WITH dequeued AS (DELETE FROM log_queue WHERE event_id = ANY($1::bigint[]))
+           INSERT INTO log_entries (log_index, event_id)
+           SELECT $2 + p.position - 1, p.id FROM unnest($1::bigint[]) WITH ORDINALITY AS p (id, position)""",
         event_ids,
         first_index,
     )
@@ -141,6 +241,16 @@ async def select_latest_checkpoint(connection: Connection, *, quorum: int = 0) -
         """SELECT size, root, note, cosignatures, signed_at FROM log_checkpoints
            WHERE cosignatures >= $1 ORDER BY size DESC LIMIT 1""",
         quorum,
+    )
+    return _checkpoint(row) if row else None
+
+
+async def select_checkpoint_holding(connection: Connection, index: int) -> StoredCheckpoint | None:
+    """The first checkpoint whose tree holds entry ``index``: the one signed when the entry was appended."""
+    row = await connection.fetchrow(
+        """SELECT size, root, note, cosignatures, signed_at FROM log_checkpoints
+           WHERE size > $1 ORDER BY size LIMIT 1""",
+        index,
     )
     return _checkpoint(row) if row else None
 

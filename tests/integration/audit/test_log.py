@@ -58,8 +58,8 @@ async def test_batches_append_in_order_across_tile_boundaries(connection: asyncp
         assert checkpoint is not None
         sizes.append(checkpoint.size)
     assert sizes == [1, 255, 256, 257, 557, 600]
-    indexes = await connection.fetch("SELECT id, log_index FROM audit_events ORDER BY id")
-    assert [(row["id"], row["log_index"]) for row in indexes] == list(zip(ids, range(600), strict=True))
+    indexes = await connection.fetch("SELECT event_id, log_index FROM log_entries ORDER BY event_id")
+    assert [(row["event_id"], row["log_index"]) for row in indexes] == list(zip(ids, range(600), strict=True))
     entries = await _stored_entries(connection, 600)
     expected = [model.log_entry(e) for e in [await repo.select_stored_event(connection, i) for i in ids] if e]
     assert entries == expected
