@@ -18,7 +18,9 @@ from bidding.audit.log import LogKey, load_log_key
 from bidding.settings import Settings
 from bidding.web import DB, actor_of
 
-_TEXT = "text/plain; charset=utf-8"
+#: Served as ``text/plain; charset=utf-8``, as tlog-tiles asks: Litestar adds the charset to any ``text/`` type
+#: itself, so naming it here too would send it twice (``text/plain; charset=utf-8; charset=utf-8``).
+_TEXT = "text/plain"
 _IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable", "access-control-allow-origin": "*"}
 _FRESH = {"cache-control": "no-cache", "access-control-allow-origin": "*"}
 
@@ -62,7 +64,16 @@ async def receipt(
     request: Request[Any, Any, Any],
     db: DB,
     event_id: FromPath[int],
-    wait: Annotated[float, QueryParameter(description="Seconds to wait for the event to be sequenced, 0 to 10")] = 0,
+    # Bounded here, not only clamped by the service: ``wait=nan`` passes any clamp (every comparison with NaN is
+    # false) and would keep the request polling until the event is published, for ever if it never is.
+    wait: Annotated[
+        float,
+        QueryParameter(
+            ge=0,
+            le=service.MAX_RECEIPT_WAIT,
+            description="Seconds to wait for the event to be in a published checkpoint, 0 to 10",
+        ),
+    ] = 0,
 ) -> Response[bytes]:
     """The receipt (C2SP tlog-proof, with the log entry as its ``extra``) of one of your events, or any for
     supervisors; ``bidding log proof`` checks it offline."""

@@ -14,9 +14,9 @@ import asyncio
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -27,6 +27,9 @@ from crypto.canonical import CanonicalJSONError, parse_canonical_json
 
 #: Requests in flight at once while fetching tiles.
 CONCURRENCY = 16
+#: Tiles or bundles fetched together, then checked while the next window is fetched: a million entries are
+#: 3,907 bundles and as many tiles, held a window at a time instead of all at once.
+WINDOW = 64
 #: The format of an export of events with their receipts.
 EXPORT_FORMAT = "bidding-log-export/1"
 
@@ -75,6 +78,9 @@ def open_checkpoint(
     return checkpoint, cosigned
 
 
+_Resource = TypeVar("_Resource", tiles.Tile, tiles.Bundle)
+
+
 class _Fetcher:
     def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
         self.client = client
@@ -91,7 +97,25 @@ class _Fetcher:
             raise VerifyError(f"{path}: the log answered {response.status_code}")
         return response.content
 
-    async def tiles(self, resources: Sequence[tiles.Tile | tiles.Bundle]) -> list[bytes]:
+    async def each(self, resources: Sequence[_Resource]) -> AsyncIterator[tuple[_Resource, bytes]]:
+        """Each resource with its contents, in order, fetched a window at a time: the next window is on its way
+        while the caller works through this one (the loop runs between items), and no more than two are held."""
+        windows = [resources[start : start + WINDOW] for start in range(0, len(resources), WINDOW)]
+        pending = asyncio.ensure_future(self._fetch(windows[0])) if windows else None
+        try:
+            for number, window in enumerate(windows):
+                assert pending is not None
+                data = await pending
+                if number + 1 < len(windows):
+                    pending = asyncio.ensure_future(self._fetch(windows[number + 1]))
+                for item in zip(window, data, strict=True):
+                    yield item
+                    await asyncio.sleep(0)
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+
+    async def _fetch(self, resources: Sequence[_Resource]) -> list[bytes]:
         return list(await asyncio.gather(*(self.get(resource.path) for resource in resources)))
 
 
@@ -107,6 +131,45 @@ def _subtree_root(hashes: Sequence[bytes]) -> bytes:
     while len(level) > 1:
         level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     return level[0]
+
+
+class _Levels:
+    """The hashes recomputed level by level (the leaves, then the roots of each 256 below): a merkle
+    ``HashStore`` for the roots of the served and the saved checkpoint, without hashing the tree again."""
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.levels = [leaves]
+
+    def add_level(self) -> list[bytes]:
+        """The next level up: the roots of the full tiles of the top one. Returns it."""
+        below = self.levels[-1]
+        width = tiles.TILE_WIDTH
+        self.levels.append(
+            [_subtree_root(below[start : start + width]) for start in range(0, len(below) // width * width, width)]
+        )
+        return self.levels[-1]
+
+    def node_hashes(self, nodes: Sequence[merkle.Node]) -> list[bytes]:
+        hashes = []
+        for node in nodes:
+            level, height = divmod(node.level, tiles.TILE_HEIGHT)
+            hashes.append(_subtree_root(self.levels[level][node.index << height : (node.index + 1) << height]))
+        return hashes
+
+
+def _check_tile(tile: tiles.Tile, data: bytes, below: list[bytes], level: int) -> None:
+    """A served tile must hold exactly the hashes recomputed from the level below; else name the first that
+    differs, and what it should be the hash of."""
+    # Its length first: a tile with bytes past its hashes would otherwise match hash for hash and be named nowhere
+    # in the search for the first wrong hash below.
+    if len(data) != tile.width * merkle.HASH_SIZE:
+        raise VerifyError(f"{tile.path} is {len(data)} bytes, not {tile.width} hashes")
+    start = tile.index * tiles.TILE_WIDTH
+    expected = b"".join(below[start : start + tile.width])
+    if data != expected:
+        first = next(i for i in range(tile.width) if data[i * 32 : i * 32 + 32] != expected[i * 32 : i * 32 + 32])
+        covers = f"entry {start + first}" if level == 0 else tiles.Tile(level - 1, start + first).path
+        raise VerifyError(f"{tile.path}: hash {first} is not the hash of {covers}")
 
 
 async def verify_log(
@@ -132,7 +195,7 @@ async def verify_log(
     if partial := tiles.partial_bundle(size):
         bundles.append(partial)
     leaves: list[bytes] = []
-    for bundle, data in zip(bundles, await fetch.tiles(bundles), strict=True):
+    async for bundle, data in fetch.each(bundles):
         try:
             entries = tiles.bundle_entries(data, bundle.width)
         except tiles.TileError as error:
@@ -141,35 +204,25 @@ async def verify_log(
             try:
                 parse_canonical_json(entry)
             except CanonicalJSONError:
-                raise VerifyError(f"entry {bundle.index * tiles.TILE_WIDTH + offset} is not canonical JSON") from None
-        leaves += [merkle.leaf_hash(entry) for entry in entries]
+                number = bundle.index * tiles.TILE_WIDTH + offset
+                raise VerifyError(f"entry {number} is not canonical JSON") from None
+        leaves += map(merkle.leaf_hash, entries)
+    levels = _Levels(leaves)
     below = leaves
     level = 0
     while below:
-        wanted = _level_tiles(level, size)
-        for tile, data in zip(wanted, await fetch.tiles(wanted), strict=True):
-            expected = b"".join(below[tile.index * tiles.TILE_WIDTH : tile.index * tiles.TILE_WIDTH + tile.width])
-            if data != expected:
-                first = next(
-                    i for i in range(tile.width) if data[i * 32 : i * 32 + 32] != expected[i * 32 : i * 32 + 32]
-                )
-                number = tile.index * tiles.TILE_WIDTH + first
-                covers = f"entry {number}" if level == 0 else f"tile {tiles.Tile(level - 1, number).path}"
-                raise VerifyError(f"{tile.path}: hash {first} is not the hash of {covers}")
-        # The next level up holds the roots of this level's full tiles.
-        below = [
-            _subtree_root(below[start : start + tiles.TILE_WIDTH])
-            for start in range(0, len(below) - len(below) % tiles.TILE_WIDTH, tiles.TILE_WIDTH)
-        ]
+        async for tile, data in fetch.each(_level_tiles(level, size)):
+            _check_tile(tile, data, below, level)
+        below = levels.add_level()
         level += 1
-    root = merkle.root_hash(leaves) if leaves else merkle.EMPTY_ROOT
+    root = merkle.tree_hash(size, levels)
     if root != checkpoint.root_hash:
         raise VerifyError(f"the entries hash to a root other than the checkpoint's (size {size})")
     if saved is not None:
         old, _ = open_checkpoint(saved, log_verifier, witness_verifiers, 0)
         if old.size > size:
             raise VerifyError(f"the log went back from {old.size} entries to {size}")
-        if (merkle.root_hash(leaves[: old.size]) if old.size else merkle.EMPTY_ROOT) != old.root_hash:
+        if merkle.tree_hash(old.size, levels) != old.root_hash:
             raise VerifyError(f"the first {old.size} entries no longer hash to the saved checkpoint's root")
     return Verified(checkpoint.origin, size, root, served, cosigned)
 
