@@ -22,7 +22,7 @@ def test_canonical_json_round_trips_and_refuses_other_forms() -> None:
             parse_canonical_json(other)
 
 
-@pytest.mark.parametrize("value", [float("nan"), 2**64, {1: "x"}, object()])
+@pytest.mark.parametrize("value", [float("nan"), 2**64, {1: "x"}, object(), "\ud800", {"a": ["\udc00"]}])
 def test_values_without_a_canonical_form_are_refused(value: object) -> None:
     with pytest.raises(CanonicalJSONError):
         canonical_json(value)
