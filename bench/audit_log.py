@@ -62,7 +62,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 import uvloop
 
@@ -97,7 +96,6 @@ COPY_CHUNK = 50_000
 SEALED_EVERY = 4
 SEALED_ACTION = "tender.document_downloaded"
 assert SEALED_ACTION in SEALED_ACTIONS
-READY_TIMEOUT = 60.0
 
 
 # --- The disk -------------------------------------------------------------------------------------------------
@@ -153,31 +151,8 @@ def serving(url: str, data_dir: Path, log: Path) -> Iterator[tuple[int, psutil.P
     }
     command = [sys.executable, "-m", "bidding", "serve", "--no-migrate", "--port", str(port)]
     command += ["--data-dir", str(data_dir), "--database-url", url]
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, cwd=http_baseline.ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"bidding serve exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/log/checkpoint", timeout=1.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bidding serve did not serve a checkpoint within {READY_TIMEOUT:.0f} s")
-            time.sleep(0.1)
+    with http_baseline.running("bidding serve", command, port, "/log/checkpoint", env, log) as process:
         yield port, psutil.Process(process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            print("  bidding serve ignored SIGTERM for 15 s; killing it", flush=True)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # its group: the granian worker too
-        process.wait()
 
 
 class CpuMeter:

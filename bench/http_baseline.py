@@ -43,7 +43,7 @@ from bidding.postgres import EmbeddedPostgres, create_database
 ROOT = Path(__file__).resolve().parent.parent
 LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
 BENCH_DATABASE = "bidding_bench"
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0
 
 #: Targets: the framework route keeps at least this share of the bare server's rate...
 ROUTE_SHARE_TARGET = 0.5
@@ -80,9 +80,19 @@ def free_port() -> int:
 def serving(server: str, target: str, probe_path: str, env: dict[str, str], log: Path) -> Iterator[int]:
     """Run ``target`` under ``server`` until the block ends; yield its port once ``probe_path`` answers 200."""
     port = free_port()
+    with running(server, server_command(server, target, port), port, probe_path, env, log):
+        yield port
+
+
+@contextlib.contextmanager
+def running(
+    name: str, command: list[str], port: int, probe_path: str, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server ``command`` (its output to ``log``) until the block ends, then stop it, its worker processes
+    too; yield the process once ``probe_path`` on ``port`` answers 200."""
     with log.open("ab") as output:
         process = subprocess.Popen(
-            server_command(server, target, port),
+            command,
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -93,20 +103,20 @@ def serving(server: str, target: str, probe_path: str, env: dict[str, str], log:
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{server} exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{port}{probe_path}", timeout=1.0).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{server} did not answer {probe_path} with 200 within {READY_TIMEOUT:.0f} s")
+                raise RuntimeError(f"{name} did not answer {probe_path} with 200 within {READY_TIMEOUT:.0f} s")
             time.sleep(0.1)
-        yield port
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            print(f"  {server} ignored SIGTERM for 10 s; killing it", flush=True)
+            print(f"  {name} ignored SIGTERM for 15 s; killing it", flush=True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # the server's group: its worker processes too
         process.wait()

@@ -112,24 +112,26 @@ def _cursor(request: Request[Any, Any, Any]) -> str | None:
     return request.query_params.get("cursor") or None
 
 
+def _timeline(request: Request[Any, Any, Any], kind: str, found: service.EventPage, **context: Any) -> Template:
+    """A timeline page of a tender, an organisation or a person, its next page at the same path."""
+    return page(
+        request,
+        "supervision/timeline.html",
+        kind=kind,
+        found=found,
+        next_url=_next_url(request.url.path, found),
+        **context,
+        **_names(),
+    )
+
+
 @get("/supervision/tenders/{tender_id:int}/events", include_in_schema=False, guards=[supervisors])
 async def tender_events_page(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
     """A tender's timeline, with its history to download as evidence."""
     actor = actor_of(request)
     view = await tenders.get_tender(db, actor, tender_id)
     found = await service.tender_events(db, actor, tender_id, cursor=_cursor(request))
-    path = f"/supervision/tenders/{tender_id}/events"
-    return page(
-        request,
-        "supervision/timeline.html",
-        kind="tender",
-        tender=view.tender,
-        status=view.status,
-        status_names=STATUS_NAMES,
-        found=found,
-        next_url=_next_url(path, found),
-        **_names(),
-    )
+    return _timeline(request, "tender", found, tender=view.tender, status=view.status, status_names=STATUS_NAMES)
 
 
 @get("/supervision/organisations/{organisation_id:int}/events", include_in_schema=False, guards=[supervisors])
@@ -138,17 +140,7 @@ async def organisation_events_page(request: Request[Any, Any, Any], db: DB, orga
     actor = actor_of(request)
     organisation = await accounts.get_organisation(db, actor, organisation_id)
     found = await service.organisation_events(db, actor, organisation_id, cursor=_cursor(request))
-    path = f"/supervision/organisations/{organisation_id}/events"
-    return page(
-        request,
-        "supervision/timeline.html",
-        kind="organisation",
-        organisation=organisation,
-        kind_names=KIND_NAMES,
-        found=found,
-        next_url=_next_url(path, found),
-        **_names(),
-    )
+    return _timeline(request, "organisation", found, organisation=organisation, kind_names=KIND_NAMES)
 
 
 @get("/supervision/users/{user_id:int}/events", include_in_schema=False, guards=[supervisors])
@@ -157,17 +149,7 @@ async def user_events_page(request: Request[Any, Any, Any], db: DB, user_id: Fro
     actor = actor_of(request)
     user = await accounts.get_user(db, actor, user_id)
     found = await service.user_events(db, actor, user_id, cursor=_cursor(request))
-    path = f"/supervision/users/{user_id}/events"
-    return page(
-        request,
-        "supervision/timeline.html",
-        kind="user",
-        user=user,
-        role_names=ROLE_NAMES,
-        found=found,
-        next_url=_next_url(path, found),
-        **_names(),
-    )
+    return _timeline(request, "user", found, user=user, role_names=ROLE_NAMES)
 
 
 @get("/supervision/events/{event_id:int}", include_in_schema=False, guards=[supervisors])
