@@ -144,3 +144,65 @@ async def _sequence_batches(inner: asyncpg.Connection, key: log.LogKey, batches:
 
 class _Undo(Exception):
     pass
+
+
+#: Events as the domains write them: public and sealed actions, subjects, roles, and details of any JSON shape
+#: (text from all of Unicode but NUL, which PostgreSQL's text and jsonb cannot hold; integers; nesting), and
+#: whether the log is sequenced right after each.
+_TEXT = st.characters(exclude_characters="\x00")
+_DETAILS = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(_TEXT, max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(_TEXT, max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["tender.published", "tender.amended", "tender.registered", "user.signed_in", "bid.sealed"]),
+        st.sampled_from(["tender:1", "tender:22", "user:3", "organisation:4"]),
+        st.sampled_from(["agency_staff", "bidder", "self", "platform"]),
+        st.dictionaries(st.text(_TEXT, min_size=1, max_size=8), _DETAILS, max_size=4),
+        st.integers(0, 2),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=_EVENTS)
+async def test_a_random_stream_of_events_is_logged_in_order_and_each_receipt_proves_its_entry(
+    db: Database, connection: asyncpg.Connection, key: log.LogKey, events: list[tuple[str, str, str, dict, int]]
+) -> None:
+    """Events written and sequenced in any interleaving: the bundles hold each event's entry in the order written,
+    every checkpoint is of the entries so far, and each event's receipt against the last one verifies offline."""
+    with pytest.raises(_Undo):
+        async with db.transaction() as inner:
+            await log.sequence(inner, key)
+            ids = []
+            for action, subject, role, details, sequence_after in events:
+                ids.append(await repo.insert_event(inner, event(PLATFORM, role, action, subject, details)))
+                if sequence_after == 0:
+                    await log.sequence(inner, key)
+            checkpoint = await log.sequence(inner, key) or await repo.select_latest_checkpoint(inner)
+            assert checkpoint is not None and checkpoint.size == len(ids)
+            stored = [await repo.select_stored_event(inner, event_id) for event_id in ids]
+            assert [item.log_index for item in stored if item] == list(range(len(ids)))
+            entries = await _stored_entries(inner, len(ids))
+            assert entries == [model.log_entry(item) for item in stored if item]
+            assert checkpoint.root == merkle.root_hash([merkle.leaf_hash(entry) for entry in entries])
+            for item, entry in zip(stored, entries, strict=True):
+                assert item is not None
+                proof = note.verify_log_proof(
+                    await log.receipt(inner, item, checkpoint),
+                    merkle.leaf_hash(entry),
+                    key.origin,
+                    key.signer.verifier(),
+                )
+                assert proof.index == item.log_index
+                sealed = item.action in model.SEALED_ACTIONS
+                assert set(json.loads(entry)) == (
+                    {"v", "at", "sealed", "private"}
+                    if sealed
+                    else {"v", "at", "action", "subject", "role", "details", "private"}
+                )
+            raise _Undo()
