@@ -149,7 +149,7 @@ class _Undo(Exception):
 #: Events as the domains write them: public and sealed actions, subjects, roles, and details of any JSON shape
 #: (text from all of Unicode but NUL, which PostgreSQL's text and jsonb cannot hold; integers; nesting), and
 #: whether the log is sequenced right after each.
-_TEXT = st.characters(exclude_characters="\x00")
+_TEXT = st.characters(codec="utf-8", exclude_characters="\x00")
 _DETAILS = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(_TEXT, max_size=20),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(_TEXT, max_size=6), children, max_size=3),
