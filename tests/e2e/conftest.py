@@ -237,6 +237,19 @@ def tender_json(server: Server, title: str, **changes: object) -> dict[str, Any]
     return body
 
 
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    """A Chromium page on the server in Chinese, failing its test if a script error or CSP violation occurs."""
+    context = browser.new_context(base_url=server.url, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    watch_for_errors(page, errors)
+    yield page
+    context.close()
+    assert errors == []
+
+
 def watch_for_errors(page: Any, errors: list[str]) -> None:
     """Collect a page's script errors, console errors (content-security-policy violations among them) and failed
     loads of anything but documents: a document answered with 401 or 422 on purpose is reported as a console

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, Server, watch_for_errors
+from tests.e2e.conftest import DEMO_PASSWORD, Server
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
-    context = browser.new_context(base_url=server.url, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    watch_for_errors(page, errors)
-    yield page
-    context.close()
-    assert errors == []
 
 
 def sign_in(page: Any, login: str, password: str = DEMO_PASSWORD) -> None:

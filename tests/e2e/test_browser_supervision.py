@@ -4,32 +4,19 @@ log, then follows its subject to the tender's timeline. Any script error or CSP 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bidding.i18n import load_translators
-from tests.e2e.conftest import Server, watch_for_errors
+from tests.e2e.conftest import Server
 from tests.e2e.test_browser import sign_in
 from tests.e2e.test_supervision_pages import MATCHES
 
 pytestmark = pytest.mark.browser
 
 ZH = load_translators(Path(__file__).resolve().parents[2] / "frontend" / "translations")["zh-CN"]
-
-
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
-    context = browser.new_context(base_url=server.url, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    watch_for_errors(page, errors)
-    yield page
-    context.close()
-    assert errors == []
 
 
 def test_a_supervisor_filters_the_trail_opens_an_event_and_its_tender_timeline(page: Any, server: Server) -> None:
