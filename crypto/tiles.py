@@ -199,7 +199,7 @@ def tile_hashes(data: bytes, width: int = TILE_WIDTH) -> list[bytes]:
     return [data[offset : offset + HASH_SIZE] for offset in range(0, len(data), HASH_SIZE)]
 
 
-def _subtree_root(hashes: Sequence[bytes]) -> bytes:
+def subtree_root(hashes: Sequence[bytes]) -> bytes:
     """The root of a perfect subtree (a power-of-two count of hashes), level by level."""
     level = list(hashes)
     while len(level) > 1:
@@ -236,7 +236,7 @@ class TileHashes:
         """The hash of one complete subtree; raises :class:`TileError` if its tile is missing or malformed."""
         tile, start, stop = _tile_for_node(Node(level, index), self._size)
         data = self._read(tile)
-        return _subtree_root([data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(start, stop)])
+        return subtree_root([data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(start, stop)])
 
     def node_hashes(self, nodes: Sequence[Node]) -> list[bytes]:
         """The hash of each complete subtree, in order; raises :class:`TileError` as :meth:`node_hash` does."""
@@ -282,7 +282,7 @@ def append_tiles(old_size: int, edge: Mapping[int, bytes], leaf_hashes: Sequence
             chunk = data[offset : offset + TILE_WIDTH * HASH_SIZE]
             result.append((Tile(level, first_tile + number, len(chunk) // HASH_SIZE), chunk))
             if len(chunk) == TILE_WIDTH * HASH_SIZE:
-                full_tiles.append(_subtree_root(tile_hashes(chunk)))
+                full_tiles.append(subtree_root(tile_hashes(chunk)))
         # Only full tiles are hashed into the level above.
         added = full_tiles
         count //= TILE_WIDTH

@@ -126,13 +126,6 @@ def _level_tiles(level: int, size: int) -> list[tiles.Tile]:
     return [tiles.Tile(level, index) for index in range(full)] + ([tiles.Tile(level, full, rest)] if rest else [])
 
 
-def _subtree_root(hashes: Sequence[bytes]) -> bytes:
-    level = list(hashes)
-    while len(level) > 1:
-        level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-    return level[0]
-
-
 class _Levels:
     """The hashes recomputed level by level (the leaves, then the roots of each 256 below): a merkle
     ``HashStore`` for the roots of the served and the saved checkpoint, without hashing the tree again."""
@@ -145,7 +138,7 @@ class _Levels:
         below = self.levels[-1]
         width = tiles.TILE_WIDTH
         self.levels.append(
-            [_subtree_root(below[start : start + width]) for start in range(0, len(below) // width * width, width)]
+            [tiles.subtree_root(below[start : start + width]) for start in range(0, len(below) // width * width, width)]
         )
         return self.levels[-1]
 
@@ -153,7 +146,7 @@ class _Levels:
         hashes = []
         for node in nodes:
             level, height = divmod(node.level, tiles.TILE_HEIGHT)
-            hashes.append(_subtree_root(self.levels[level][node.index << height : (node.index + 1) << height]))
+            hashes.append(tiles.subtree_root(self.levels[level][node.index << height : (node.index + 1) << height]))
         return hashes
 
 

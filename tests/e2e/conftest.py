@@ -99,15 +99,20 @@ class Server:
 
     def sql(self, query: str, *args: Any) -> Any:
         """Run one statement on the server's database (to age a session, to count rows)."""
+        return sql(self.database_url, query, *args)
 
-        async def run() -> Any:
-            connection = await asyncpg.connect(self.database_url)
-            try:
-                return await connection.fetchval(query, *args)
-            finally:
-                await connection.close()
 
-        return run_sync(run)
+def sql(database_url: str, query: str, *args: Any) -> Any:
+    """The first value of one statement on a database, on a connection of its own."""
+
+    async def run() -> Any:
+        connection = await asyncpg.connect(database_url)
+        try:
+            return await connection.fetchval(query, *args)
+        finally:
+            await connection.close()
+
+    return run_sync(run)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.conftest import PostgresServer, run_sync
-from tests.e2e.conftest import Clients, Server, free_port, stop, tender_json, wait_until_live
+from tests.e2e.conftest import Clients, Server, free_port, sql, stop, tender_json, wait_until_live
 
 PROBLEM = "application/problem+json"
 #: How long a test waits for the sequencer (it appends within a second; the machine may be busy).
@@ -360,15 +360,7 @@ class Platform:
 
     def sql(self, query: str, *args: Any) -> Any:
         """The first value of one statement on the platform's database."""
-
-        async def run() -> Any:
-            connection = await asyncpg.connect(self.database_url)
-            try:
-                return await connection.fetchval(query, *args)
-            finally:
-                await connection.close()
-
-        return run_sync(run)
+        return sql(self.database_url, query, *args)
 
     def insert_events(self, count: int, action: str = "test.event") -> None:
         """``count`` events of the platform itself, straight into the table, as a busy day would bring them."""
