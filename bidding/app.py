@@ -37,9 +37,11 @@ from bidding.audit import http as audit_http
 from bidding.audit import pages as audit_pages
 from bidding.audit import sequencer
 from bidding.audit.log import load_log_key
+from bidding.bids import http as bids_http
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
+from bidding.keys import http as keys_http
 from bidding.opendata import http as opendata_http
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
@@ -240,6 +242,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *accounts_http.routes,
             *audit_http.routes,
             *audit_pages.routes,
+            *bids_http.routes,
+            *keys_http.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],
@@ -266,7 +270,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         lifespan=[open_database, run_sequencer],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
-        before_send=[make_security_headers_hook(settings)],
+        before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
         exception_handlers={
             BiddingError: handle_bidding_error,
             HTTPException: handle_http_exception,

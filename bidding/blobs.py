@@ -1,8 +1,11 @@
-"""Where files live: tender documents now, sealed bids later. A folder on one machine, named by content.
+"""Where files live: tender documents and sealed bids. A folder on one machine, named by content.
 
 A blob is written to a temporary file in the store's folder while it is hashed and counted, then renamed to its
 SHA-256: a crash leaves either no blob or a whole one, and two uploads of the same bytes are stored once.
 Memory stays at one read buffer whatever the size.
+
+Resumable uploads (tus) grow a file of their own in ``uploads/``, one request at a time; only bytes made durable
+count. A whole upload is then adopted as a blob, by rename.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -27,6 +31,10 @@ class BlobTooLarge(ValueError):
 
 class BlobMismatch(ValueError):
     """The data's SHA-256 is not the one announced; nothing was stored."""
+
+
+class UploadBusy(RuntimeError):
+    """Another request is writing to this upload."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,6 +106,94 @@ class BlobStore:
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()
+
+    # --- Resumable uploads ------------------------------------------------------------------------------------
+
+    def upload_path(self, upload_id: str) -> Path:
+        """The file of an upload in progress; ``upload_id`` is 32 hex digits (checked by the caller's database)."""
+        if len(upload_id) != 32 or not all(c in "0123456789abcdef" for c in upload_id):
+            raise KeyError(upload_id)
+        return self.folder / "uploads" / upload_id
+
+    async def append_upload(
+        self, upload_id: str, offset: int, chunks: AsyncIterable[bytes], *, limit: int, checksum: Checksum | None
+    ) -> int:
+        """Write ``chunks`` at ``offset`` of an upload's file, make them durable, and return the new length.
+
+        Anything past ``offset`` (bytes written by a request whose end was never recorded) is cut first. Stops
+        with :class:`BlobTooLarge` past ``limit``. With ``checksum`` (tus checksum extension) the bytes of this
+        request must match it, else :class:`BlobMismatch`; either way the file is cut back to ``offset`` and
+        nothing of this request counts. A request cut short keeps what arrived: the client resumes from there.
+        """
+        path = self.upload_path(upload_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.new(checksum.algorithm) if checksum else None
+        size = offset
+        with path.open("ab") as file:
+            try:
+                # One writer at a time, across processes too: a second request for the same upload is refused.
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy(upload_id) from None
+            file.truncate(offset)
+            try:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise BlobTooLarge(f"more than {limit} bytes")
+                    if digest is not None:
+                        digest.update(chunk)
+                    file.write(chunk)
+                if digest is not None and checksum is not None and digest.digest() != checksum.digest:
+                    raise BlobMismatch("the checksum of the request's bytes differs")
+            except (BlobTooLarge, BlobMismatch):
+                file.truncate(offset)
+                raise
+            except Exception:
+                # The connection broke: what arrived is kept (tus core), once made durable below.
+                if checksum is not None:
+                    file.truncate(offset)
+                    size = offset
+            file.flush()
+            size = file.tell()
+            await asyncio.to_thread(os.fsync, file.fileno())
+        return size
+
+    async def upload_sha256(self, upload_id: str) -> bytes:
+        """The SHA-256 of an upload's file, read on a worker thread."""
+
+        def digest() -> bytes:
+            with self.upload_path(upload_id).open("rb") as file:
+                return hashlib.file_digest(file, "sha256").digest()
+
+        return await asyncio.to_thread(digest)
+
+    async def adopt_upload(self, upload_id: str, sha256: bytes) -> Blob:
+        """Make a whole upload also the blob named by its SHA-256 (already computed), durably.
+
+        The upload's file stays (a hard link): if what the blob was for is then refused, the upload can still be
+        used; the caller deletes it once the blob's use is committed.
+        """
+        source = self.upload_path(upload_id)
+        blob = Blob(sha256, source.stat().st_size)
+        target = self.path(blob.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # the same bytes stored before: one copy serves
+            os.link(source, target)
+        await asyncio.to_thread(_fsync_directory, target.parent)
+        return blob
+
+    def delete_upload(self, upload_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.upload_path(upload_id))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checksum:
+    """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""
+
+    algorithm: str
+    digest: bytes
 
 
 def _fsync_directory(folder: Path) -> None:

@@ -11,16 +11,28 @@ the one published in the tender notice.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import shamir_mnemonic
 from shamir_mnemonic import MnemonicError
 
-from crypto.age import AgeError, AnyIdentity, HybridIdentity, HybridRecipient, decrypt, encrypt
+from crypto.age import (
+    AgeError,
+    AnyIdentity,
+    HybridIdentity,
+    HybridRecipient,
+    KeyFormatError,
+    decrypt,
+    encrypt,
+    parse_recipient,
+)
 
 #: Bytes of the opening seed: an age post-quantum identity.
 SEED_SIZE = 32
@@ -29,6 +41,9 @@ MAX_CUSTODIANS = 16
 #: SLIP-0039 iteration exponent: shares protect a random 256-bit seed, not a passphrase, so the minimum.
 _ITERATION_EXPONENT = 0
 _FORMAT = "bidding/custody-share/v1"
+CEREMONY_FORMAT = "bidding/custody-ceremony/v1"
+#: The largest sealed share accepted: a share is about 300 bytes, its age header about 1.2 KiB.
+MAX_SEALED_SHARE = 16 * 1024
 
 
 class CustodyError(ValueError):
@@ -172,3 +187,95 @@ def combine_shares(mnemonics: Sequence[str], recipient: HybridRecipient) -> Hybr
     if identity.recipient != recipient:
         raise CustodyError("the shares rebuild a key other than the published opening recipient")
     return identity
+
+
+# --- The ceremony file -----------------------------------------------------------------------------------------
+
+
+def encode_ceremony(ceremony: Ceremony) -> bytes:
+    """The ceremony as the JSON file the agency hands to the platform (no secret in it)."""
+    return json.dumps(
+        {
+            "format": CEREMONY_FORMAT,
+            "tender": ceremony.tender,
+            "recipient": ceremony.recipient.encode(),
+            "threshold": ceremony.threshold,
+            "shares": [
+                {
+                    "custodian": share.custodian,
+                    "member": share.member,
+                    "sealed": base64.b64encode(share.sealed).decode(),
+                    "sealed_sha256": share.sealed_digest.hex(),
+                    "share_sha256": share.share_digest.hex(),
+                }
+                for share in ceremony.shares
+            ],
+        },
+        ensure_ascii=False,
+        indent=1,
+    ).encode()
+
+
+def _field(value: dict[str, Any], key: str, kind: type) -> Any:
+    item = value.get(key)
+    if not isinstance(item, kind) or isinstance(item, bool):
+        raise CustodyError(f"the ceremony's {key!r} is missing or of the wrong type")
+    return item
+
+
+def _digest_field(value: dict[str, Any], key: str) -> bytes:
+    text = _field(value, key, str)
+    if len(text) != 64 or text != text.lower():
+        raise CustodyError(f"{key} must be 64 lower-case hex digits")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise CustodyError(f"{key} must be 64 lower-case hex digits") from None
+
+
+def parse_ceremony(data: bytes) -> Ceremony:
+    """A ceremony file, checked for form: each share's digest is of its sealed bytes, members are 0…n−1, and
+    k is possible. What cannot be checked without the custodians' keys (that the shares rebuild the recipient) is
+    checked by each custodian, who opens its share, and at the opening. Raises :class:`CustodyError`.
+    """
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise CustodyError("the ceremony file is not JSON") from None
+    if not isinstance(value, dict) or value.get("format") != CEREMONY_FORMAT:
+        raise CustodyError(f"not a ceremony file ({CEREMONY_FORMAT})")
+    try:
+        recipient = parse_recipient(_field(value, "recipient", str))
+    except KeyFormatError as error:
+        raise CustodyError(f"the opening recipient is not an age recipient: {error}") from None
+    if not isinstance(recipient, HybridRecipient):
+        raise CustodyError("the opening recipient must be post-quantum (age1pq1…)")
+    raw_shares = _field(value, "shares", list)
+    shares = []
+    for member, raw in enumerate(raw_shares):
+        if not isinstance(raw, dict):
+            raise CustodyError("each share must be an object")
+        try:
+            sealed = base64.b64decode(_field(raw, "sealed", str), validate=True)
+        except binascii.Error:
+            raise CustodyError("a sealed share is not base64") from None
+        if not 0 < len(sealed) <= MAX_SEALED_SHARE:
+            raise CustodyError(f"a sealed share has 1 to {MAX_SEALED_SHARE} bytes")
+        share = SealedShare(
+            _field(raw, "custodian", str),
+            _field(raw, "member", int),
+            sealed,
+            _digest_field(raw, "sealed_sha256"),
+            _digest_field(raw, "share_sha256"),
+        )
+        if share.member != member:
+            raise CustodyError("shares must be listed by member number, from 0")
+        if hashlib.sha256(sealed).digest() != share.sealed_digest:
+            raise CustodyError(f"the sealed share of {share.custodian!r} does not match its SHA-256")
+        shares.append(share)
+    threshold = _field(value, "threshold", int)
+    if not 1 <= len(shares) <= MAX_CUSTODIANS or not 1 <= threshold <= len(shares):
+        raise CustodyError(f"a ceremony has 1 to {MAX_CUSTODIANS} shares and a threshold from 1 to their number")
+    if len({s.custodian for s in shares}) != len(shares) or len({s.share_digest for s in shares}) != len(shares):
+        raise CustodyError("each custodian holds one share, and every share differs")
+    return Ceremony(_field(value, "tender", str), recipient, threshold, tuple(shares))

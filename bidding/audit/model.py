@@ -77,11 +77,15 @@ class RecordedEvent:
 #: The version of the entry format, the first field every entry has.
 ENTRY_VERSION = 1
 
-#: Actions of which the public log shows only the time and a commitment. Who registers for a tender or
-#: downloads its documents must not be known before the opening (Tendering and Bidding Law art. 22: potential
-#: bidders' names and number stay confidential), and people's own accounts are nobody else's business.
+#: Actions of which the public log shows only the time and a commitment. Who registers for a tender, downloads
+#: its documents or bids must not be known before the opening (Tendering and Bidding Law art. 22: potential
+#: bidders' names and number stay confidential), and people's own accounts are nobody else's business. A bidder's
+#: receipt holds the private record too, so it still proves on its own what was submitted, and when.
 SEALED_ACTIONS = frozenset(
     {
+        "bid.submitted",
+        "bid.replaced",
+        "bid.withdrawn",
         "tender.registered",
         "tender.document_downloaded",
         "user.created",

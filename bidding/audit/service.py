@@ -84,11 +84,21 @@ async def read_tile(db: Database, path: str) -> bytes:
 
 
 def _may_see(actor: Actor, event: StoredEvent) -> bool:
-    """Supervisors see every event's private record and receipt; a person those of what they did."""
+    """Supervisors see every event's private record and receipt; a person those of what they did, and a bidder
+    those of what its organisation did as a bidder (a colleague's bid receipt)."""
     principal = actor.principal
     if principal is None:
         return actor.is_platform
-    return principal.has(Role.SUPERVISOR) or event.actor_user_id == principal.user_id
+    return (
+        principal.has(Role.SUPERVISOR)
+        or event.actor_user_id == principal.user_id
+        or (
+            event.actor_role == Role.BIDDER
+            and principal.has(Role.BIDDER)
+            and principal.organisation_id is not None
+            and event.organisation_id == principal.organisation_id
+        )
+    )
 
 
 async def _visible_event(connection: Connection, actor: Actor, event_id: int) -> StoredEvent:

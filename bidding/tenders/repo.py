@@ -789,6 +789,7 @@ class Person:
     id: int
     display_name: str
     organisation_name: str | None
+    login: str = ""
 
 
 async def select_organisation_kinds(connection: Connection, organisation_ids: Sequence[int]) -> dict[int, str]:
@@ -806,7 +807,7 @@ async def select_role_holders(connection: Connection, user_ids: Sequence[int], r
 
 async def select_custodians(connection: Connection, tender_id: int) -> list[Person]:
     rows = await connection.fetch(
-        """SELECT u.id, u.display_name, o.name AS organisation_name
+        """SELECT u.id, u.display_name, o.name AS organisation_name, u.login
            FROM tender_custodians c JOIN users u ON u.id = c.user_id
            LEFT JOIN organisations o ON o.id = u.organisation_id
            WHERE c.tender_id = $1 ORDER BY c.position""",

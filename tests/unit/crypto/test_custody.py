@@ -1,4 +1,6 @@
 import hashlib
+import json
+from typing import Any
 
 import pytest
 
@@ -125,3 +127,75 @@ def test_one_custodian_cannot_hold_two_shares() -> None:
     recipient = HybridIdentity.generate().recipient
     with pytest.raises(CustodyError, match="only one share"):
         custody.split_opening_key("T", [("a", recipient), ("a", recipient)], 1)
+
+
+# --- The ceremony file -----------------------------------------------------------------------------------------
+
+
+def _ceremony_value(threshold: int = 2) -> tuple[dict[str, Any], list[HybridIdentity]]:
+    identities = [HybridIdentity(bytes([i]) * 32) for i in range(1, 4)]
+    ceremony, _ = custody.split_opening_key_from_parts(
+        "T-1", [(f"c{i}", identity.recipient) for i, identity in enumerate(identities)], threshold, bytes(32)
+    )
+    value: dict[str, Any] = json.loads(custody.encode_ceremony(ceremony))
+    return value, identities
+
+
+def test_a_ceremony_file_round_trips_and_its_shares_still_open() -> None:
+    value, identities = _ceremony_value()
+    ceremony = custody.parse_ceremony(json.dumps(value).encode())
+    assert ceremony.threshold == 2 and [s.custodian for s in ceremony.shares] == ["c0", "c1", "c2"]
+    shares = [custody.open_sealed_share(s.sealed, identities[s.member], "T-1") for s in ceremony.shares[:2]]
+    assert custody.combine_shares(shares, ceremony.recipient).recipient == ceremony.recipient
+    assert custody.encode_ceremony(ceremony) == custody.encode_ceremony(
+        custody.parse_ceremony(json.dumps(value).encode())
+    )
+
+
+def _mutations() -> list[tuple[Any, str]]:
+    def change(path: tuple[Any, ...], new: Any) -> Any:
+        def apply(value: dict[str, Any]) -> None:
+            target: Any = value
+            for key in path[:-1]:
+                target = target[key]
+            if new is _DELETE:
+                del target[path[-1]]
+            else:
+                target[path[-1]] = new
+
+        return apply
+
+    return [
+        (change(("format",), "other"), "not a ceremony file"),
+        (change(("recipient",), "age1qqq"), "not an age recipient"),
+        (change(("recipient",), X25519Identity.generate().recipient.encode()), "must be post-quantum"),
+        (change(("shares",), {}), "'shares' is missing"),
+        (change(("shares", 0), "x"), "each share must be an object"),
+        (change(("shares", 0, "sealed"), "***"), "not base64"),
+        (change(("shares", 0, "sealed"), ""), "1 to 16384 bytes"),
+        (change(("shares", 0, "member"), 1), "by member number"),
+        (change(("shares", 0, "member"), True), "'member' is missing"),
+        (change(("shares", 0, "sealed_sha256"), "AB" * 32), "lower-case hex"),
+        (change(("shares", 0, "sealed_sha256"), "zz" * 32), "lower-case hex"),
+        (change(("shares", 0, "sealed_sha256"), "00" * 32), "does not match its SHA-256"),
+        (change(("threshold",), 4), "threshold from 1"),
+        (change(("shares", 1, "custodian"), "c0"), "one share"),
+        (change(("tender",), _DELETE), "'tender' is missing"),
+    ]
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(("mutate", "message"), _mutations())
+def test_a_malformed_ceremony_file_is_refused_saying_why(mutate: Any, message: str) -> None:
+    value, _ = _ceremony_value()
+    mutate(value)
+    with pytest.raises(custody.CustodyError, match=message):
+        custody.parse_ceremony(json.dumps(value).encode())
+
+
+@pytest.mark.parametrize("data", [b"\xff", b"[]", b"{"])
+def test_a_file_that_is_no_ceremony_is_refused(data: bytes) -> None:
+    with pytest.raises(custody.CustodyError):
+        custody.parse_ceremony(data)

@@ -1,0 +1,1 @@
+"""Sealed bids: resumable uploads of envelopes, signed statements, receipts, replacement and withdrawal."""

@@ -1,0 +1,281 @@
+"""The bidder API: resumable envelope uploads (tus 1.0: core, creation, termination, checksum), bid submission,
+replacement, withdrawal and receipts, under ``/api/v1/``.
+
+A tus client (tus-js-client, tusd's clients, or any written from the protocol) creates an upload at
+``/api/v1/tenders/{id}/uploads`` and sends it to the ``Location`` it is given; then the bid is submitted with
+the signed statement naming the upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, delete, get, head, patch, post, route
+from litestar.enums import HttpMethod
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.types import Message as ASGIMessage
+from litestar.types import Scope
+
+from bidding.accounts.guards import requires
+from bidding.bids import model, repo, service
+from bidding.blobs import BlobStore
+from bidding.errors import BiddingError, NotFound
+from bidding.i18n import N_
+from bidding.identity import Role
+from bidding.settings import Settings
+from bidding.web import DB, actor_of
+
+bidders = requires(Role.BIDDER)
+
+_TUS_PATH = re.compile(r"^/api/v1/(uploads/|tenders/\d+/uploads$)")
+_TUS_HEADERS = [(b"tus-resumable", model.TUS_VERSION.encode())]
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def add_tus_headers(message: ASGIMessage, scope: Scope) -> None:
+    """Every response of the tus endpoints, errors included, carries ``Tus-Resumable`` (tus 1.0, core)."""
+    if message["type"] == "http.response.start" and _TUS_PATH.match(scope["path"]):
+        message["headers"] = [*message.get("headers", ()), *_TUS_HEADERS]
+
+
+class UnsupportedTusVersion(BiddingError):
+    status_code = 412
+    code = "tus-version"
+    title = N_("This tus version is not supported")
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("This server speaks tus %(version)s.", version=model.TUS_VERSION),
+            headers={"Tus-Version": model.TUS_VERSION},
+        )
+
+
+class NotOffsetOctetStream(BiddingError):
+    status_code = 415
+    code = "unsupported-media-type"
+    title = N_("Upload bytes are sent as application/offset+octet-stream")
+
+
+def _check_version(request: Request[Any, Any, Any]) -> None:
+    if request.headers.get("tus-resumable") != model.TUS_VERSION:
+        raise UnsupportedTusVersion()
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
+    return BlobStore(_settings(request).blobs)
+
+
+def _upload_id(raw: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{32}", raw):
+        raise NotFound(N_("There is no such upload."))
+    return raw
+
+
+@route(
+    ["/api/v1/tenders/{tender_id:int}/uploads", "/api/v1/uploads/{upload_id:str}"],
+    http_method=[HttpMethod.OPTIONS],
+    tags=["bids"],
+    status_code=204,
+    include_in_schema=False,
+)
+async def tus_options() -> Response[None]:
+    """What this tus server supports (tus 1.0, core: OPTIONS)."""
+    return Response(
+        None,
+        status_code=204,
+        headers={
+            "Tus-Version": model.TUS_VERSION,
+            "Tus-Extension": model.TUS_EXTENSIONS,
+            "Tus-Checksum-Algorithm": ",".join(model.TUS_CHECKSUMS),
+            "Tus-Max-Size": str(4 * 1024**3),
+        },
+    )
+
+
+@post("/api/v1/tenders/{tender_id:int}/uploads", tags=["bids"], guards=[bidders], status_code=201)
+async def create_upload(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[None]:
+    """Create a tus upload for an envelope (``Upload-Length`` in bytes; at most the tender's size limit).
+
+    ``Upload-Metadata`` is accepted and ignored: the statement says everything about the envelope.
+    """
+    _check_version(request)
+    length = model.parse_length(request.headers.get("upload-length"), "Upload-Length")
+    model.parse_metadata(request.headers.get("upload-metadata"))
+    upload_id = await service.create_upload(db, actor_of(request), tender_id, length)
+    return Response(None, status_code=201, headers={"Location": f"/api/v1/uploads/{upload_id}", **_NO_STORE})
+
+
+@head("/api/v1/uploads/{upload_id:str}", tags=["bids"], guards=[bidders])
+async def upload_offset(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> Response[None]:
+    """Where to resume: ``Upload-Offset`` (the bytes made durable) and ``Upload-Length``."""
+    _check_version(request)
+    upload = await service.upload_status(db, actor_of(request), _upload_id(upload_id))
+    return Response(
+        None,
+        status_code=200,
+        headers={"Upload-Offset": str(upload.received), "Upload-Length": str(upload.length), **_NO_STORE},
+    )
+
+
+@patch(
+    "/api/v1/uploads/{upload_id:str}",
+    tags=["bids"],
+    guards=[bidders],
+    status_code=204,
+    # The upload's announced length bounds what is written, as the body streams in.
+    request_max_body_size=None,
+)
+async def upload_bytes(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> Response[None]:
+    """Append bytes at ``Upload-Offset``; optionally checked against ``Upload-Checksum`` (sha1 or sha256)."""
+    _check_version(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
+        raise NotOffsetOctetStream()
+    offset = model.parse_length(request.headers.get("upload-offset"), "Upload-Offset")
+    checksum = model.parse_checksum(request.headers.get("upload-checksum"))
+    received = await service.append_upload(
+        db, _blobs(request), actor_of(request), _upload_id(upload_id), offset, request.stream(), checksum
+    )
+    return Response(None, status_code=204, headers={"Upload-Offset": str(received)})
+
+
+@delete("/api/v1/uploads/{upload_id:str}", tags=["bids"], guards=[bidders], status_code=204)
+async def terminate_upload(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> None:
+    """Drop an upload and its bytes (tus termination)."""
+    _check_version(request)
+    await service.terminate_upload(db, _blobs(request), actor_of(request), _upload_id(upload_id))
+
+
+# --- Bids -----------------------------------------------------------------------------------------------------
+
+
+class SubmissionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: The id of a whole upload (the last part of its URL).
+    upload: str
+    #: The signed statement (a C2SP signed note), as text.
+    statement: Annotated[str, msgspec.Meta(max_length=4096)]
+    #: The bid this one replaces, if any.
+    replaces: int | None = None
+
+
+class BidOut(msgspec.Struct, frozen=True):
+    id: int
+    tender_id: int
+    lot: int
+    slot: str
+    status: model.BidStatus
+    envelope_sha256: str
+    envelope_size: int
+    statement_sha256: str
+    submitted_at: dt.datetime
+    ended_at: dt.datetime | None
+    replaced_by: int | None
+    outcome_reason: str | None
+    receipt_url: str
+
+
+class SubmittedOut(msgspec.Struct, frozen=True):
+    bid: BidOut
+    #: The tlog-proof receipt (text), or ``null`` if the log had not published it yet: fetch ``receipt_url``.
+    receipt: str | None
+    #: The private record the log entry commits to (bids are sealed entries until the opening).
+    record: dict[str, Any]
+
+
+def _bid(bid: repo.Bid) -> BidOut:
+    return BidOut(
+        id=bid.id,
+        tender_id=bid.tender_id,
+        lot=bid.lot,
+        slot=bid.slot,
+        status=bid.status,
+        envelope_sha256=bid.envelope_sha256.hex(),
+        envelope_size=bid.envelope_size,
+        statement_sha256=bid.statement_sha256.hex(),
+        submitted_at=bid.submitted_at,
+        ended_at=bid.ended_at,
+        replaced_by=bid.replaced_by,
+        outcome_reason=bid.outcome_reason,
+        receipt_url=f"/api/v1/bids/{bid.id}/receipt",
+    )
+
+
+def _submitted(submitted: service.Submitted) -> SubmittedOut:
+    return SubmittedOut(
+        _bid(submitted.bid), submitted.receipt.decode() if submitted.receipt else None, submitted.record
+    )
+
+
+@post("/api/v1/tenders/{tender_id:int}/bids", tags=["bids"], guards=[bidders], status_code=201)
+async def submit_bid(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[SubmissionIn]
+) -> SubmittedOut:
+    """Submit a whole upload as a sealed bid, with its signed statement; returns the bid and its receipt.
+
+    With ``replaces``, the new bid takes the place of that sealed bid (same lot and slot), in one step.
+    """
+    submitted = await service.submit_bid(
+        db,
+        _settings(request),
+        _blobs(request),
+        actor_of(request),
+        tender_id,
+        upload_id=_upload_id(data.upload),
+        signed_statement=data.statement.encode(),
+        replaces=data.replaces,
+    )
+    return _submitted(submitted)
+
+
+@post("/api/v1/bids/{bid_id:int}/withdrawal", tags=["bids"], guards=[bidders], status_code=200)
+async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> SubmittedOut:
+    """Withdraw a sealed bid before the deadline; returns the withdrawal's receipt."""
+    return _submitted(await service.withdraw_bid(db, _settings(request), actor_of(request), bid_id))
+
+
+@get("/api/v1/bids", tags=["bids"], guards=[bidders])
+async def list_bids(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender: Annotated[int | None, QueryParameter(description="Only the bids in this tender")] = None,
+) -> list[BidOut]:
+    """Your organisation's bids, newest first (or, in one tender, oldest first)."""
+    return [_bid(bid) for bid in await service.own_bids(db, actor_of(request), tender)]
+
+
+@get("/api/v1/bids/{bid_id:int}", tags=["bids"], guards=[bidders])
+async def read_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> BidOut:
+    return _bid(await service.own_bid(db, actor_of(request), bid_id))
+
+
+@get("/api/v1/bids/{bid_id:int}/receipt", tags=["bids"], guards=[bidders], media_type="text/plain; charset=utf-8")
+async def bid_receipt(
+    request: Request[Any, Any, Any],
+    db: DB,
+    bid_id: FromPath[int],
+    ended: Annotated[bool, QueryParameter(description="The receipt of the replacement or withdrawal")] = False,
+) -> Response[bytes]:
+    """The bid's receipt (C2SP tlog-proof): ``bidding log proof`` checks it offline."""
+    receipt = await service.bid_receipt(db, _settings(request), actor_of(request), bid_id, ended=ended)
+    return Response(receipt, media_type="text/plain; charset=utf-8", headers=_NO_STORE)
+
+
+routes = [
+    tus_options,
+    create_upload,
+    upload_offset,
+    upload_bytes,
+    terminate_upload,
+    submit_bid,
+    withdraw_bid,
+    list_bids,
+    read_bid,
+    bid_receipt,
+]

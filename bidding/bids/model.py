@@ -1,0 +1,174 @@
+"""The rules of bids: the tus 1.0 headers an upload speaks, and what a submission must prove.
+
+Nothing here reads the clock or the database: the service passes the database's time and the stored rows in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+
+from bidding.blobs import Checksum
+from bidding.errors import InvalidInput, InvalidTransition
+from bidding.i18n import N_
+from crypto import age
+from crypto.statement import Statement
+
+#: The tus protocol version spoken, and the extensions (tus 1.0.0, "Protocol Extensions").
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination,checksum"
+#: ``Upload-Checksum`` algorithms accepted (the checksum extension requires sha1).
+TUS_CHECKSUMS = {"sha1": 20, "sha256": 32}
+#: The longest ``Upload-Metadata`` header read.
+MAX_METADATA = 4096
+#: The age header of an envelope is read from at most its first bytes: two post-quantum stanzas take about 3 KiB.
+HEADER_READ = 64 * 1024
+#: Stanzas an envelope may carry: the tender's opening recipient and the bidder's own, and a few more copies.
+MAX_STANZAS = 8
+
+
+class BidStatus(StrEnum):
+    SEALED = "sealed"
+    REPLACED = "replaced"
+    WITHDRAWN = "withdrawn"
+    OPENED = "opened"
+    #: Not opened through the bidder's fault (Measures for Electronic Bidding, art. 31: 视为撤销).
+    REVOKED = "revoked"
+    REJECTED = "rejected"
+
+
+class TusError(InvalidInput):
+    """A tus request header is missing or malformed (400, as the protocol asks)."""
+
+    status_code = 400
+    code = "invalid-upload-request"
+    title = N_("The upload request is not valid")
+
+
+def parse_length(raw: str | None, header: str) -> int:
+    """A non-negative integer header (``Upload-Length``, ``Upload-Offset``); raises :class:`TusError`."""
+    if raw is None or not re.fullmatch(r"0|[1-9][0-9]{0,15}", raw.strip()):
+        raise TusError(N_("The %(header)s header must be a whole number of bytes.", header=header))
+    return int(raw)
+
+
+def parse_metadata(raw: str | None) -> dict[str, str]:
+    """``Upload-Metadata``: comma-separated ``key base64value`` pairs (values may be absent)."""
+    if raw is None or not raw.strip():
+        return {}
+    if len(raw) > MAX_METADATA:
+        raise TusError(N_("Upload-Metadata is longer than %(size)d characters.", size=MAX_METADATA))
+    metadata = {}
+    for pair in raw.split(","):
+        key, _, value = pair.strip().partition(" ")
+        if not re.fullmatch(r"[\x21-\x2b\x2d-\x7e]+", key) or key in metadata:
+            raise TusError(N_("Upload-Metadata keys must be distinct and printable without spaces or commas."))
+        try:
+            metadata[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise TusError(N_("Upload-Metadata values must be base64 of UTF-8 text.")) from None
+    return metadata
+
+
+def parse_checksum(raw: str | None) -> Checksum | None:
+    """``Upload-Checksum: <algorithm> <base64 digest>``; an unknown algorithm is the caller's 400."""
+    if raw is None:
+        return None
+    algorithm, _, value = raw.strip().partition(" ")
+    size = TUS_CHECKSUMS.get(algorithm)
+    if size is None:
+        raise TusError(N_("Upload-Checksum algorithms supported: %(names)s.", names=", ".join(TUS_CHECKSUMS)))
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error:
+        digest = b""
+    if len(digest) != size:
+        raise TusError(N_("The Upload-Checksum digest must be base64 of %(size)d bytes.", size=size))
+    return Checksum(algorithm, digest)
+
+
+def check_envelope_header(start: bytes) -> age.Header:
+    """The envelope's age header, if it can be a sealed bid: age v1, only post-quantum stanzas, 1 to 8 of them.
+
+    Post-quantum stanzas do not name their recipient (ML-KEM ciphertexts are anonymous), so whether one is for
+    the tender's opening recipient is known only at the opening; what can be refused now is refused now.
+    Raises :class:`InvalidInput`.
+    """
+    try:
+        header = age.read_header(start, armored=False)
+    except age.AgeError:
+        raise InvalidInput(
+            errors={"upload": N_("The upload is not an age-encrypted file: seal the bid before sending it.")}
+        ) from None
+    kinds = {stanza.type for stanza in header.stanzas}
+    if kinds != {"mlkem768x25519"} or len(header.stanzas) > MAX_STANZAS:
+        raise InvalidInput(
+            errors={
+                "upload": N_(
+                    "The envelope must be sealed only to post-quantum recipients (mlkem768x25519): "
+                    "the tender's opening recipient and your own."
+                )
+            }
+        )
+    return header
+
+
+def check_statement_fits(
+    statement: Statement,
+    *,
+    reference: str,
+    lots: set[int],
+    credit_code: str,
+    upload_sha256: bytes,
+    upload_size: int,
+) -> int:
+    """The lot number, if the statement names this tender, one of its lots, the bidder's organisation, and
+    exactly the uploaded envelope; raises :class:`InvalidInput` naming what differs."""
+    errors = {}
+    if statement.tender != reference:
+        errors["statement"] = N_(
+            "The statement is for tender %(other)s, not %(this)s.", other=statement.tender, this=reference
+        )
+    elif not statement.lot.isdigit() or int(statement.lot) not in lots:
+        errors["statement"] = N_("The statement names lot %(lot)s, which this tender does not have.", lot=statement.lot)
+    elif statement.bidder != credit_code:
+        errors["statement"] = N_("The statement names another bidder than your organisation.")
+    elif statement.envelope_size != upload_size:
+        errors["statement"] = N_(
+            "The statement says the envelope has %(said)d bytes; %(got)d were uploaded.",
+            said=statement.envelope_size,
+            got=upload_size,
+        )
+    elif statement.envelope_sha256 != upload_sha256:
+        errors["statement"] = N_(
+            "The statement's SHA-256 is not the uploaded envelope's: it was changed or is another."
+        )
+    if errors:
+        raise InvalidInput(errors=errors)
+    return int(statement.lot)
+
+
+def check_before_deadline(now: dt.datetime, deadline: dt.datetime) -> None:
+    """Bids are taken until the deadline by the database clock, not one microsecond after."""
+    if now >= deadline:
+        raise InvalidTransition(N_("The deadline has passed: bids are no longer accepted."))
+
+
+def receipt_subject(tender_id: int) -> str:
+    return f"tender:{tender_id}"
+
+
+def public_statement_fields(statement: Statement) -> Mapping[str, object]:
+    """What a bid event records of its statement (in the private record: bids are sealed actions)."""
+    return {
+        "tender": statement.tender,
+        "lot": statement.lot,
+        "bidder": statement.bidder,
+        "slot": statement.slot,
+        "envelope_sha256": statement.envelope_sha256.hex(),
+        "envelope_size": statement.envelope_size,
+    }

@@ -1,0 +1,207 @@
+"""SQL for uploads and bids."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import asyncpg
+
+from bidding.bids.model import BidStatus
+from bidding.db import Connection
+from bidding.errors import Conflict
+from bidding.i18n import N_
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Upload:
+    id: str
+    tender_id: int
+    organisation_id: int
+    user_id: int
+    length: int
+    received: int
+    created_at: dt.datetime
+    sha256: bytes | None
+    bid_id: int | None
+    terminated_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Bid:
+    id: int
+    tender_id: int
+    lot: int
+    slot: str
+    organisation_id: int
+    organisation_name: str
+    credit_code: str
+    key_id: int
+    statement: bytes
+    statement_sha256: bytes
+    envelope_sha256: bytes
+    envelope_size: int
+    submitted_by: int
+    submitted_at: dt.datetime
+    event_id: int
+    status: BidStatus
+    replaced_by: int | None
+    ended_at: dt.datetime | None
+    ended_event_id: int | None
+    outcome_reason: str | None
+
+
+_UPLOAD_COLUMNS = "id, tender_id, organisation_id, user_id, length, received, created_at, sha256, bid_id, terminated_at"
+
+
+async def insert_upload(
+    connection: Connection, upload_id: str, tender_id: int, organisation_id: int, user_id: int, length: int
+) -> None:
+    await connection.execute(
+        "INSERT INTO bid_uploads (id, tender_id, organisation_id, user_id, length) VALUES ($1, $2, $3, $4, $5)",
+        upload_id,
+        tender_id,
+        organisation_id,
+        user_id,
+        length,
+    )
+
+
+async def select_upload(connection: Connection, upload_id: str, *, for_update: bool = False) -> Upload | None:
+    row = await connection.fetchrow(
+        f"SELECT {_UPLOAD_COLUMNS} FROM bid_uploads WHERE id = $1" + (" FOR UPDATE" if for_update else ""), upload_id
+    )
+    return Upload(**dict(row)) if row else None
+
+
+async def set_upload_received(connection: Connection, upload_id: str, received: int) -> None:
+    await connection.execute("UPDATE bid_uploads SET received = $2 WHERE id = $1", upload_id, received)
+
+
+async def set_upload_sha256(connection: Connection, upload_id: str, sha256: bytes) -> None:
+    await connection.execute("UPDATE bid_uploads SET sha256 = $2 WHERE id = $1", upload_id, sha256)
+
+
+async def set_upload_terminated(connection: Connection, upload_id: str) -> None:
+    await connection.execute("UPDATE bid_uploads SET terminated_at = now() WHERE id = $1", upload_id)
+
+
+async def set_upload_bid(connection: Connection, upload_id: str, bid_id: int) -> None:
+    await connection.execute("UPDATE bid_uploads SET bid_id = $2 WHERE id = $1", upload_id, bid_id)
+
+
+async def select_max_envelope_size(connection: Connection, tender_id: int) -> int:
+    size: int = await connection.fetchval("SELECT max_envelope_size FROM tenders WHERE id = $1", tender_id)
+    return size
+
+
+async def select_clock(connection: Connection) -> dt.datetime:
+    """The database's clock at this statement (not the transaction's start): what decides a bid's time."""
+    now: dt.datetime = await connection.fetchval("SELECT clock_timestamp()")
+    return now
+
+
+_BID_COLUMNS = """b.id, b.tender_id, b.lot, b.slot, b.organisation_id, o.name AS organisation_name, o.credit_code,
+    b.key_id, b.statement, b.statement_sha256, b.envelope_sha256, b.envelope_size, b.submitted_by, b.submitted_at,
+    b.event_id, b.status, b.replaced_by, b.ended_at, b.ended_event_id, b.outcome_reason"""
+
+
+def _bid(row: asyncpg.Record) -> Bid:
+    return Bid(**{**dict(row), "status": BidStatus(row["status"])})
+
+
+async def insert_bid(
+    connection: Connection,
+    *,
+    tender_id: int,
+    lot: int,
+    slot: str,
+    organisation_id: int,
+    key_id: int,
+    statement: bytes,
+    statement_sha256: bytes,
+    envelope_sha256: bytes,
+    envelope_size: int,
+    submitted_by: int,
+    submitted_at: dt.datetime,
+    event_id: int,
+) -> int:
+    """Raises :class:`Conflict` for a statement already submitted once (a replay), or a second sealed bid."""
+    try:
+        bid_id: int = await connection.fetchval(
+            """
+            INSERT INTO bids (tender_id, lot, slot, organisation_id, key_id, statement, statement_sha256,
+                              envelope_sha256, envelope_size, submitted_by, submitted_at, event_id, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sealed') RETURNING id
+            """,
+            tender_id,
+            lot,
+            slot,
+            organisation_id,
+            key_id,
+            statement,
+            statement_sha256,
+            envelope_sha256,
+            envelope_size,
+            submitted_by,
+            submitted_at,
+            event_id,
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "bids_statement_sha256_key":
+            raise Conflict(N_("This statement was already submitted once: seal and sign the bid anew.")) from None
+        raise Conflict(
+            N_("Your organisation already has a sealed bid for this lot and slot: replace it or withdraw it.")
+        ) from None
+    return bid_id
+
+
+async def select_bid(connection: Connection, bid_id: int, *, for_update: bool = False) -> Bid | None:
+    row = await connection.fetchrow(
+        f"SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1"
+        + (" FOR UPDATE OF b" if for_update else ""),
+        bid_id,
+    )
+    return _bid(row) if row else None
+
+
+async def select_bids(connection: Connection, tender_id: int, *, organisation_id: int | None = None) -> list[Bid]:
+    """Every bid of a tender (or of one organisation in it), oldest first."""
+    rows = await connection.fetch(
+        f"""
+        SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id
+        WHERE b.tender_id = $1 AND ($2::bigint IS NULL OR b.organisation_id = $2) ORDER BY b.id
+        """,
+        tender_id,
+        organisation_id,
+    )
+    return [_bid(row) for row in rows]
+
+
+async def select_organisation_bids(connection: Connection, organisation_id: int) -> list[Bid]:
+    rows = await connection.fetch(
+        f"""SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id
+            WHERE b.organisation_id = $1 ORDER BY b.id DESC""",
+        organisation_id,
+    )
+    return [_bid(row) for row in rows]
+
+
+async def end_bid(
+    connection: Connection,
+    bid_id: int,
+    status: BidStatus,
+    *,
+    event_id: int | None,
+    replaced_by: int | None = None,
+    reason: str | None = None,
+) -> None:
+    await connection.execute(
+        """UPDATE bids SET status = $2, ended_at = clock_timestamp(), ended_event_id = $3, replaced_by = $4,
+           outcome_reason = $5 WHERE id = $1""",
+        bid_id,
+        status,
+        event_id,
+        replaced_by,
+        reason,
+    )

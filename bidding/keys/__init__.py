@@ -1,0 +1,1 @@
+"""Keys people register: the public halves of their key files."""

@@ -1,0 +1,1 @@
+"""The opening key's custody and the opening of bids."""

@@ -1,0 +1,54 @@
+"""The rules of the opening: what each bid's line of the record (唱标) says, whose fault a failure is, and the
+signed opening record.
+
+Measures for Electronic Bidding (电子招标投标办法) art. 31: a bid that cannot be decrypted through the bidder's
+own fault is treated as revoked (撤销); through any other cause, as withdrawn (撤回).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crypto.canonical import canonical_json
+from crypto.note import Signer, sign_note
+from crypto.statement import Manifest
+
+RECORD_FORMAT = "bidding/opening-record/v1"
+SIGNATURE_FORMAT = "bidding/opening-record-signature/v1"
+#: Longest objection to a line, and longest answer to one.
+MAX_OBJECTION = 2000
+
+OPENED = "opened"
+REVOKED = "revoked"
+WITHDRAWN = "withdrawn"
+
+
+def opened_line(bid: Mapping[str, Any], manifest: Manifest) -> dict[str, Any]:
+    """The line read out for a bid that opened: bidder, lot, slot, and its price sheet."""
+    sheet = manifest.price_sheet
+    return {
+        **bid,
+        "outcome": OPENED,
+        "currency": sheet.currency,
+        "total": sheet.total,
+        "duration_days": sheet.duration_days,
+        "bid_security": sheet.bid_security,
+        "remarks": sheet.remarks,
+    }
+
+
+def failed_line(bid: Mapping[str, Any], *, bidders_fault: bool, reason: str) -> dict[str, Any]:
+    """The line of a bid that did not open: revoked if through the bidder's fault, else withdrawn (art. 31)."""
+    return {**bid, "outcome": REVOKED if bidders_fault else WITHDRAWN, "reason": reason}
+
+
+def opening_record(reference: str, opened_at: str, lines: Sequence[Mapping[str, Any]]) -> bytes:
+    """The opening record as canonical JSON: the tender, when it was opened, and every line in order."""
+    return canonical_json({"format": RECORD_FORMAT, "tender": reference, "opened_at": opened_at, "lines": list(lines)})
+
+
+def sign_record(record: bytes, signer: Signer) -> bytes:
+    """The platform's signature of a record: a signed note over its SHA-256, checkable with ``/log/key``."""
+    return sign_note(f"{SIGNATURE_FORMAT}\nsha256 {hashlib.sha256(record).hexdigest()}\n", [signer])

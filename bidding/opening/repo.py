@@ -1,0 +1,268 @@
+"""SQL for the custody of opening keys, openings, their record lines, and the opening hall's messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bidding.db import Connection
+
+#: The channel on which processes tell each other of a new hall message: the payload is ``tender_id:seq``.
+HALL_CHANNEL = "opening_hall"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Custody:
+    tender_id: int
+    recipient: str
+    threshold: int
+    ceremony_sha256: bytes
+    made_by: int
+    made_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Share:
+    tender_id: int
+    user_id: int
+    login: str
+    display_name: str
+    member: int
+    key_id: int
+    sealed: bytes
+    sealed_sha256: bytes
+    share_sha256: bytes
+    share: str | None
+    handed_in_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Opening:
+    tender_id: int
+    started_at: dt.datetime
+    started_by: int
+    key_rebuilt_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    record: bytes | None
+    record_signature: bytes | None
+    record_sha256: bytes | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Line:
+    bid_id: int
+    tender_id: int
+    position: int
+    line: dict[str, Any]
+    read_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    objection: str | None
+    objected_at: dt.datetime | None
+    answer: str | None
+    answered_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HallMessage:
+    seq: int
+    kind: str
+    body: dict[str, Any]
+    at: dt.datetime
+
+
+async def delete_custody(connection: Connection, tender_id: int) -> None:
+    await connection.execute("DELETE FROM custody_shares WHERE tender_id = $1", tender_id)
+    await connection.execute("DELETE FROM tender_custody WHERE tender_id = $1", tender_id)
+
+
+async def insert_custody(
+    connection: Connection, tender_id: int, recipient: str, threshold: int, ceremony_sha256: bytes, made_by: int
+) -> None:
+    await connection.execute(
+        """INSERT INTO tender_custody (tender_id, recipient, threshold, ceremony_sha256, made_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        tender_id,
+        recipient,
+        threshold,
+        ceremony_sha256,
+        made_by,
+    )
+
+
+async def insert_share(
+    connection: Connection,
+    tender_id: int,
+    user_id: int,
+    member: int,
+    key_id: int,
+    sealed: bytes,
+    sealed_sha256: bytes,
+    share_sha256: bytes,
+) -> None:
+    await connection.execute(
+        """INSERT INTO custody_shares (tender_id, user_id, member, key_id, sealed, sealed_sha256, share_sha256)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        tender_id,
+        user_id,
+        member,
+        key_id,
+        sealed,
+        sealed_sha256,
+        share_sha256,
+    )
+
+
+async def select_custody(connection: Connection, tender_id: int) -> Custody | None:
+    row = await connection.fetchrow(
+        "SELECT tender_id, recipient, threshold, ceremony_sha256, made_by, made_at FROM tender_custody"
+        " WHERE tender_id = $1",
+        tender_id,
+    )
+    return Custody(**dict(row)) if row else None
+
+
+async def select_shares(connection: Connection, tender_id: int) -> list[Share]:
+    rows = await connection.fetch(
+        """SELECT s.tender_id, s.user_id, u.login, u.display_name, s.member, s.key_id, s.sealed, s.sealed_sha256,
+                  s.share_sha256, s.share, s.handed_in_at
+           FROM custody_shares s JOIN users u ON u.id = s.user_id WHERE s.tender_id = $1 ORDER BY s.member""",
+        tender_id,
+    )
+    return [Share(**dict(row)) for row in rows]
+
+
+async def set_share_handed_in(connection: Connection, tender_id: int, user_id: int, share: str) -> bool:
+    """Record a custodian's share; False if it was handed in before (the first one stands)."""
+    status = await connection.execute(
+        """UPDATE custody_shares SET share = $3, handed_in_at = clock_timestamp()
+           WHERE tender_id = $1 AND user_id = $2 AND share IS NULL""",
+        tender_id,
+        user_id,
+        share,
+    )
+    return status == "UPDATE 1"
+
+
+_OPENING_COLUMNS = (
+    "tender_id, started_at, started_by, key_rebuilt_at, finished_at, record, record_signature, record_sha256"
+)
+
+
+async def insert_opening(connection: Connection, tender_id: int, started_by: int, started_at: dt.datetime) -> None:
+    await connection.execute(
+        "INSERT INTO openings (tender_id, started_at, started_by) VALUES ($1, $2, $3)",
+        tender_id,
+        started_at,
+        started_by,
+    )
+
+
+async def select_opening(connection: Connection, tender_id: int, *, for_update: bool = False) -> Opening | None:
+    row = await connection.fetchrow(
+        f"SELECT {_OPENING_COLUMNS} FROM openings WHERE tender_id = $1" + (" FOR UPDATE" if for_update else ""),
+        tender_id,
+    )
+    return Opening(**dict(row)) if row else None
+
+
+async def set_key_rebuilt(connection: Connection, tender_id: int) -> None:
+    await connection.execute(
+        "UPDATE openings SET key_rebuilt_at = clock_timestamp() WHERE tender_id = $1 AND key_rebuilt_at IS NULL",
+        tender_id,
+    )
+
+
+async def set_opening_finished(
+    connection: Connection, tender_id: int, record: bytes, signature: bytes, record_sha256: bytes
+) -> None:
+    await connection.execute(
+        """UPDATE openings SET finished_at = clock_timestamp(), record = $2, record_signature = $3, record_sha256 = $4
+           WHERE tender_id = $1""",
+        tender_id,
+        record,
+        signature,
+        record_sha256,
+    )
+
+
+_LINE_COLUMNS = """bid_id, tender_id, position, line, read_at, confirmed_at, objection, objected_at, answer,
+    answered_at"""
+
+
+async def insert_line(connection: Connection, tender_id: int, bid_id: int, line: Mapping[str, Any]) -> int:
+    """Add the next line of the record; returns its position (1, 2, …)."""
+    position: int = await connection.fetchval(
+        """INSERT INTO opening_lines (bid_id, tender_id, position, line)
+           VALUES ($1, $2, (SELECT coalesce(max(position), 0) + 1 FROM opening_lines WHERE tender_id = $2), $3)
+           RETURNING position""",
+        bid_id,
+        tender_id,
+        dict(line),
+    )
+    return position
+
+
+async def select_lines(connection: Connection, tender_id: int) -> list[Line]:
+    rows = await connection.fetch(
+        f"SELECT {_LINE_COLUMNS} FROM opening_lines WHERE tender_id = $1 ORDER BY position", tender_id
+    )
+    return [Line(**dict(row)) for row in rows]
+
+
+async def select_line(connection: Connection, bid_id: int, *, for_update: bool = False) -> Line | None:
+    row = await connection.fetchrow(
+        f"SELECT {_LINE_COLUMNS} FROM opening_lines WHERE bid_id = $1" + (" FOR UPDATE" if for_update else ""), bid_id
+    )
+    return Line(**dict(row)) if row else None
+
+
+async def set_line_confirmed(connection: Connection, bid_id: int) -> None:
+    await connection.execute("UPDATE opening_lines SET confirmed_at = clock_timestamp() WHERE bid_id = $1", bid_id)
+
+
+async def set_line_objection(connection: Connection, bid_id: int, text: str) -> None:
+    await connection.execute(
+        "UPDATE opening_lines SET objection = $2, objected_at = clock_timestamp() WHERE bid_id = $1", bid_id, text
+    )
+
+
+async def set_line_answer(connection: Connection, bid_id: int, text: str, user_id: int) -> None:
+    await connection.execute(
+        "UPDATE opening_lines SET answer = $2, answered_at = clock_timestamp(), answered_by = $3 WHERE bid_id = $1",
+        bid_id,
+        text,
+        user_id,
+    )
+
+
+async def insert_message(connection: Connection, tender_id: int, kind: str, body: Mapping[str, Any]) -> int:
+    """Add the hall's next message and tell every process (delivered only if the transaction commits)."""
+    # The tender's row is locked by the caller, so numbers are given out one at a time, without gaps.
+    seq: int = await connection.fetchval(
+        """INSERT INTO opening_messages (tender_id, seq, kind, body)
+           VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM opening_messages WHERE tender_id = $1), $2, $3)
+           RETURNING seq""",
+        tender_id,
+        kind,
+        dict(body),
+    )
+    await connection.execute("SELECT pg_notify($1, $2)", HALL_CHANNEL, f"{tender_id}:{seq}")
+    return seq
+
+
+async def select_messages(connection: Connection, tender_id: int, *, after: int, limit: int = 500) -> list[HallMessage]:
+    rows = await connection.fetch(
+        """SELECT seq, kind, body, at FROM opening_messages WHERE tender_id = $1 AND seq > $2
+           ORDER BY seq LIMIT $3""",
+        tender_id,
+        after,
+        limit,
+    )
+    return [HallMessage(**dict(row)) for row in rows]
+
+
+def message_json(message: HallMessage) -> str:
+    return json.dumps({"seq": message.seq, "kind": message.kind, "at": message.at.isoformat(), **message.body})

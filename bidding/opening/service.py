@@ -1,0 +1,608 @@
+"""Use cases of the opening key and of the opening.
+
+**Custody.** The agency runs the ceremony in its browser or with ``bidding custody ceremony`` and hands in the
+resulting file: the opening recipient, k, and one share per custodian sealed to that custodian's registered key.
+The platform checks its form against the tender (the custodians, k, the reference), stores it, logs every
+commitment, and publishes the recipient in the notice. It never sees the opening key. A custodian fetches its
+sealed share at any time to check it opens with its key.
+
+**Opening.** After the deadline the agency starts the opening: the sealed bids are frozen and listed (bidder names
+only) in the hall. Custodians hand in their opened shares; each is recognised by its published digest the moment it
+arrives. At k shares the platform rebuilds the key, refuses it unless it is the published recipient, and opens
+every bid: each envelope is decrypted streaming, its manifest's signature and every document's hash checked, and
+its line read out to the hall. A bid is opened in its own transaction, so a crash loses nothing and the opening
+resumes with the bids still unread. If the custodians cannot reach k, each bidder may hand in its own file key
+instead. When every bid has its line, the record is signed and logged, and the tender is opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+from typing import Any
+
+from bidding.audit import repo as audit_repo
+from bidding.audit.log import load_log_key
+from bidding.audit.model import event, log_time
+from bidding.bids import repo as bids_repo
+from bidding.bids.model import BidStatus
+from bidding.blobs import BlobStore
+from bidding.db import Connection, Database
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from bidding.i18n import N_
+from bidding.identity import Actor, Role
+from bidding.keys import repo as keys_repo
+from bidding.keys.model import Purpose
+from bidding.opening import model, repo
+from bidding.settings import Settings
+from bidding.tenders import repo as tenders_repo
+from bidding.tenders.model import Clock, Status, transition
+from crypto import age, custody, envelope
+from crypto.note import parse_verifier_key
+from crypto.statement import StatementError, parse_unverified_statement
+
+logger = logging.getLogger(__name__)
+
+#: Most bids opened at the same time (each on a worker thread): decryption and hashing are CPU-bound.
+OPENING_CONCURRENCY = 4
+
+
+def _user_id(actor: Actor) -> int:
+    assert actor.principal is not None
+    return actor.principal.user_id
+
+
+def _runs(actor: Actor, tender: tenders_repo.Tender) -> bool:
+    principal = actor.principal
+    return principal is not None and principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
+
+
+async def _tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> tenders_repo.Tender:
+    tender = await tenders_repo.select_tender(connection, tender_id, for_update=for_update)
+    if tender is None:
+        raise NotFound(N_("There is no such tender."))
+    return tender
+
+
+# --- Custody --------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustodianKey:
+    user_id: int
+    login: str
+    display_name: str
+    #: The custodian's current recipient, or ``None`` if the custodian has registered no key yet.
+    recipient: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustodyView:
+    tender_id: int
+    reference: str
+    threshold: int
+    custodians: list[CustodianKey]
+    custody: repo.Custody | None
+    shares: list[repo.Share]
+
+
+async def custody_view(db: Database, actor: Actor, tender_id: int) -> CustodyView:
+    """What the ceremony needs (the custodians' recipients, k) and, once run, what it published.
+
+    For the tender's staff, its custodians and supervisors.
+    """
+    async with db.connection() as connection:
+        tender = await _tender(connection, tender_id)
+        custodians = await tenders_repo.select_custodians(connection, tender_id)
+        if not (
+            _runs(actor, tender)
+            or actor.has(Role.SUPERVISOR)
+            or (actor.principal is not None and actor.principal.user_id in tender.custodian_ids)
+        ):
+            raise NotFound(N_("There is no such tender."))
+        keys = await keys_repo.select_current_keys(connection, Purpose.CUSTODIAN, tender.custodian_ids)
+        stored = await repo.select_custody(connection, tender_id)
+        shares = await repo.select_shares(connection, tender_id)
+    return CustodyView(
+        tender_id,
+        tender.reference,
+        tender.custody_threshold,
+        [
+            CustodianKey(c.id, c.login, c.display_name, keys[c.id].recipient if c.id in keys else None)
+            for c in custodians
+        ],
+        stored,
+        shares,
+    )
+
+
+async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: bytes) -> repo.Custody:
+    """Store a ceremony's outcome for a draft (replacing an earlier one); raises InvalidInput saying what differs.
+
+    The shares are sealed to each custodian's current key: which key, the platform records, so a custodian who
+    rotates keys later still knows which key file opens its share.
+    """
+    try:
+        ceremony = custody.parse_ceremony(data)
+    except custody.CustodyError as error:
+        raise InvalidInput(
+            errors={"ceremony": N_("The ceremony file is not valid: %(reason)s", reason=str(error))}
+        ) from None
+    async with db.transaction() as connection:
+        tender = await _tender(connection, tender_id, for_update=True)
+        if not _runs(actor, tender):
+            raise Forbidden(N_("Only the agency running this tender can record its custody ceremony."))
+        now = await bids_repo.select_clock(connection)
+        recorded = await repo.select_custody(connection, tender_id)
+        # On a draft the ceremony may be run again; once published, only a tender that has none yet may get one
+        # (no bid can be sealed before there is a recipient), and only before the deadline.
+        if tender.status is not Status.DRAFT and (
+            recorded is not None or tender.status is not Status.PUBLISHED or now >= tender.deadline
+        ):
+            raise InvalidTransition(N_("The custody ceremony is run before publication, or before the first bid."))
+        custodians = await tenders_repo.select_custodians(connection, tender_id)
+        keys = await keys_repo.select_current_keys(connection, Purpose.CUSTODIAN, tender.custodian_ids)
+        problem = None
+        if ceremony.tender != tender.reference:
+            problem = N_(
+                "The ceremony is for tender %(other)s, not %(this)s.", other=ceremony.tender, this=tender.reference
+            )
+        elif ceremony.threshold != tender.custody_threshold:
+            problem = N_(
+                "The ceremony needs %(k)d shares to open; the tender says %(t)d.",
+                k=ceremony.threshold,
+                t=tender.custody_threshold,
+            )
+        elif [s.custodian for s in ceremony.shares] != [c.login for c in custodians]:
+            problem = N_("The ceremony's custodians are not the tender's, in its order: run it again.")
+        elif any(c.id not in keys for c in custodians):
+            problem = N_("Every custodian must register a key before the ceremony.")
+        if problem is not None:
+            raise InvalidInput(errors={"ceremony": problem})
+        await repo.delete_custody(connection, tender_id)
+        await repo.insert_custody(
+            connection,
+            tender_id,
+            ceremony.recipient.encode(),
+            ceremony.threshold,
+            hashlib.sha256(data).digest(),
+            _user_id(actor),
+        )
+        for share, custodian in zip(ceremony.shares, custodians, strict=True):
+            await repo.insert_share(
+                connection,
+                tender_id,
+                custodian.id,
+                share.member,
+                keys[custodian.id].id,
+                share.sealed,
+                share.sealed_digest,
+                share.share_digest,
+            )
+        details = {
+            "recipient": ceremony.recipient.encode(),
+            "threshold": ceremony.threshold,
+            "ceremony_sha256": hashlib.sha256(data).hexdigest(),
+            "shares": [
+                {
+                    "member": share.member,
+                    "custodian": custodian.id,
+                    "key": keys[custodian.id].verifier_key,
+                    "sealed_sha256": share.sealed_digest.hex(),
+                    "share_sha256": share.share_digest.hex(),
+                }
+                for share, custodian in zip(ceremony.shares, custodians, strict=True)
+            ],
+        }
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.custody_recorded", f"tender:{tender_id}", details)
+        )
+        stored = await repo.select_custody(connection, tender_id)
+    assert stored is not None
+    return stored
+
+
+async def own_sealed_share(db: Database, actor: Actor, tender_id: int) -> repo.Share:
+    """A custodian's own sealed share of a tender, to check at any time that its key file opens it."""
+    async with db.connection() as connection:
+        for share in await repo.select_shares(connection, tender_id):
+            if actor.principal is not None and share.user_id == actor.principal.user_id:
+                return share
+    raise NotFound(N_("You hold no share of this tender."))
+
+
+async def opening_recipient(connection: Connection, tender_id: int) -> str | None:
+    custody_row = await repo.select_custody(connection, tender_id)
+    return custody_row.recipient if custody_row else None
+
+
+# --- Opening --------------------------------------------------------------------------------------------------
+
+
+def _bid_summary(bid: bids_repo.Bid) -> dict[str, Any]:
+    return {
+        "bid": bid.id,
+        "bidder": bid.organisation_name,
+        "credit_code": bid.credit_code,
+        "lot": bid.lot,
+        "slot": bid.slot,
+        "envelope_sha256": bid.envelope_sha256.hex(),
+        "statement_sha256": bid.statement_sha256.hex(),
+    }
+
+
+async def start_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
+    """Start the opening after the deadline: freeze and list the sealed bids, and log the list."""
+    async with db.transaction() as connection:
+        tender = await _tender(connection, tender_id, for_update=True)
+        if not _runs(actor, tender):
+            raise Forbidden(N_("Only the agency running this tender can open it."))
+        now = await bids_repo.select_clock(connection)
+        transition(tender.status, "start_opening", Clock(now, tender.deadline), settings.rules_for(tender.procedure))
+        if await repo.select_custody(connection, tender_id) is None:
+            raise InvalidTransition(N_("This tender has no opening key: it was published without a custody ceremony."))
+        await repo.insert_opening(connection, tender_id, _user_id(actor), now)
+        await connection.execute("UPDATE tenders SET status = 'opening', updated_at = now() WHERE id = $1", tender_id)
+        sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
+        listed = [_bid_summary(bid) for bid in sealed]
+        await repo.insert_message(connection, tender_id, "bids_frozen", {"bids": listed})
+        details = {
+            "bids": [
+                {"statement_sha256": b["statement_sha256"], "envelope_sha256": b["envelope_sha256"]} for b in listed
+            ]
+        }
+        await audit_repo.insert_event(
+            connection, event(actor, Role.AGENCY_STAFF, "tender.opening_started", f"tender:{tender_id}", details)
+        )
+
+
+async def hand_in_share(
+    db: Database, settings: Settings, blobs: BlobStore, actor: Actor, tender_id: int, mnemonic: str
+) -> int:
+    """A custodian hands in its opened share; returns how many are in. At k, the bids are opened.
+
+    Raises InvalidInput for a share that is not this custodian's share of this tender (another tender's, mistyped,
+    made up), InvalidTransition outside the opening.
+    """
+    mnemonic = " ".join(mnemonic.split()).lower()
+    async with db.transaction() as connection:
+        tender = await _tender(connection, tender_id, for_update=True)
+        if tender.status is not Status.OPENING:
+            raise InvalidTransition(N_("Shares are handed in during the opening, once the agency has started it."))
+        shares = await repo.select_shares(connection, tender_id)
+        own = next((s for s in shares if actor.principal is not None and s.user_id == actor.principal.user_id), None)
+        if own is None:
+            raise Forbidden(N_("You hold no share of this tender."))
+        if custody.share_digest(mnemonic) != own.share_sha256:
+            raise InvalidInput(
+                errors={"share": N_("This is not your share of this tender: check that you opened the right file.")}
+            )
+        if own.share is not None:
+            return sum(1 for s in shares if s.share is not None)
+        await repo.set_share_handed_in(connection, tender_id, own.user_id, mnemonic)
+        count = sum(1 for s in shares if s.share is not None) + 1
+        custody_row = await repo.select_custody(connection, tender_id)
+        assert custody_row is not None
+        await audit_repo.insert_event(
+            connection,
+            event(
+                actor,
+                Role.CUSTODIAN,
+                "opening.share_handed_in",
+                f"tender:{tender_id}",
+                {"member": own.member, "share_sha256": own.share_sha256.hex()},
+            ),
+        )
+        await repo.insert_message(
+            connection,
+            tender_id,
+            "share",
+            {"custodian": own.display_name, "member": own.member, "count": count, "threshold": custody_row.threshold},
+        )
+    if count >= custody_row.threshold:
+        await continue_opening(db, settings, blobs, tender_id)
+    return count
+
+
+async def _opening_identity(connection: Connection, tender_id: int) -> age.HybridIdentity | None:
+    """The opening key rebuilt from the shares handed in, if there are k of them."""
+    custody_row = await repo.select_custody(connection, tender_id)
+    assert custody_row is not None
+    handed_in = [s.share for s in await repo.select_shares(connection, tender_id) if s.share is not None]
+    if len(handed_in) < custody_row.threshold:
+        return None
+    recipient = age.parse_recipient(custody_row.recipient)
+    assert isinstance(recipient, age.HybridRecipient)
+    try:
+        return custody.combine_shares(handed_in, recipient)
+    except custody.CustodyError:
+        logger.exception("tender %d: the shares handed in do not rebuild the published recipient", tender_id)
+        return None
+
+
+def _open_one(
+    path: Any, statement_bytes: bytes, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+) -> Any:
+    """Decrypt and check one envelope (on a worker thread); returns the manifest or raises."""
+    statement = parse_unverified_statement(statement_bytes)
+    with (
+        path.open("rb") as source,
+        envelope.open_envelope(
+            source, statement, parse_verifier_key(verifier_key), identities, file_key=file_key
+        ) as opened,
+    ):
+        return opened.manifest
+
+
+async def _read_bid(
+    blobs: BlobStore, bid: bids_repo.Bid, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+) -> dict[str, Any]:
+    """A bid's line: opened with its price sheet, or revoked or withdrawn with the reason (art. 31)."""
+    summary = _bid_summary(bid)
+    path = blobs.path(bid.envelope_sha256.hex())
+    if not path.exists():
+        logger.error("bid %d: its envelope %s is missing from storage", bid.id, bid.envelope_sha256.hex())
+        return model.failed_line(summary, bidders_fault=False, reason="the envelope could not be read from storage")
+    try:
+        manifest = await asyncio.to_thread(_open_one, path, bid.statement, verifier_key, identities, file_key)
+    except age.NoIdentityMatch:
+        return model.failed_line(
+            summary, bidders_fault=True, reason="the envelope was not sealed to this tender's opening key"
+        )
+    except (age.AgeError, envelope.EnvelopeError, StatementError) as error:
+        return model.failed_line(
+            summary, bidders_fault=True, reason=f"the envelope does not open into a valid bid: {error}"
+        )
+    return model.opened_line(summary, manifest)
+
+
+async def _record_line(db: Database, actor: Actor, bid: bids_repo.Bid, line: dict[str, Any]) -> None:
+    async with db.transaction() as connection:
+        await _tender(connection, bid.tender_id, for_update=True)
+        if await repo.select_line(connection, bid.id) is not None:
+            return  # read already (by another process resuming the same opening)
+        position = await repo.insert_line(connection, bid.tender_id, bid.id, line)
+        status = {model.OPENED: BidStatus.OPENED, model.REVOKED: BidStatus.REVOKED}.get(
+            line["outcome"], BidStatus.WITHDRAWN
+        )
+        event_id = await audit_repo.insert_event(
+            connection,
+            event(
+                actor, "platform", f"bid.{line['outcome']}", f"tender:{bid.tender_id}", {**line, "position": position}
+            ),
+        )
+        await bids_repo.end_bid(connection, bid.id, status, event_id=event_id, reason=line.get("reason"))
+        await repo.insert_message(connection, bid.tender_id, "line", {**line, "position": position})
+
+
+async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, tender_id: int) -> bool:
+    """Open every bid not yet read, if the key can be rebuilt; then finish. Returns whether the opening finished.
+
+    Safe to call again at any time (after a crash, from another process): bids already read are skipped.
+    """
+    from bidding.identity import PLATFORM
+
+    async with db.transaction() as connection:
+        tender = await _tender(connection, tender_id, for_update=True)
+        if tender.status is not Status.OPENING:
+            return tender.status is Status.OPENED
+        identity = await _opening_identity(connection, tender_id)
+        if identity is None:
+            return False
+        opening = await repo.select_opening(connection, tender_id)
+        assert opening is not None
+        if opening.key_rebuilt_at is None:
+            await repo.set_key_rebuilt(connection, tender_id)
+            await repo.insert_message(connection, tender_id, "key_rebuilt", {})
+            await audit_repo.insert_event(
+                connection,
+                event(
+                    PLATFORM,
+                    "platform",
+                    "opening.key_rebuilt",
+                    f"tender:{tender_id}",
+                    {"recipient": identity.recipient.encode()},
+                ),
+            )
+        pending = [b for b in await bids_repo.select_bids(connection, tender_id) if b.status is BidStatus.SEALED]
+        verifier_keys = {}
+        for bid in pending:
+            key = await keys_repo.select_key(connection, bid.key_id)
+            assert key is not None
+            verifier_keys[bid.id] = key.verifier_key
+    semaphore = asyncio.Semaphore(OPENING_CONCURRENCY)
+
+    async def read(bid: bids_repo.Bid) -> tuple[bids_repo.Bid, dict[str, Any]]:
+        async with semaphore:
+            return bid, await _read_bid(blobs, bid, verifier_keys[bid.id], [identity], None)
+
+    # Lines are read out in the order of submission, each as soon as it and those before it are read.
+    for next_read in [asyncio.ensure_future(read(bid)) for bid in pending]:
+        bid, line = await next_read
+        await _record_line(db, PLATFORM, bid, line)
+    return await _finish(db, settings, PLATFORM, tender_id)
+
+
+async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int, *, force: bool = False) -> bool:
+    """Sign and log the record once every bid has a line (with ``force``, the unread are withdrawn first)."""
+    from bidding.identity import PLATFORM
+
+    async with db.connection() as connection:
+        unread = [b for b in await bids_repo.select_bids(connection, tender_id) if b.status is BidStatus.SEALED]
+    if unread and not force:
+        return False
+    for bid in unread:
+        reason = "neither the custodians' shares nor the bidder's file key were handed in"
+        await _record_line(db, PLATFORM, bid, model.failed_line(_bid_summary(bid), bidders_fault=False, reason=reason))
+    async with db.transaction() as connection:
+        tender = await _tender(connection, tender_id, for_update=True)
+        if tender.status is not Status.OPENING:
+            return tender.status is Status.OPENED
+        lines = await repo.select_lines(connection, tender_id)
+        now = await bids_repo.select_clock(connection)
+        record = model.opening_record(
+            tender.reference, log_time(now), [dict(line.line, position=line.position) for line in lines]
+        )
+        signature = model.sign_record(record, load_log_key(settings).signer)
+        digest = hashlib.sha256(record).digest()
+        await repo.set_opening_finished(connection, tender_id, record, signature, digest)
+        await connection.execute("UPDATE tenders SET status = 'opened', updated_at = now() WHERE id = $1", tender_id)
+        await audit_repo.insert_event(
+            connection,
+            event(
+                actor,
+                Role.AGENCY_STAFF if actor.principal else "platform",
+                "tender.opened",
+                f"tender:{tender_id}",
+                {"record_sha256": digest.hex(), "lines": len(lines)},
+            ),
+        )
+        await repo.insert_message(connection, tender_id, "record", {"record_sha256": digest.hex(), "lines": len(lines)})
+    return True
+
+
+async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
+    """The agency closes the opening when the custodians cannot reach k: bids still unread are withdrawn."""
+    async with db.connection() as connection:
+        tender = await _tender(connection, tender_id)
+    if not _runs(actor, tender):
+        raise Forbidden(N_("Only the agency running this tender can close its opening."))
+    if tender.status is not Status.OPENING:
+        raise InvalidTransition(N_("This tender is not being opened."))
+    await _finish(db, settings, actor, tender_id, force=True)
+
+
+async def hand_in_file_key(
+    db: Database, settings: Settings, blobs: BlobStore, actor: Actor, bid_id: int, file_key: bytes
+) -> dict[str, Any]:
+    """The fallback: a bidder hands in its envelope's 16-byte file key, and only that bid is opened with it."""
+    principal = actor.principal
+    async with db.connection() as connection:
+        bid = await bids_repo.select_bid(connection, bid_id)
+        if (
+            bid is None
+            or principal is None
+            or bid.organisation_id != principal.organisation_id
+            or not principal.has(Role.BIDDER)
+        ):
+            raise NotFound(N_("There is no such bid of yours."))
+        tender = await _tender(connection, bid.tender_id)
+        key = await keys_repo.select_key(connection, bid.key_id)
+    if tender.status is not Status.OPENING or bid.status is not BidStatus.SEALED:
+        raise InvalidTransition(N_("A file key is handed in during the opening, for a bid not yet read."))
+    if len(file_key) != 16:
+        raise InvalidInput(errors={"file_key": N_("A file key has 16 bytes.")})
+    assert key is not None
+    line = await _read_bid(blobs, bid, key.verifier_key, [], file_key)
+    if line["outcome"] != model.OPENED:
+        raise InvalidInput(
+            errors={"file_key": N_("This file key does not open the bid: %(reason)s", reason=line["reason"])}
+        )
+    await _record_line(db, actor, bid, line)
+    await _finish(db, settings, actor, bid.tender_id)
+    return line
+
+
+# --- Answers to the record ------------------------------------------------------------------------------------
+
+
+async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, repo.Line]:
+    principal = actor.principal
+    bid = await bids_repo.select_bid(connection, bid_id)
+    if (
+        bid is None
+        or principal is None
+        or not principal.has(Role.BIDDER)
+        or bid.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(N_("There is no such bid of yours."))
+    await _tender(connection, bid.tender_id, for_update=True)
+    line = await repo.select_line(connection, bid_id, for_update=True)
+    if line is None:
+        raise InvalidTransition(N_("This bid has not been read out yet."))
+    if line.confirmed_at is not None or line.objection is not None:
+        raise InvalidTransition(N_("You have already confirmed or objected to this line."))
+    return bid, line
+
+
+async def confirm_line(db: Database, actor: Actor, bid_id: int) -> None:
+    """The bidder confirms its line of the record as read out."""
+    async with db.transaction() as connection:
+        bid, line = await _line_of_own_bid(connection, actor, bid_id)
+        await repo.set_line_confirmed(connection, bid_id)
+        await audit_repo.insert_event(
+            connection,
+            event(
+                actor,
+                Role.BIDDER,
+                "opening.line_confirmed",
+                f"tender:{bid.tender_id}",
+                {"bid": bid_id, "position": line.position},
+            ),
+        )
+        await repo.insert_message(connection, bid.tender_id, "confirmed", {"bid": bid_id, "position": line.position})
+
+
+def _clean(text: str, field: str) -> str:
+    cleaned = " ".join(text.split())
+    if not 0 < len(cleaned) <= model.MAX_OBJECTION:
+        raise InvalidInput(errors={field: N_("Write 1 to %(size)d characters.", size=model.MAX_OBJECTION)})
+    return cleaned
+
+
+async def object_to_line(db: Database, actor: Actor, bid_id: int, text: str) -> None:
+    """The bidder objects to its line (异议); the objection is recorded and must be answered by the agency."""
+    objection = _clean(text, "objection")
+    async with db.transaction() as connection:
+        bid, line = await _line_of_own_bid(connection, actor, bid_id)
+        await repo.set_line_objection(connection, bid_id, objection)
+        details = {
+            "bid": bid_id,
+            "position": line.position,
+            "objection_sha256": hashlib.sha256(objection.encode()).hexdigest(),
+        }
+        await audit_repo.insert_event(
+            connection, event(actor, Role.BIDDER, "opening.objection", f"tender:{bid.tender_id}", details)
+        )
+        await repo.insert_message(
+            connection, bid.tender_id, "objection", {"bid": bid_id, "position": line.position, "objection": objection}
+        )
+
+
+async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -> None:
+    """The agency answers an objection, once; the answer is shown to everyone in the hall."""
+    answer = _clean(text, "answer")
+    async with db.transaction() as connection:
+        bid = await bids_repo.select_bid(connection, bid_id)
+        if bid is None:
+            raise NotFound(N_("There is no such bid."))
+        tender = await _tender(connection, bid.tender_id, for_update=True)
+        if not _runs(actor, tender):
+            raise Forbidden(N_("Only the agency running this tender answers objections."))
+        line = await repo.select_line(connection, bid_id, for_update=True)
+        if line is None or line.objection is None or line.answer is not None:
+            raise InvalidTransition(N_("There is no unanswered objection to this line."))
+        await repo.set_line_answer(connection, bid_id, answer, _user_id(actor))
+        details = {
+            "bid": bid_id,
+            "position": line.position,
+            "answer_sha256": hashlib.sha256(answer.encode()).hexdigest(),
+        }
+        await audit_repo.insert_event(
+            connection,
+            event(actor, Role.AGENCY_STAFF, "opening.objection_answered", f"tender:{bid.tender_id}", details),
+        )
+        await repo.insert_message(
+            connection, bid.tender_id, "answer", {"bid": bid_id, "position": line.position, "answer": answer}
+        )
+
+
+async def opening_record(db: Database, tender_id: int) -> tuple[bytes, bytes]:
+    """The signed opening record and its signature, once the opening has finished (public, as the notice is)."""
+    async with db.connection() as connection:
+        opening = await repo.select_opening(connection, tender_id)
+    if opening is None or opening.record is None or opening.record_signature is None:
+        raise NotFound(N_("This tender has no opening record yet."))
+    return opening.record, opening.record_signature

@@ -1,0 +1,149 @@
+"""The opening on a real PostgreSQL: custodians' shares, the rebuilt key, each bid read out, the signed record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bidding.audit.log import load_log_key
+from bidding.bids import service as bids
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition
+from bidding.opening import model
+from bidding.opening import repo as opening_repo
+from bidding.opening import service as opening
+from crypto import age, custody
+from crypto.note import open_note, parse_verifier_key
+from tests.integration.bids.conftest import Bidding
+
+
+@pytest.fixture(autouse=True)
+def _no_receipt_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bids, "RECEIPT_WAIT", 0)
+
+
+async def _share(bidding: Bidding, connection: asyncpg.Connection, member: int) -> str:
+    sealed = await connection.fetchval(
+        "SELECT sealed FROM custody_shares WHERE tender_id = $1 AND member = $2", bidding.tender_id, member
+    )
+    return custody.open_sealed_share(sealed, bidding.custodian_keys[member].identity, bidding.reference)
+
+
+async def _custodian(bidding: Bidding, number: int):  # type: ignore[no-untyped-def]
+    from bidding.accounts import service as accounts
+
+    return await accounts.act_as(bidding.db, f"custodian{number}")
+
+
+async def _close(bidding: Bidding, connection: asyncpg.Connection) -> None:
+    await connection.execute(
+        "UPDATE tenders SET deadline = clock_timestamp() - interval '1 second' WHERE id = $1", bidding.tender_id
+    )
+
+
+async def test_the_custodians_open_every_bid_and_the_record_matches_the_price_sheets(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    cast = bidding.cast
+    prices = ["1200000.00", "980000.50", "1010000.00"]
+    submitted = [await bidding.submit(i, *bidding.seal(i, prices[i])) for i in range(2)]
+    # The third bidder seals to a key that is not the tender's: its own fault, so revoked (art. 31).
+    stray = age.HybridIdentity.generate().recipient
+    submitted.append(await bidding.submit(2, *bidding.seal(2, prices[2], recipient=stray)))
+    with pytest.raises(InvalidTransition):  # before the deadline
+        await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    await _close(bidding, connection)
+    with pytest.raises(Forbidden):
+        await opening.start_opening(bidding.db, cast.settings, cast.bidders[0], bidding.tender_id)
+    await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    frozen = await opening_repo.select_messages(connection, bidding.tender_id, after=0)
+    assert frozen[0].kind == "bids_frozen" and [b["bid"] for b in frozen[0].body["bids"]] == [
+        s.bid.id for s in submitted
+    ]
+
+    first = await _custodian(bidding, 1)
+    second = await _custodian(bidding, 2)
+    with pytest.raises(InvalidInput):  # another custodian's share, handed in by the first
+        await opening.hand_in_share(
+            bidding.db, cast.settings, cast.blobs, first, bidding.tender_id, await _share(bidding, connection, 1)
+        )
+    with pytest.raises(InvalidInput):  # a made-up share
+        await opening.hand_in_share(
+            bidding.db, cast.settings, cast.blobs, first, bidding.tender_id, "academic acid " * 10
+        )
+    with pytest.raises(Forbidden):
+        await opening.hand_in_share(bidding.db, cast.settings, cast.blobs, cast.bidders[0], bidding.tender_id, "x")
+    count = await opening.hand_in_share(
+        bidding.db, cast.settings, cast.blobs, first, bidding.tender_id, await _share(bidding, connection, 0)
+    )
+    assert count == 1 and await connection.fetchval("SELECT count(*) FROM opening_lines") == 0
+    assert (
+        await opening.hand_in_share(
+            bidding.db, cast.settings, cast.blobs, second, bidding.tender_id, await _share(bidding, connection, 1)
+        )
+        == 2
+    )
+
+    assert await connection.fetchval("SELECT status FROM tenders WHERE id = $1", bidding.tender_id) == "opened"
+    lines = await opening_repo.select_lines(connection, bidding.tender_id)
+    assert [line.line["outcome"] for line in lines] == ["opened", "opened", "revoked"]
+    assert [line.line.get("total") for line in lines[:2]] == prices[:2]
+    assert lines[2].line["reason"] == "the envelope was not sealed to this tender's opening key"
+    statuses = [row["status"] for row in await connection.fetch("SELECT status FROM bids ORDER BY id")]
+    assert statuses == ["opened", "opened", "revoked"]
+
+    record, signature = await opening.opening_record(bidding.db, bidding.tender_id)
+    key = load_log_key(cast.settings)
+    open_note(signature, [parse_verifier_key(key.verifier_key)])
+    assert json.loads(record)["lines"][1]["total"] == prices[1] and model.sign_record(record, key.signer) == signature
+    kinds = [m.kind for m in await opening_repo.select_messages(connection, bidding.tender_id, after=0)]
+    assert kinds == ["bids_frozen", "share", "share", "key_rebuilt", "line", "line", "line", "record"]
+
+    await opening.confirm_line(bidding.db, cast.bidders[0], submitted[0].bid.id)
+    await opening.object_to_line(
+        bidding.db, cast.bidders[1], submitted[1].bid.id, "我方报价为 980000.50 元，宣读无误但工期应为 150 天。"
+    )
+    with pytest.raises(InvalidTransition):
+        await opening.confirm_line(bidding.db, cast.bidders[1], submitted[1].bid.id)
+    with pytest.raises(Forbidden):
+        await opening.answer_objection(bidding.db, cast.bidders[0], submitted[1].bid.id, "no")
+    await opening.answer_objection(bidding.db, cast.agent, submitted[1].bid.id, "工期以投标文件为准，已记录。")
+    line = await opening_repo.select_line(connection, submitted[1].bid.id)
+    assert line is not None and line.objection and line.answer
+
+
+async def test_without_the_custodians_each_bidder_hands_in_its_file_key(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    cast = bidding.cast
+    data, statement = bidding.seal(0, "777.00")
+    mine = await bidding.submit(0, data, statement)
+    other = await bidding.submit(1, *bidding.seal(1, "888.00"))
+    await _close(bidding, connection)
+    await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    header = age.read_header(data)
+    file_key = age.unwrap_file_key(header, [bidding.bidder_keys[0].identity])
+    with pytest.raises(InvalidInput):
+        await opening.hand_in_file_key(bidding.db, cast.settings, cast.blobs, cast.bidders[0], mine.bid.id, bytes(16))
+    line = await opening.hand_in_file_key(bidding.db, cast.settings, cast.blobs, cast.bidders[0], mine.bid.id, file_key)
+    assert line["total"] == "777.00"
+    await opening.finish_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    outcomes = {row["id"]: row["status"] for row in await connection.fetch("SELECT id, status FROM bids")}
+    assert outcomes == {mine.bid.id: "opened", other.bid.id: "withdrawn"}
+
+
+async def test_before_the_opening_no_plaintext_of_a_bid_is_stored(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    marker = "31415926.27"
+    for index in range(3):
+        await bidding.submit(index, *bidding.seal(index, marker))
+    needle = marker.encode()
+    for path in Path(bidding.cast.blobs.folder).rglob("*"):
+        if path.is_file():
+            assert needle not in path.read_bytes() and needle * 2 not in path.read_bytes(), path
+    for table in ("bids", "bid_uploads", "audit_events", "opening_messages", "party_keys", "custody_shares"):
+        dump = await connection.fetchval(f"SELECT coalesce(string_agg(t::text, ''), '') FROM {table} t")  # noqa: S608
+        assert marker not in dump and needle.hex() not in dump, table
