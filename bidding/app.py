@@ -43,6 +43,7 @@ from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
 from bidding.keys import http as keys_http
 from bidding.opendata import http as opendata_http
+from bidding.opening import http as opening_http
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
 from bidding.tenders import pages as tenders_pages
@@ -244,6 +245,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *audit_pages.routes,
             *bids_http.routes,
             *keys_http.routes,
+            *opening_http.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],

@@ -1,0 +1,212 @@
+"""The custody ceremony and the opening, under ``/api/v1/``, and the opening hall at ``/ws/tenders/{id}/opening``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from bidding.accounts.guards import requires, signed_in
+from bidding.blobs import BlobStore
+from bidding.errors import InvalidInput
+from bidding.i18n import N_
+from bidding.identity import Role
+from bidding.opening import service
+from bidding.settings import Settings
+from bidding.web import DB, actor_of
+
+agency_staff = requires(Role.AGENCY_STAFF)
+custodians = requires(Role.CUSTODIAN)
+bidders = requires(Role.BIDDER)
+#: The largest ceremony file: sixteen sealed shares of about 1.5 KiB each, in base64, and their digests.
+MAX_CEREMONY = 256 * 1024
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
+    return BlobStore(_settings(request).blobs)
+
+
+class CustodianOut(msgspec.Struct, frozen=True):
+    user_id: int
+    login: str
+    display_name: str
+    #: The custodian's registered recipient, or ``null`` until the custodian registers a key.
+    recipient: str | None
+
+
+class ShareOut(msgspec.Struct, frozen=True):
+    custodian: str
+    member: int
+    sealed_sha256: str
+    share_sha256: str
+    handed_in_at: dt.datetime | None
+
+
+class CustodyOut(msgspec.Struct, frozen=True):
+    """What ``bidding custody ceremony`` reads (the tender, k, the custodians' recipients) and what was recorded."""
+
+    format: str
+    tender: str
+    threshold: int
+    custodians: list[CustodianOut]
+    #: The opening recipient, once the ceremony is recorded.
+    recipient: str | None
+    shares: list[ShareOut]
+
+
+async def _custody(request: Request[Any, Any, Any], db: DB, tender_id: int) -> CustodyOut:
+    view = await service.custody_view(db, actor_of(request), tender_id)
+    return CustodyOut(
+        "bidding/custody-request/v1",
+        view.reference,
+        view.threshold,
+        [CustodianOut(c.user_id, c.login, c.display_name, c.recipient) for c in view.custodians],
+        view.custody.recipient if view.custody else None,
+        [ShareOut(s.login, s.member, s.sealed_sha256.hex(), s.share_sha256.hex(), s.handed_in_at) for s in view.shares],
+    )
+
+
+@get("/api/v1/tenders/{tender_id:int}/custody", tags=["opening"], guards=[signed_in])
+async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> CustodyOut:
+    """The ceremony's inputs and outcome: for the tender's staff, its custodians and supervisors."""
+    return await _custody(request, db, tender_id)
+
+
+@put(
+    "/api/v1/tenders/{tender_id:int}/custody",
+    tags=["opening"],
+    guards=[agency_staff],
+    status_code=200,
+    request_max_body_size=MAX_CEREMONY,
+)
+async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> CustodyOut:
+    """Record the ceremony file (from the browser or ``bidding custody ceremony``); the body is the file."""
+    await service.record_ceremony(db, actor_of(request), tender_id, await request.body())
+    return await _custody(request, db, tender_id)
+
+
+@get(
+    "/api/v1/tenders/{tender_id:int}/custody/share",
+    tags=["opening"],
+    guards=[custodians],
+    media_type="application/octet-stream",
+)
+async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[bytes]:
+    """Your sealed share (an age file): open it with your key file to check it, or at the opening to hand it in."""
+    share = await service.own_sealed_share(db, actor_of(request), tender_id)
+    return Response(
+        share.sealed,
+        media_type="application/octet-stream",
+        headers={"X-Share-SHA256": share.share_sha256.hex(), "Cache-Control": "no-store"},
+    )
+
+
+@post("/api/v1/tenders/{tender_id:int}/opening", tags=["opening"], guards=[agency_staff], status_code=200)
+async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
+    """Start the opening after the deadline: the sealed bids are frozen and listed in the hall."""
+    await service.start_opening(db, _settings(request), actor_of(request), tender_id)
+
+
+class ShareIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: The share's words, as the opened sealed share holds them.
+    share: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class HandedInOut(msgspec.Struct, frozen=True):
+    #: Shares handed in so far.
+    count: int
+
+
+@post("/api/v1/tenders/{tender_id:int}/opening/shares", tags=["opening"], guards=[custodians], status_code=200)
+async def hand_in_share(
+    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[ShareIn]
+) -> HandedInOut:
+    """Hand in your opened share; with the k-th, every bid is opened and read out."""
+    count = await service.hand_in_share(
+        db, _settings(request), _blobs(request), actor_of(request), tender_id, data.share
+    )
+    return HandedInOut(count)
+
+
+@post("/api/v1/tenders/{tender_id:int}/opening/finish", tags=["opening"], guards=[agency_staff], status_code=200)
+async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
+    """Close the opening when the custodians cannot reach k: bids not read are withdrawn (not the bidders' fault)."""
+    await service.finish_opening(db, _settings(request), actor_of(request), tender_id)
+
+
+class FileKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: The envelope's 16-byte file key, base64.
+    file_key: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+@post("/api/v1/bids/{bid_id:int}/file-key", tags=["opening"], guards=[bidders], status_code=200)
+async def hand_in_file_key(
+    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[FileKeyIn]
+) -> dict[str, Any]:
+    """The fallback when the custodians cannot reach k: your envelope's file key opens only your bid."""
+    try:
+        file_key = base64.b64decode(data.file_key, validate=True)
+    except binascii.Error:
+        raise InvalidInput(errors={"file_key": N_("The file key must be base64.")}) from None
+    return await service.hand_in_file_key(db, _settings(request), _blobs(request), actor_of(request), bid_id, file_key)
+
+
+class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+@post("/api/v1/bids/{bid_id:int}/confirmation", tags=["opening"], guards=[bidders], status_code=200)
+async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> None:
+    """Confirm your line of the opening record."""
+    await service.confirm_line(db, actor_of(request), bid_id)
+
+
+@post("/api/v1/bids/{bid_id:int}/objection", tags=["opening"], guards=[bidders], status_code=200)
+async def object_to_line(
+    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[TextIn]
+) -> None:
+    """Object to your line of the opening record (异议); the agency must answer."""
+    await service.object_to_line(db, actor_of(request), bid_id, data.text)
+
+
+@post("/api/v1/bids/{bid_id:int}/objection/answer", tags=["opening"], guards=[agency_staff], status_code=200)
+async def answer_objection(
+    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[TextIn]
+) -> None:
+    """Answer an objection to a line of the opening record."""
+    await service.answer_objection(db, actor_of(request), bid_id, data.text)
+
+
+@get("/api/v1/tenders/{tender_id:int}/opening/record", tags=["opening"], media_type="application/json")
+async def opening_record(db: DB, tender_id: FromPath[int]) -> Response[bytes]:
+    """The signed opening record (canonical JSON); its signature, a signed note by the log key, is in
+    ``X-Record-Signature`` (base64)."""
+    record, signature = await service.opening_record(db, tender_id)
+    return Response(
+        record, media_type="application/json", headers={"X-Record-Signature": base64.b64encode(signature).decode()}
+    )
+
+
+routes = [
+    read_custody,
+    record_ceremony,
+    read_own_share,
+    start_opening,
+    hand_in_share,
+    finish_opening,
+    hand_in_file_key,
+    confirm_line,
+    object_to_line,
+    answer_objection,
+    opening_record,
+]
