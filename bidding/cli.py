@@ -253,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.set_defaults(run=command_create_user)
     offline.add_commands(commands)
     offline.add_bidder_commands(commands)
+    offline.add_custody_commands(commands)
     verify.add_commands(commands)
     witness_commands.add_commands(commands)
     return parser

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from crypto import age, envelope, keyfile, statement
+from crypto import age, custody, envelope, keyfile, statement
 
 T = TypeVar("T")
 
@@ -313,3 +313,68 @@ def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     seal.add_argument("--out-dir", default=".", help="folder for bid.age and bid.statement (default: here)")
     seal.add_argument("documents", nargs="+", metavar="DOCUMENT", help="files to seal in the envelope")
     seal.set_defaults(run_offline=command_seal)
+
+
+# --- bidding custody: the ceremony and a custodian's share ------------------------------------------------------
+
+
+def command_custody_ceremony(args: argparse.Namespace) -> None:
+    """Split a fresh opening key among the custodians named in the platform's custody request."""
+    try:
+        request = json.loads(_read_text(args.request))
+        tender = request["tender"]
+        threshold = request["threshold"]
+        custodians = [(c["login"], c["recipient"]) for c in request["custodians"]]
+    except (ValueError, KeyError, TypeError):
+        raise OfflineError(f"{args.request}: not a custody request (GET /api/v1/tenders/ID/custody)") from None
+    missing = [login for login, recipient in custodians if not recipient]
+    if missing:
+        raise OfflineError(f"these custodians have registered no key yet: {', '.join(missing)}")
+    parsed = []
+    for login, recipient in custodians:
+        try:
+            key = age.parse_recipient(recipient)
+        except age.KeyFormatError as error:
+            raise OfflineError(f"the recipient of {login}: {error}") from None
+        if not isinstance(key, age.HybridRecipient):
+            raise OfflineError(f"the recipient of {login} is not post-quantum")
+        parsed.append((login, key))
+    try:
+        ceremony, identity = custody.split_opening_key(tender, parsed, threshold)
+    except custody.CustodyError as error:
+        raise OfflineError(str(error)) from None
+    del identity  # the opening key exists only as the shares from here on
+    with output_file(args.output) as file:
+        file.write(custody.encode_ceremony(ceremony))
+    print(f"Opening recipient: {ceremony.recipient.encode()}", file=sys.stderr)
+    print(f"{threshold} of {len(parsed)} custodians open the bids of {tender}. Hand {args.output} to the platform.")
+
+
+def command_custody_open(args: argparse.Namespace) -> None:
+    """Open a custodian's sealed share with its key file and print the share, to hand in at the opening."""
+    keys = _open_keys(args.key)
+    try:
+        share = custody.open_sealed_share(_read_bytes(args.share), keys.identity, args.tender)
+    except custody.CustodyError as error:
+        raise OfflineError(f"{args.share}: {error}") from None
+    if args.digest and custody.share_digest(share).hex() != args.digest.lower():
+        raise OfflineError("the share does not match the digest the platform published for you")
+    print(share)
+
+
+def add_custody_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``custody ceremony`` and ``custody open`` under the ``bidding`` command."""
+    tool = commands.add_parser("custody", help="the opening key's custody: run the ceremony, open your share")
+    actions = tool.add_subparsers(dest="custody_action", required=True)
+    ceremony = actions.add_parser(
+        "ceremony", help="make a tender's opening key and split it among its custodians (k of n, SLIP-0039)"
+    )
+    ceremony.add_argument("request", help="the custody request: GET /api/v1/tenders/ID/custody saved as JSON")
+    ceremony.add_argument("-o", "--output", required=True, help="the ceremony file to hand to the platform")
+    ceremony.set_defaults(run_offline=command_custody_ceremony)
+    opening = actions.add_parser("open", help="open your sealed share with your key file and print it")
+    opening.add_argument("share", help="your sealed share: GET /api/v1/tenders/ID/custody/share")
+    opening.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    opening.add_argument("--tender", required=True, help="the tender's reference")
+    opening.add_argument("--digest", help="the share's SHA-256 the platform published (X-Share-SHA256)")
+    opening.set_defaults(run_offline=command_custody_open)
