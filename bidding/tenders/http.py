@@ -84,6 +84,8 @@ class TenderOut(msgspec.Struct, frozen=True):
     specialties: list[model.Specialty]
     custody_threshold: int
     custodians: int
+    #: The age recipient (``age1pq1…``) bids are sealed to; ``null`` until the custody ceremony is recorded.
+    opening_recipient: str | None
     version: int
     agency: PartyOut
     purchaser: PartyOut
@@ -216,6 +218,7 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
         specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
         custody_threshold=tender.custody_threshold,
         custodians=len(tender.custodian_ids),
+        opening_recipient=view.opening_recipient,
         version=tender.version,
         agency=_party(tender.agency),
         purchaser=_party(tender.purchaser),

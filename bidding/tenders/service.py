@@ -28,6 +28,7 @@ from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound,
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
 from bidding.opendata import service as opendata
+from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
 from bidding.tenders import model, repo
 from bidding.tenders.model import Category, Criterion, LotInput, Status, TenderInput
@@ -152,6 +153,8 @@ class TenderView:
     custodians: list[repo.Person]
     invited: list[repo.Party]
     downloads: dict[int, int]
+    #: The recipient bids are sealed to, once the custody ceremony is recorded (published in the notice).
+    opening_recipient: str | None = None
 
 
 async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
@@ -181,6 +184,7 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         custodians = await repo.select_custodians(connection, tender_id) if internal else []
         invitees = await repo.select_invited(connection, tender_id) if internal else []
         downloads = await repo.count_downloads(connection, tender_id) if internal else {}
+        custody = await opening_repo.select_custody(connection, tender_id)
     supervisor = actor.is_platform or actor.has(Role.SUPERVISOR)
     shown = [
         QuestionView(
@@ -197,7 +201,18 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         if question.answer is not None or internal or (is_bidder and question.organisation_id == organisation_id)
     ]
     return TenderView(
-        tender, status, now, access, documents, shown, amendments, registrations, custodians, invitees, downloads
+        tender,
+        status,
+        now,
+        access,
+        documents,
+        shown,
+        amendments,
+        registrations,
+        custodians,
+        invitees,
+        downloads,
+        custody.recipient if custody else None,
     )
 
 

@@ -111,6 +111,8 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
         == 201
     )
     assert agent.post(f"/api/v1/tenders/{tender_id}/publish").status_code == 200
+    assert httpx.get(f"{server.url}/api/v1/tenders/{tender_id}").json()["opening_recipient"] == recipient
+    assert recipient in httpx.get(f"{server.url}/tenders/{tender_id}").text
 
     bidders, bids, prices = {}, {}, {"bidder1": "1250000.00", "bidder2": "1199000.00", "bidder3": "1302000.50"}
     log_key = tmp_path / "log.key"
