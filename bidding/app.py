@@ -44,6 +44,7 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.keys import http as keys_http
 from bidding.opendata import http as opendata_http
 from bidding.opening import http as opening_http
+from bidding.opening import ws as opening_ws
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
 from bidding.tenders import pages as tenders_pages
@@ -246,6 +247,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *bids_http.routes,
             *keys_http.routes,
             *opening_http.routes,
+            *opening_ws.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],

@@ -22,6 +22,7 @@ from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar import MediaType, Request
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
@@ -110,7 +111,7 @@ def client_ip(scope: Scope, trusted_proxies: tuple[str, ...]) -> str | None:
     return peer
 
 
-def actor_of(request: Request[Any, Any, Any]) -> Actor:
+def actor_of(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     """The person behind a request, with what the audit log records of the request."""
     settings: Settings = request.app.state.settings
     return Actor(
@@ -120,7 +121,7 @@ def actor_of(request: Request[Any, Any, Any]) -> Actor:
     )
 
 
-def principal_of(request: Request[Any, Any, Any]) -> Principal | None:
+def principal_of(request: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     return cast("Principal | None", request.scope.get("user"))
 
 
@@ -328,7 +329,7 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
     return JinjaTemplateEngine.from_environment(environment)
 
 
-def translator_of(request: Request[Any, Any, Any]) -> Translator:
+def translator_of(request: ASGIConnection[Any, Any, Any, Any]) -> Translator:
     """The reader's language.
 
     On pages, the choice a person made (kept on their account, or in a cookie before signing in) comes before

@@ -606,3 +606,22 @@ async def opening_record(db: Database, tender_id: int) -> tuple[bytes, bytes]:
     if opening is None or opening.record is None or opening.record_signature is None:
         raise NotFound(N_("This tender has no opening record yet."))
     return opening.record, opening.record_signature
+
+
+async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:
+    """Whether the actor may attend a tender's opening hall: its registered bidders, its agency's staff, its
+    custodians, and supervisors."""
+    principal = actor.principal
+    if principal is None:
+        return False
+    async with db.connection() as connection:
+        tender = await tenders_repo.select_tender(connection, tender_id)
+        if tender is None or tender.published_at is None:
+            return False
+        if principal.has(Role.SUPERVISOR) or _runs(actor, tender) or principal.user_id in tender.custodian_ids:
+            return True
+        return (
+            principal.has(Role.BIDDER)
+            and principal.organisation_id is not None
+            and await tenders_repo.is_registered(connection, tender_id, principal.organisation_id)
+        )

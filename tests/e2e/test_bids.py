@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
 
 from crypto import age, custody, envelope, keyfile
 from crypto.statement import PriceSheet
@@ -60,6 +64,14 @@ def _tus_upload(client: httpx.Client, tender_id: int, data: bytes) -> str:
     resumed = client.head(location, headers=TUS)
     assert resumed.headers["upload-offset"] == str(len(data)) == resumed.headers["upload-length"]
     return location.rsplit("/", 1)[1]
+
+
+def _answer(room: ClientConnection) -> dict[str, object]:
+    """The answer to what was just sent, skipping the hall's own messages."""
+    while True:
+        message: dict[str, object] = json.loads(room.recv(timeout=10))
+        if "seq" not in message:
+            return message
 
 
 def _seal(reference: str, credit_code: str, keys: keyfile.KeyFile, recipient: str, total: str) -> tuple[bytes, bytes]:
@@ -176,13 +188,34 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     assert refused.status_code == 409 and "deadline" in refused.json()["detail"]
 
     assert agent.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 200
-    for login in ("custodian1", "custodian3"):
-        custodian = clients.api(login)
-        sealed = custodian.get(f"/api/v1/tenders/{tender_id}/custody/share")
-        share = custody.open_sealed_share(sealed.content, custodian_keys[login].identity, reference)
-        assert custody.share_digest(share).hex() == sealed.headers["x-share-sha256"]
-        handed = custodian.post(f"/api/v1/tenders/{tender_id}/opening/shares", json={"share": share})
-        assert handed.status_code == 200, handed.text
+    hall = server.url.replace("http", "ws") + f"/ws/tenders/{tender_id}/opening"
+    with pytest.raises(InvalidStatus), ws_connect(hall, open_timeout=5):  # someone not signed in does not attend
+        pass
+    bidder_token = clients.token_for("bidder1")
+    with ws_connect(hall, additional_headers={"Authorization": f"Bearer {bidder_token}"}) as watcher:
+        first = json.loads(watcher.recv(timeout=5))
+        assert first["kind"] == "bids_frozen" and {b["bid"] for b in first["bids"]} == set(bids.values())
+        for login in ("custodian1", "custodian3"):
+            custodian = clients.api(login)
+            sealed = custodian.get(f"/api/v1/tenders/{tender_id}/custody/share")
+            share = custody.open_sealed_share(sealed.content, custodian_keys[login].identity, reference)
+            assert custody.share_digest(share).hex() == sealed.headers["x-share-sha256"]
+            if login == "custodian1":
+                handed = custodian.post(f"/api/v1/tenders/{tender_id}/opening/shares", json={"share": share})
+                assert handed.status_code == 200, handed.text
+                continue
+            token = clients.token_for(login)
+            with ws_connect(hall, additional_headers={"Authorization": f"Bearer {token}"}) as room:
+                room.send("not json")
+                assert _answer(room)["detail"] == "Messages are JSON objects."
+                room.send(json.dumps({"type": "share", "share": "x" * 70_000}))
+                assert "at most 65536 bytes" in str(_answer(room)["detail"])
+                room.send(json.dumps({"type": "share", "share": share}))
+                assert _answer(room) == {"type": "ok"}
+        seen = [first["kind"]]
+        while seen[-1] != "record":
+            seen.append(json.loads(watcher.recv(timeout=10))["kind"])
+    assert seen == ["bids_frozen", "share", "share", "key_rebuilt", "line", "line", "record"]
 
     record = httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record")
     assert record.status_code == 200, record.text
