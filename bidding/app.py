@@ -38,12 +38,15 @@ from bidding.audit import pages as audit_pages
 from bidding.audit import sequencer
 from bidding.audit.log import load_log_key
 from bidding.bids import http as bids_http
+from bidding.bids import pages as bids_pages
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
 from bidding.keys import http as keys_http
+from bidding.keys import pages as keys_pages
 from bidding.opendata import http as opendata_http
 from bidding.opening import http as opening_http
+from bidding.opening import pages as opening_pages
 from bidding.opening import ws as opening_ws
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
@@ -245,9 +248,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *audit_http.routes,
             *audit_pages.routes,
             *bids_http.routes,
+            *bids_pages.routes,
             *keys_http.routes,
+            *keys_pages.routes,
             *opening_http.routes,
             *opening_ws.routes,
+            *opening_pages.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],

@@ -80,12 +80,14 @@ ENTRY_VERSION = 1
 #: Actions of which the public log shows only the time and a commitment. Who registers for a tender, downloads
 #: its documents or bids must not be known before the opening (Tendering and Bidding Law art. 22: potential
 #: bidders' names and number stay confidential), and people's own accounts are nobody else's business. A bidder's
-#: receipt holds the private record too, so it still proves on its own what was submitted, and when.
+#: receipt holds the private record too, so it still proves on its own what was submitted, and when. Registering a
+#: key is sealed too: a key's name is chosen by its owner and often names the person or the organisation.
 SEALED_ACTIONS = frozenset(
     {
         "bid.submitted",
         "bid.replaced",
         "bid.withdrawn",
+        "key.registered",
         "tender.registered",
         "tender.document_downloaded",
         "user.created",
