@@ -45,6 +45,7 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
 from bidding.opendata import http as opendata_http
+from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
 from bidding.opening import pages as opening_pages
 from bidding.opening import ws as opening_ws
@@ -254,6 +255,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *opening_http.routes,
             *opening_ws.routes,
             *opening_pages.routes,
+            *custody_pages.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
         ],

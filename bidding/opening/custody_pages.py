@@ -1,0 +1,7 @@
+"""Pages of the custody ceremony."""
+
+from __future__ import annotations
+
+from typing import Any
+
+routes: list[Any] = []
