@@ -26,6 +26,10 @@ OCDS_VERSION = "1.1"
 LOTS_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json"
 )
+#: The bid extension: bid statistics and each bid's line of the opening record (``bids``).
+BIDS_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
+)
 #: The identifier scheme of organisations' unified social credit codes (GB 32100-2015).
 CREDIT_CODE_SCHEME = "CN-USCC"
 #: Releases per page of the feed, by default and at most.
@@ -50,9 +54,11 @@ def ocid(prefix: str, tender_id: int) -> str:
 def release_id(ocid_: str, tag: str, version: int) -> str:
     """Release ids name the version of the notice: ``…-v1`` at publication, ``…-v2`` after the first amendment.
 
-    Amendments point at the releases before and after them by these ids, with no lookup.
+    Amendments point at the releases before and after them by these ids, with no lookup. The cancellation and
+    the opening (``tenderUpdate`` with the bids read out) happen once each and are named for what they are.
     """
-    return f"{ocid_}-cancelled" if tag == "tenderCancellation" else f"{ocid_}-v{version}"
+    suffix = {"tenderCancellation": "cancelled", "tenderUpdate": "opened"}.get(tag)
+    return f"{ocid_}-{suffix}" if suffix else f"{ocid_}-v{version}"
 
 
 def _time(value: dt.datetime) -> str:
@@ -90,15 +96,65 @@ class ReleaseContext:
     date: dt.datetime
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenedBid:
+    """A bid as the opening record reads it out, for open data."""
+
+    id: int
+    submitted_at: dt.datetime
+    tenderer: Party
+    lot: int
+    #: ``opened``, or ``revoked`` / ``withdrawn`` when it could not be opened (art. 31).
+    outcome: str
+    amount: Decimal | None
+    currency: str | None
+
+
+def bids_section(bids: Sequence[OpenedBid], opened_at: dt.datetime) -> dict[str, Any]:
+    """The bid extension's ``bids``: statistics at the opening, and each bid with its tenderer and price.
+
+    At the opening no bid is evaluated yet, so an opened bid is ``pending``; one that could not be opened is
+    ``withdrawn`` (revoked or withdrawn under art. 31 both end the bid at the tenderer's side).
+    """
+    opened = [bid for bid in bids if bid.outcome == "opened"]
+    statistics = [
+        ("bids", len(bids)),
+        ("electronicBids", len(bids)),
+        ("bidders", len({bid.tenderer.id for bid in bids})),
+    ]
+    return {
+        "statistics": [
+            {"id": str(number), "measure": measure, "value": value, "date": _time(opened_at)}
+            for number, (measure, value) in enumerate(statistics, start=1)
+        ],
+        "details": [
+            {
+                "id": str(bid.id),
+                "date": _time(bid.submitted_at),
+                "status": "pending" if bid in opened else "withdrawn",
+                "tenderers": [{"id": _party_id(bid.tenderer), "name": bid.tenderer.name}],
+                "description": f"标段 {bid.lot}",
+                **(
+                    {"value": {"amount": bid.amount, "currency": bid.currency}}
+                    if bid.amount is not None and bid.currency
+                    else {}
+                ),
+            }
+            for bid in bids
+        ],
+    }
+
+
 def release(
     tender: Tender,
     documents: Sequence[DocumentVersion],
     amendments: Sequence[Amendment],
     tag: str,
     context: ReleaseContext,
+    bids: Sequence[OpenedBid] = (),
 ) -> dict[str, Any]:
-    """The OCDS release describing a tender as it is published now, tagged ``tender``, ``tenderAmendment`` or
-    ``tenderCancellation``."""
+    """The OCDS release describing a tender as it is published now, tagged ``tender``, ``tenderAmendment``,
+    ``tenderCancellation``, or ``tenderUpdate`` with the bids read out at the opening."""
     ocid_ = ocid(context.ocid_prefix, tender.id)
     language = "zh" if tender.title.zh else "en"
     notice_url = f"{context.base_url}/tenders/{tender.id}"
@@ -183,7 +239,7 @@ def release(
                 "datePublished": _time(tender.cancelled_at or context.date),
             }
         )
-    return {
+    released: dict[str, Any] = {
         "ocid": ocid_,
         "id": release_id(ocid_, tag, tender.version),
         "date": _time(context.date),
@@ -194,6 +250,14 @@ def release(
         "buyer": {"id": buyer["id"], "name": buyer["name"]},
         "tender": section,
     }
+    if bids:
+        released["bids"] = bids_section(bids, context.date)
+        known = {party["id"] for party in parties}
+        for bid in bids:
+            if _party_id(bid.tenderer) not in known:
+                known.add(_party_id(bid.tenderer))
+                parties.append(_party(bid.tenderer, ["tenderer"]))
+    return released
 
 
 def encode(value: Any) -> bytes:
@@ -280,7 +344,7 @@ def _package_head(uri: str, publisher: Publisher, published: dt.datetime) -> dic
     return {
         "uri": uri,
         "version": OCDS_VERSION,
-        "extensions": [LOTS_EXTENSION],
+        "extensions": [LOTS_EXTENSION, BIDS_EXTENSION],
         "publishedDate": _time(published),
         "publisher": {"name": publisher.name, "uri": publisher.uri},
     }

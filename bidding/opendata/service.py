@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from bidding.db import Connection, Database
@@ -17,13 +18,18 @@ DEFAULT_PUBLISHER = "Public resource trading platform"
 
 
 async def record_release(
-    connection: Connection, settings: Settings, tender: tenders_repo.Tender, tag: str, now: dt.datetime
+    connection: Connection,
+    settings: Settings,
+    tender: tenders_repo.Tender,
+    tag: str,
+    now: dt.datetime,
+    bids: Sequence[model.OpenedBid] = (),
 ) -> str:
     """Write the release of a tender's new public state, inside the transaction that changed it; return its id."""
     documents = await tenders_repo.select_documents(connection, tender.id)
     amendments = await tenders_repo.select_amendments(connection, tender.id)
     context = model.ReleaseContext(settings.ocid_prefix, settings.base_url, now)
-    release = model.release(tender, documents, amendments, tag, context)
+    release = model.release(tender, documents, amendments, tag, context, bids)
     await repo.insert_release(
         connection, release["ocid"], release["id"], tender.id, now, release["tag"], model.encode(release)
     )

@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+from decimal import Decimal
 from typing import Any
 
 from bidding.audit import repo as audit_repo
@@ -35,10 +36,13 @@ from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
 from bidding.keys.model import Purpose
+from bidding.opendata import service as opendata
+from bidding.opendata.model import OpenedBid
 from bidding.opening import model, repo
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
+from bidding.tenders.repo import Party
 from crypto import age, custody, envelope
 from crypto.note import parse_verifier_key
 from crypto.statement import StatementError, parse_unverified_statement
@@ -449,6 +453,26 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
         digest = hashlib.sha256(record).digest()
         await repo.set_opening_finished(connection, tender_id, record, signature, digest)
         await connection.execute("UPDATE tenders SET status = 'opened', updated_at = now() WHERE id = $1", tender_id)
+        bids = {bid.id: bid for bid in await bids_repo.select_bids(connection, tender_id)}
+        opened = [
+            OpenedBid(
+                line.bid_id,
+                bids[line.bid_id].submitted_at,
+                Party(
+                    bids[line.bid_id].organisation_id,
+                    bids[line.bid_id].organisation_name,
+                    None,
+                    bids[line.bid_id].credit_code,
+                ),
+                bids[line.bid_id].lot,
+                line.line["outcome"],
+                Decimal(line.line["total"]) if line.line.get("total") else None,
+                line.line.get("currency"),
+            )
+            for line in lines
+        ]
+        reloaded = await _tender(connection, tender_id)
+        await opendata.record_release(connection, settings, reloaded, "tenderUpdate", now, opened)
         await audit_repo.insert_event(
             connection,
             event(

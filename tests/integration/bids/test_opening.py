@@ -147,3 +147,31 @@ async def test_before_the_opening_no_plaintext_of_a_bid_is_stored(
     for table in ("bids", "bid_uploads", "audit_events", "opening_messages", "party_keys", "custody_shares"):
         dump = await connection.fetchval(f"SELECT coalesce(string_agg(t::text, ''), '') FROM {table} t")  # noqa: S608
         assert marker not in dump and needle.hex() not in dump, table
+
+
+async def test_the_opening_is_published_as_open_data_with_the_bid_extension(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    from bidding.opendata import service as opendata
+    from tests.ocds import assert_valid
+
+    cast = bidding.cast
+    for index, total in enumerate(("100.00", "200.50")):
+        await bidding.submit(index, *bidding.seal(index, total))
+    await _close(bidding, connection)
+    await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    for number in (1, 2):
+        custodian = await _custodian(bidding, number)
+        share = await _share(bidding, connection, number - 1)
+        await opening.hand_in_share(bidding.db, cast.settings, cast.blobs, custodian, bidding.tender_id, share)
+    record = json.loads(
+        await opendata.record(bidding.db, cast.settings, f"{cast.settings.ocid_prefix}-{bidding.tender_id}")
+    )
+    assert_valid("record-package", record)
+    release = record["records"][0]["compiledRelease"]
+    statistics = {s["measure"]: s["value"] for s in release["bids"]["statistics"]}
+    assert statistics == {"bids": 2, "electronicBids": 2, "bidders": 2}
+    assert sorted(d["value"]["amount"] for d in release["bids"]["details"]) == [100, 200.5]
+    assert {p["id"] for p in release["parties"] if "tenderer" in p["roles"]} == {
+        f"CN-USCC-{code}" for code in bidding.credit_codes[:2]
+    }

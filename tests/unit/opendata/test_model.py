@@ -84,4 +84,4 @@ def test_a_release_package_splices_stored_releases_in() -> None:
     decoded = model.decode(body)
     assert decoded["releases"] == [{"id": "a"}, {"id": "b"}]
     assert decoded["links"] == {"next": "https://bids.example.org/ocds/releases?cursor=2"}
-    assert decoded["version"] == "1.1" and decoded["extensions"] == [model.LOTS_EXTENSION]
+    assert decoded["version"] == "1.1" and decoded["extensions"] == [model.LOTS_EXTENSION, model.BIDS_EXTENSION]
