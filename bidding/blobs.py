@@ -188,6 +188,23 @@ class BlobStore:
             os.unlink(self.upload_path(upload_id))
 
 
+#: Bytes of a refused body still read, and thrown away, before answering: a client that sends a body without
+#: waiting for the answer (most do) gets the refusal rather than a connection closed under it.
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+async def drain(chunks: AsyncIterable[bytes], limit: int = DRAIN_LIMIT) -> None:
+    """Read and discard the rest of a refused body, up to ``limit`` bytes; past that the connection may close."""
+    read = 0
+    try:
+        async for chunk in chunks:
+            read += len(chunk)
+            if read > limit:
+                return
+    except Exception:  # noqa: BLE001  # the client went away: nothing left to drain
+        return
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Checksum:
     """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""

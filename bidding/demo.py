@@ -17,12 +17,13 @@ import dataclasses
 import datetime as dt
 import io
 import textwrap
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import msgspec
 
+from bidding import demo_bids
 from bidding.accounts import service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.blobs import BlobStore
@@ -30,9 +31,11 @@ from bidding.db import Database
 from bidding.demo_tenders import REGION, TENDERS, DemoTender
 from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
+from bidding.keys.model import Purpose
 from bidding.settings import Language, Settings
 from bidding.tenders import service as tenders
 from bidding.tenders.model import CATEGORY_NAMES, Category, Method, Procedure, TenderInput
+from crypto.keyfile import KeyFile
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # published on purpose: demo data only
 
@@ -217,7 +220,7 @@ async def seed(database: Database, settings: Settings) -> str:
     """
     await _seed_people(database)
     await _seed_tenders(database, settings)
-    return sign_in_table()
+    return sign_in_table() + "\n" + demo_bids.key_table(settings, (*CUSTODIANS, *BIDDERS))
 
 
 async def _seed_people(database: Database) -> None:
@@ -280,10 +283,12 @@ async def _seed_tenders(database: Database, settings: Settings) -> None:
     existing = {summary.reference for summary in await tenders.list_own(database, cast.agent)}
     blobs = BlobStore(settings.blobs)
     now = dt.datetime.now(ZoneInfo(settings.timezone))
+    purposes = {login: Purpose.CUSTODIAN for login in CUSTODIANS} | {login: Purpose.BIDDER for login in BIDDERS}
+    key_files = await demo_bids.seed_keys(database, settings, purposes)
     # The board lists the newest first: the first of TENDERS, the richest, is published last to head it.
     for spec in reversed(TENDERS):
         if spec.reference not in existing:
-            await _seed_tender(database, settings, blobs, cast, spec, now)
+            await _seed_tender(database, settings, blobs, cast, spec, now, key_files)
 
 
 def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
@@ -314,7 +319,13 @@ def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
 
 
 async def _seed_tender(
-    database: Database, settings: Settings, blobs: BlobStore, cast: Cast, spec: DemoTender, now: dt.datetime
+    database: Database,
+    settings: Settings,
+    blobs: BlobStore,
+    cast: Cast,
+    spec: DemoTender,
+    now: dt.datetime,
+    key_files: Mapping[str, KeyFile],
 ) -> None:
     """Take one demo tender from a draft to its outcome, each step through the use case people's pages call."""
     agent = cast.agent
@@ -327,6 +338,7 @@ async def _seed_tender(
         await tenders.upload_document(database, settings, blobs, agent, tender_id, filename=name, chunks=_chunks(data))
     if spec.outcome == "draft":
         return
+    await demo_bids.run_ceremony(database, agent, tender_id)
     await tenders.publish(database, settings, agent, tender_id)
     for login in spec.registrations:
         await tenders.register(database, cast.bidders[login], tender_id)
@@ -357,8 +369,12 @@ async def _seed_tender(
             evaluation_at=terms.evaluation_at + later,
         )
         await tenders.amend(database, settings, agent, tender_id, extended, summary=summary, substantive=False)
+    if spec.bids:
+        await demo_bids.submit_bids(database, settings, tender_id, cast.bidders, key_files, spec.bids)
     if spec.outcome == "cancelled":
         await tenders.cancel(database, settings, agent, tender_id, spec.cancel_reason)
+    if spec.outcome == "opened":
+        await demo_bids.open_tender(database, settings, agent, tender_id, key_files, CUSTODIANS[:2])
 
 
 def sign_in_table() -> str:

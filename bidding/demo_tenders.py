@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from bidding.demo_bids import DemoBid
 from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, PriceFormula, Procedure, Specialty
 
 REGION = "示范市"
@@ -153,7 +154,10 @@ class DemoTender:
     new_version: tuple[str, str] | None = None
     #: An amendment moving the deadline out this many days, with this summary.
     extension: tuple[int, str] | None = None
-    outcome: Literal["published", "draft", "cancelled"] = "published"
+    #: Sealed bids submitted, for lot 1 (each bidder must be among ``registrations``).
+    bids: tuple[DemoBid, ...] = ()
+    #: ``opened``: the deadline is moved into the past and the bids opened, so the record can be seen.
+    outcome: Literal["published", "draft", "cancelled", "opened"] = "published"
     cancel_reason: str = ""
 
 
@@ -209,6 +213,10 @@ TENDERS: list[DemoTender] = [
             ],
         ),
         registrations=("bidder1", "bidder3"),
+        bids=(
+            DemoBid("bidder1", "12480000.00", 290, "200000.00", "含税价，工期 290 日历天"),
+            DemoBid("bidder3", "12655000.00", 300, "200000.00"),
+        ),
         questions=(
             DemoQuestion(
                 "bidder1",
@@ -274,7 +282,13 @@ TENDERS: list[DemoTender] = [
                 ["5", "040801006", "路灯安装（双臂LED）", "套", "132", ""],
             ],
         ),
-        registrations=("bidder1",),
+        registrations=("bidder1", "bidder2", "bidder3"),
+        bids=(
+            DemoBid("bidder2", "20865000.00", 240, "400000.00", "含税价"),
+            DemoBid("bidder1", "21140000.00", 220, "400000.00"),
+            DemoBid("bidder3", "20598500.00", 260, "400000.00", "含交通疏导措施费"),
+        ),
+        outcome="opened",
         questions=(
             DemoQuestion(
                 "bidder1",

@@ -24,7 +24,7 @@ from bidding.audit import service as audit_service
 from bidding.audit.model import event
 from bidding.bids import model, repo
 from bidding.bids.model import BidStatus
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, Checksum, UploadBusy
+from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, Checksum, UploadBusy, drain
 from bidding.db import Connection, Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_
@@ -131,6 +131,7 @@ async def append_upload(
     try:
         received = await blobs.append_upload(upload_id, offset, chunks, limit=upload.length, checksum=checksum)
     except BlobTooLarge:
+        await drain(chunks)
         raise TooLarge(N_("The upload was announced with %(size)d bytes.", size=upload.length)) from None
     except BlobMismatch:
         raise ChecksumMismatch() from None
@@ -192,12 +193,14 @@ async def submit_bid(
     upload_id: str,
     signed_statement: bytes,
     replaces: int | None = None,
+    receipt_wait: float | None = None,
 ) -> Submitted:
     """Make a whole upload a sealed bid, announced by ``signed_statement``; with ``replaces``, instead of that bid.
 
     Raises InvalidInput (the envelope or the statement is not acceptable, naming why), Forbidden, NotFound,
     Conflict (a replayed statement; a sealed bid already there and not replaced) or InvalidTransition (the
-    deadline). Nothing is recorded unless everything holds.
+    deadline). Nothing is recorded unless everything holds. The receipt is waited for ``receipt_wait`` seconds
+    (default :data:`RECEIPT_WAIT`); past that, the bid is returned without it, to fetch later.
     """
     bidder = _bidder(actor)
     _parse_statement(signed_statement)  # a clear error for what is no statement at all, before any work
@@ -288,13 +291,19 @@ async def submit_bid(
         bid = await repo.select_bid(connection, bid_id)
     assert bid is not None
     blobs.delete_upload(upload_id)
-    return await _with_receipt(db, settings, actor, bid, event_id)
+    return await _with_receipt(
+        db, settings, actor, bid, event_id, RECEIPT_WAIT if receipt_wait is None else receipt_wait
+    )
 
 
-async def _with_receipt(db: Database, settings: Settings, actor: Actor, bid: repo.Bid, event_id: int) -> Submitted:
+async def _with_receipt(
+    db: Database, settings: Settings, actor: Actor, bid: repo.Bid, event_id: int, wait: float | None = None
+) -> Submitted:
     record = await audit_service.event_record(db, actor, event_id)
     try:
-        receipt = await audit_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT)
+        receipt = await audit_service.receipt(
+            db, settings, actor, event_id, wait=RECEIPT_WAIT if wait is None else wait
+        )
     except InvalidTransition:
         receipt = None
     return Submitted(bid, receipt, record)

@@ -22,7 +22,7 @@ import msgspec
 from bidding.accounts import repo as accounts_repo
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge
+from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, drain
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
@@ -740,6 +740,7 @@ async def upload_document(
     try:
         blob = await blobs.put_stream(chunks, max_size=settings.max_document_size, expected_sha256=declared_sha256)
     except BlobTooLarge:
+        await drain(chunks)
         raise document_too_large(settings) from None
     except BlobMismatch:
         raise InvalidInput(

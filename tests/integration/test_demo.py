@@ -27,6 +27,10 @@ TABLES = (
     "ocds_releases",
     "audit_events",
     "notifications",
+    "party_keys",
+    "tender_custody",
+    "bids",
+    "opening_lines",
 )
 
 
@@ -66,6 +70,17 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
     pdf = next(d for view in views for d in view.documents if d.content_type == "application/pdf")
     with BlobStore(settings.blobs).open(pdf.sha256.hex()) as file:
         assert file.read().startswith(b"%PDF-1.4")
+
+    # A tender open for bids holds sealed bids; another was opened, with its record read out.
+    statuses = await connection.fetch(
+        "SELECT t.status AS tender, b.status AS bid FROM bids b JOIN tenders t ON t.id = b.tender_id"
+    )
+    assert {(row["tender"], row["bid"]) for row in statuses} == {("published", "sealed"), ("opened", "opened")}
+    assert await connection.fetchval("SELECT count(*) FROM opening_lines") >= 3
+    assert await connection.fetchval("SELECT count(*) FROM openings WHERE record IS NOT NULL") == 1
+    key_files = sorted(path.name for path in (tmp_path / "demo-keys").iterdir())
+    assert key_files == [f"{login}.age" for login in sorted((*demo.BIDDERS, *demo.CUSTODIANS))]
+    assert "demo-key-passphrase" in table
 
     await demo.seed(db, settings)
     assert await _counts(connection) == seeded

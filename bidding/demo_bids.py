@@ -1,0 +1,180 @@
+"""The demo's keys and bids: key files for the demo bidders and custodians, the custody ceremony of each demo tender,
+sealed bids in a tender open for bids, and a tender already opened with its record.
+
+Key files are written to ``DATA_DIR/demo-keys/<login>.age`` under one passphrase, printed with the sign-ins, so a
+newcomer can act as a bidder (seal a bid in the browser) or a custodian (hand in a share). Everything goes through
+the use cases people's pages call, with one exception said where it is made: the opened tender's deadline is moved
+into the past, which nobody can do on the platform itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+from bidding.accounts import service as accounts
+from bidding.bids import service as bids
+from bidding.blobs import BlobStore
+from bidding.db import Database
+from bidding.identity import Actor
+from bidding.keys import service as keys
+from bidding.keys.model import Purpose
+from bidding.opening import repo as opening_repo
+from bidding.opening import service as opening
+from bidding.settings import Settings
+from bidding.tenders import repo as tenders_repo
+from bidding.tenders import service as tenders
+from crypto import age, custody, envelope, keyfile
+from crypto.statement import PriceSheet
+
+#: The passphrase of every demo key file (a real one is chosen by its owner and never told to anyone).
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"  # noqa: S105  # printed for the demo, on purpose
+#: scrypt work factor of the demo key files: the default, so they open in the browser as a real one would.
+_WORK_FACTOR = age.recipients.DEFAULT_WORK_FACTOR
+
+
+def key_folder(settings: Settings) -> Path:
+    return settings.data_dir / "demo-keys"
+
+
+def _key_name(login: str) -> str:
+    return f"demo-{login}"
+
+
+async def seed_keys(
+    database: Database, settings: Settings, logins: Mapping[str, Purpose]
+) -> dict[str, keyfile.KeyFile]:
+    """Each login's key file, made and registered the first time, read back from its file after."""
+    folder = key_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for login, purpose in logins.items():
+        path = folder / f"{login}.age"
+        if path.exists():
+            found[login] = keyfile.open_key_file(path.read_bytes(), DEMO_KEY_PASSPHRASE.encode())
+            continue
+        made = keyfile.generate_key_file(_key_name(login))
+        path.write_bytes(keyfile.seal_key_file(made, DEMO_KEY_PASSPHRASE.encode(), work_factor=_WORK_FACTOR))
+        actor = await accounts.act_as(database, login)
+        await keys.register_key(
+            database, actor, purpose, verifier_key=made.verifier_key, recipient=made.recipient.encode()
+        )
+        found[login] = made
+    return found
+
+
+async def run_ceremony(database: Database, agent: Actor, tender_id: int) -> None:
+    """The custody ceremony as the offline command runs it: the opening key is split and dropped at once."""
+    view = await opening.custody_view(database, agent, tender_id)
+    custodians = []
+    for custodian in view.custodians:
+        recipient = age.parse_recipient(custodian.recipient or "")
+        assert isinstance(recipient, age.HybridRecipient), "demo custodians have post-quantum keys"
+        custodians.append((custodian.login, recipient))
+    ceremony, _ = custody.split_opening_key(view.reference, custodians, view.threshold)
+    await opening.record_ceremony(database, agent, tender_id, custody.encode_ceremony(ceremony))
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DemoBid:
+    login: str
+    total: str
+    duration_days: int
+    bid_security: str
+    remarks: str = ""
+
+
+async def submit_bids(
+    database: Database,
+    settings: Settings,
+    tender_id: int,
+    bidders: Mapping[str, Actor],
+    key_files: Mapping[str, keyfile.KeyFile],
+    demo_bids: tuple[DemoBid, ...],
+) -> None:
+    """Seal and submit each demo bid as its bidder's browser would, through a resumable upload."""
+    blobs = BlobStore(settings.blobs)
+    view = await tenders.get_tender(database, bidders[demo_bids[0].login], tender_id)
+    recipient = age.parse_recipient(view.opening_recipient or "")
+    for bid in demo_bids:
+        actor = bidders[bid.login]
+        assert actor.principal is not None and actor.principal.organisation_name is not None
+        async with database.connection() as connection:
+            credit_code = await connection.fetchval(
+                "SELECT credit_code FROM organisations WHERE id = $1", actor.principal.organisation_id
+            )
+        documents = [
+            ("投标函.pdf", io.BytesIO(_letter(actor.principal.organisation_name, view.tender.reference, bid))),
+            ("报价明细表.csv", io.BytesIO(f"\ufeff项目,金额（元）\n投标总价,{bid.total}\n".encode())),
+        ]
+        target = io.BytesIO()
+        sealed = envelope.seal_envelope(
+            target,
+            documents,
+            tender=view.tender.reference,
+            lot="1",
+            bidder=credit_code,
+            slot="single",
+            price_sheet=PriceSheet("CNY", bid.total, bid.duration_days, bid.bid_security, bid.remarks),
+            recipients=[recipient, key_files[bid.login].recipient],
+            signer=key_files[bid.login].signer,
+            created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        data = target.getvalue()
+        upload_id = await bids.create_upload(database, actor, tender_id, len(data))
+        await bids.append_upload(database, blobs, actor, upload_id, 0, _chunks(data))
+        await bids.submit_bid(
+            database,
+            settings,
+            blobs,
+            actor,
+            tender_id,
+            upload_id=upload_id,
+            signed_statement=sealed.signed_statement,
+            receipt_wait=0,
+        )
+
+
+def _letter(organisation: str, reference: str, bid: DemoBid) -> bytes:
+    """A short text standing in for the bid letter (a real one is a signed PDF)."""
+    terms = f"投标总价 {bid.total} 元，工期 {bid.duration_days} 日历天。"
+    return f"%PDF-1.4\n% 投标函 {reference}\n% {organisation}\n% {terms}\n".encode()
+
+
+async def open_tender(
+    database: Database,
+    settings: Settings,
+    agent: Actor,
+    tender_id: int,
+    key_files: Mapping[str, keyfile.KeyFile],
+    custodians: tuple[str, ...],
+) -> None:
+    """Open a demo tender now: its deadline is moved an hour into the past (the demo's one shortcut: on the
+    platform a deadline is only ever moved out, by an amendment), then custodians hand in their shares."""
+    async with database.transaction() as connection:
+        tender = await tenders_repo.select_tender(connection, tender_id, for_update=True)
+        assert tender is not None
+        past = await connection.fetchval("SELECT now() - interval '1 hour'")
+        await tenders_repo.set_deadline(connection, tender_id, past, past + dt.timedelta(minutes=30))
+    await opening.start_opening(database, settings, agent, tender_id)
+    blobs = BlobStore(settings.blobs)
+    async with database.connection() as connection:
+        shares = {share.login: share for share in await opening_repo.select_shares(connection, tender_id)}
+        reference = (await tenders_repo.select_tender(connection, tender_id)).reference  # type: ignore[union-attr]
+    for login in custodians:
+        mnemonic = custody.open_sealed_share(shares[login].sealed, key_files[login].identity, reference)
+        custodian = await accounts.act_as(database, login)
+        await opening.hand_in_share(database, settings, blobs, custodian, tender_id, mnemonic)
+
+
+def key_table(settings: Settings, logins: tuple[str, ...]) -> str:
+    lines = [f"Demo key files (passphrase {DEMO_KEY_PASSPHRASE!r}), to seal a bid or hand in a share:"]
+    lines += [f"  {login:<12} {key_folder(settings) / f'{login}.age'}" for login in logins]
+    return "\n".join(lines)
