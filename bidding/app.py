@@ -48,6 +48,7 @@ from bidding.opendata import http as opendata_http
 from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
 from bidding.opening import pages as opening_pages
+from bidding.opening import service as opening_service
 from bidding.opening import ws as opening_ws
 from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
@@ -236,6 +237,20 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(task, SEQUENCER_STOP_TIMEOUT)
 
+    @asynccontextmanager
+    async def resume_openings(app: Litestar) -> AsyncIterator[None]:
+        """An opening a crash cut short carries on when a process starts again (see opening.service)."""
+        if database is not None:
+            yield
+            return
+        task = asyncio.create_task(opening_service.resume_openings(app.state.database, settings))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     def provide_database(state: State) -> Database:
         database: Database = state.database
         return database
@@ -280,7 +295,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 **({"database": database} if database is not None else {}),
             }
         ),
-        lifespan=[open_database, run_sequencer],
+        lifespan=[open_database, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
         exception_handlers={

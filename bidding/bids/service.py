@@ -27,6 +27,7 @@ from bidding.bids.model import BidStatus
 from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, Checksum, UploadBusy, drain
 from bidding.db import Connection, Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
+from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
@@ -138,6 +139,7 @@ async def append_upload(
     except UploadBusy:
         raise Conflict(N_("Another request is sending this upload.")) from None
     sha256 = await blobs.upload_sha256(upload_id) if received == upload.length else None
+    crash_point("bids.upload_written")  # bytes durable, not yet counted: the client resumes from the old offset
     async with db.transaction() as connection:
         await repo.set_upload_received(connection, upload_id, received)
         if sha256 is not None:
@@ -241,6 +243,7 @@ async def submit_bid(
         upload_size=upload.received,
     )
     await blobs.adopt_upload(upload_id, upload.sha256)
+    crash_point("bids.submit_stored")  # the envelope stored, no bid yet: submitting again makes it
     async with db.transaction() as connection:
         await _open_tender(connection, bidder, tender_id, for_update=True)
         submitted_at = await repo.select_clock(connection)
@@ -290,6 +293,7 @@ async def submit_bid(
         await repo.set_upload_bid(connection, upload_id, bid_id)
         bid = await repo.select_bid(connection, bid_id)
     assert bid is not None
+    crash_point("bids.submit_committed")  # the bid is in, its answer lost: the bidder finds it in its list
     blobs.delete_upload(upload_id)
     return await _with_receipt(
         db, settings, actor, bid, event_id, RECEIPT_WAIT if receipt_wait is None else receipt_wait

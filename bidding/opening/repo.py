@@ -168,6 +168,14 @@ async def select_opening(connection: Connection, tender_id: int, *, for_update: 
     return Opening(**dict(row)) if row else None
 
 
+async def select_unfinished_openings(connection: Connection) -> list[int]:
+    """Tenders whose opening key was rebuilt but whose record is not signed yet."""
+    rows = await connection.fetch(
+        "SELECT tender_id FROM openings WHERE key_rebuilt_at IS NOT NULL AND finished_at IS NULL ORDER BY tender_id"
+    )
+    return [row["tender_id"] for row in rows]
+
+
 async def set_key_rebuilt(connection: Connection, tender_id: int) -> None:
     await connection.execute(
         "UPDATE openings SET key_rebuilt_at = clock_timestamp() WHERE tender_id = $1 AND key_rebuilt_at IS NULL",

@@ -32,6 +32,7 @@ from bidding.bids.model import BidStatus
 from bidding.blobs import BlobStore
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
@@ -284,29 +285,31 @@ async def hand_in_share(
                 errors={"share": N_("This is not your share of this tender: check that you opened the right file.")}
             )
         if own.share is not None:
-            return sum(1 for s in shares if s.share is not None)
-        await repo.set_share_handed_in(connection, tender_id, own.user_id, mnemonic)
-        count = sum(1 for s in shares if s.share is not None) + 1
+            # Handed in before: handing it in again (after a crash, say) only nudges the opening on.
+            count = sum(1 for s in shares if s.share is not None)
+        else:
+            count = await _record_share(connection, actor, tender_id, own, shares, mnemonic)
         custody_row = await repo.select_custody(connection, tender_id)
         assert custody_row is not None
-        await audit_repo.insert_event(
-            connection,
-            event(
-                actor,
-                Role.CUSTODIAN,
-                "opening.share_handed_in",
-                f"tender:{tender_id}",
-                {"member": own.member, "share_sha256": own.share_sha256.hex()},
-            ),
-        )
-        await repo.insert_message(
-            connection,
-            tender_id,
-            "share",
-            {"custodian": own.display_name, "member": own.member, "count": count, "threshold": custody_row.threshold},
-        )
     if count >= custody_row.threshold:
         await continue_opening(db, settings, blobs, tender_id)
+    return count
+
+
+async def _record_share(
+    connection: Connection, actor: Actor, tender_id: int, own: repo.Share, shares: list[repo.Share], mnemonic: str
+) -> int:
+    """Record a custodian's share, its event and its hall message; return how many are in now."""
+    await repo.set_share_handed_in(connection, tender_id, own.user_id, mnemonic)
+    count = sum(1 for s in shares if s.share is not None) + 1
+    custody_row = await repo.select_custody(connection, tender_id)
+    assert custody_row is not None
+    details = {"member": own.member, "share_sha256": own.share_sha256.hex()}
+    await audit_repo.insert_event(
+        connection, event(actor, Role.CUSTODIAN, "opening.share_handed_in", f"tender:{tender_id}", details)
+    )
+    body = {"custodian": own.display_name, "member": own.member, "count": count, "threshold": custody_row.threshold}
+    await repo.insert_message(connection, tender_id, "share", body)
     return count
 
 
@@ -426,6 +429,7 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
     for next_read in [asyncio.ensure_future(read(bid)) for bid in pending]:
         bid, line = await next_read
         await _record_line(db, PLATFORM, bid, line)
+        crash_point("opening.line_recorded")  # one line read out, the rest not: a restart reads on
     return await _finish(db, settings, PLATFORM, tender_id)
 
 
@@ -649,3 +653,19 @@ async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:
             and principal.organisation_id is not None
             and await tenders_repo.is_registered(connection, tender_id, principal.organisation_id)
         )
+
+
+async def resume_openings(db: Database, settings: Settings) -> None:
+    """Carry on every opening whose key was rebuilt but whose record is not signed: what a crash interrupted.
+
+    Run by each process at start; openings are idempotent (a bid read already is skipped), so two processes
+    resuming the same opening together only share the work.
+    """
+    async with db.connection() as connection:
+        unfinished = await repo.select_unfinished_openings(connection)
+    blobs = BlobStore(settings.blobs)
+    for tender_id in unfinished:
+        try:
+            await continue_opening(db, settings, blobs, tender_id)
+        except Exception:
+            logger.exception("tender %d: the opening could not be resumed", tender_id)
