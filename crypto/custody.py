@@ -105,6 +105,8 @@ def split_opening_key_from_parts(
         raise CustodyError(f"a tender needs 1 to {MAX_CUSTODIANS} custodians, not {len(custodians)}")
     if not 1 <= threshold <= len(custodians):
         raise CustodyError(f"the threshold must be from 1 to {len(custodians)}, not {threshold}")
+    if threshold == 1 and len(custodians) > 1:
+        raise CustodyError("with more than one custodian the threshold must be 2 or more (SLIP-0039)")
     if len({name for name, _ in custodians}) != len(custodians):
         raise CustodyError("each custodian may hold only one share")
     if len(seed) != SEED_SIZE:

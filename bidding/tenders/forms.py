@@ -276,7 +276,7 @@ _STAND_INS: Mapping[str, object] = {
     "procedure": "open",
     "purchaser_id": 0,
     "committee_size": 5,
-    "custody_threshold": 1,
+    "custody_threshold": 2,
 }
 
 

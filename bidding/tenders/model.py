@@ -367,6 +367,9 @@ def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
         errors.add("custodian_ids", N_("Choose 1 to 16 different key custodians."))
     if not 1 <= tender.custody_threshold <= max(custodians, 1):
         errors.add("custody_threshold", N_("The number of custodians needed is between 1 and the number chosen."))
+    elif tender.custody_threshold == 1 and custodians > 1:
+        # SLIP-0039 allows a threshold of 1 only for a single share: with several, each would be the whole key.
+        errors.add("custody_threshold", N_("With more than one custodian, at least two are needed to open the bids."))
     invited = len(tender.invited_ids)
     if tender.procedure is Procedure.OPEN and invited:
         errors.add("invited_ids", N_("An open tender invites nobody in particular: anyone may register."))

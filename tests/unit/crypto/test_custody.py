@@ -115,6 +115,7 @@ def test_shares_holding_a_secret_of_the_wrong_size_are_refused() -> None:
         (3, 4, SEED, "threshold must be from 1 to 3"),
         (3, 0, SEED, "threshold must be from 1 to 3"),
         (3, 2, bytes(16), "must be 32 bytes"),
+        (3, 1, SEED, "threshold must be 2 or more"),
     ],
 )
 def test_impossible_splits_are_refused(count: int, threshold: int, seed: bytes, message: str) -> None:
@@ -126,7 +127,7 @@ def test_impossible_splits_are_refused(count: int, threshold: int, seed: bytes, 
 def test_one_custodian_cannot_hold_two_shares() -> None:
     recipient = HybridIdentity.generate().recipient
     with pytest.raises(CustodyError, match="only one share"):
-        custody.split_opening_key("T", [("a", recipient), ("a", recipient)], 1)
+        custody.split_opening_key("T", [("a", recipient), ("a", recipient)], 2)
 
 
 # --- The ceremony file -----------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ def test_text_is_cleaned_of_control_characters_and_limited() -> None:
         ({"custodian_ids": list(range(17))}, "custodian_ids"),
         ({"custody_threshold": 4}, "custody_threshold"),
         ({"custody_threshold": 0}, "custody_threshold"),
+        ({"custody_threshold": 1}, "custody_threshold"),  # one custodian of three could open alone
         ({"currency": "USD"}, "currency"),
         ({"reference": "a b"}, "reference"),
         ({"invited_ids": [5, 6, 7]}, "invited_ids"),
