@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 #: Bytes read or written at a time.
 BUFFER_SIZE = 256 * 1024
@@ -129,6 +129,10 @@ class BlobStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.new(checksum.algorithm) if checksum else None
         size = offset
+        # The SHA-256 of the whole upload, carried from request to request in this process, so that a finished
+        # upload need not be read again to be hashed (another process, or a gap, and it is read again).
+        cached = _RUNNING.pop(path, None)
+        running = hashlib.sha256() if offset == 0 else cached[1] if cached and cached[0] == offset else None
         with path.open("ab") as file:
             try:
                 # One writer at a time, across processes too: a second request for the same upload is refused.
@@ -143,6 +147,8 @@ class BlobStore:
                         raise BlobTooLarge(f"more than {limit} bytes")
                     if digest is not None:
                         digest.update(chunk)
+                    if running is not None:
+                        running.update(chunk)
                     file.write(chunk)
                 if digest is not None and checksum is not None and digest.digest() != checksum.digest:
                     raise BlobMismatch("the checksum of the request's bytes differs")
@@ -153,14 +159,23 @@ class BlobStore:
                 # The connection broke: what arrived is kept (tus core), once made durable below.
                 if checksum is not None:
                     file.truncate(offset)
-                    size = offset
+                    running = None
             file.flush()
             size = file.tell()
+            if running is not None:
+                while len(_RUNNING) >= MAX_RUNNING_HASHES:
+                    del _RUNNING[next(iter(_RUNNING))]
+                _RUNNING[path] = (size, running)
             await asyncio.to_thread(os.fsync, file.fileno())
         return size
 
     async def upload_sha256(self, upload_id: str) -> bytes:
-        """The SHA-256 of an upload's file, read on a worker thread."""
+        """The SHA-256 of an upload's file: as hashed on its way in, or else read again on a worker thread."""
+        path = self.upload_path(upload_id)
+        cached = _RUNNING.pop(path, None)
+        if cached is not None and cached[0] == path.stat().st_size:
+            hashed: bytes = cached[1].digest()
+            return hashed
 
         def digest() -> bytes:
             with self.upload_path(upload_id).open("rb") as file:
@@ -184,8 +199,14 @@ class BlobStore:
         return blob
 
     def delete_upload(self, upload_id: str) -> None:
+        _RUNNING.pop(self.upload_path(upload_id), None)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.upload_path(upload_id))
+
+
+#: Uploads whose running SHA-256 this process keeps (about 200 bytes each); the oldest is dropped past it.
+MAX_RUNNING_HASHES = 10_000
+_RUNNING: dict[Path, tuple[int, Any]] = {}
 
 
 #: Bytes of a refused body still read, and thrown away, before answering: a client that sends a body without

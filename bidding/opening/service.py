@@ -45,6 +45,7 @@ from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
 from bidding.tenders.repo import Party
 from crypto import age, custody, envelope
+from crypto.canonical import canonical_json
 from crypto.note import parse_verifier_key
 from crypto.statement import StatementError, parse_unverified_statement
 
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 #: Most bids opened at the same time (each on a worker thread): decryption and hashing are CPU-bound.
 OPENING_CONCURRENCY = 4
+#: Most lines of the record read out in one transaction.
+LINES_PER_TRANSACTION = 64
 
 
 def _user_id(actor: Actor) -> int:
@@ -253,11 +256,10 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [_bid_summary(bid) for bid in sealed]
         await repo.insert_message(connection, tender_id, "bids_frozen", {"bids": listed})
-        details = {
-            "bids": [
-                {"statement_sha256": b["statement_sha256"], "envelope_sha256": b["envelope_sha256"]} for b in listed
-            ]
-        }
+        # The list itself is in the hall's first message; the log keeps its digest, whatever the number of bids
+        # (a list of a thousand would not fit an entry), so anyone holding the list can check it is the one frozen.
+        frozen = [{"statement_sha256": b["statement_sha256"], "envelope_sha256": b["envelope_sha256"]} for b in listed]
+        details = {"bids": len(frozen), "bids_sha256": hashlib.sha256(canonical_json(frozen)).hexdigest()}
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.opening_started", f"tender:{tender_id}", details)
         )
@@ -365,23 +367,27 @@ async def _read_bid(
     return model.opened_line(summary, manifest)
 
 
-async def _record_line(db: Database, actor: Actor, bid: bids_repo.Bid, line: dict[str, Any]) -> None:
+async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.Bid, dict[str, Any]]]) -> None:
+    """Read out lines of the record, in order, in one transaction (each with its event and hall message)."""
     async with db.transaction() as connection:
-        await _tender(connection, bid.tender_id, for_update=True)
-        if await repo.select_line(connection, bid.id) is not None:
-            return  # read already (by another process resuming the same opening)
-        position = await repo.insert_line(connection, bid.tender_id, bid.id, line)
-        status = {model.OPENED: BidStatus.OPENED, model.REVOKED: BidStatus.REVOKED}.get(
-            line["outcome"], BidStatus.WITHDRAWN
-        )
-        event_id = await audit_repo.insert_event(
-            connection,
-            event(
-                actor, "platform", f"bid.{line['outcome']}", f"tender:{bid.tender_id}", {**line, "position": position}
-            ),
-        )
-        await bids_repo.end_bid(connection, bid.id, status, event_id=event_id, reason=line.get("reason"))
-        await repo.insert_message(connection, bid.tender_id, "line", {**line, "position": position})
+        await _tender(connection, read[0][0].tender_id, for_update=True)
+        for bid, line in read:
+            if await repo.select_line(connection, bid.id) is not None:
+                continue  # read already (by another process resuming the same opening)
+            position = await repo.insert_line(connection, bid.tender_id, bid.id, line)
+            status = {model.OPENED: BidStatus.OPENED, model.REVOKED: BidStatus.REVOKED}.get(
+                line["outcome"], BidStatus.WITHDRAWN
+            )
+            details = {**line, "position": position}
+            event_id = await audit_repo.insert_event(
+                connection, event(actor, "platform", f"bid.{line['outcome']}", f"tender:{bid.tender_id}", details)
+            )
+            await bids_repo.end_bid(connection, bid.id, status, event_id=event_id, reason=line.get("reason"))
+            await repo.insert_message(connection, bid.tender_id, "line", details)
+
+
+async def _record_line(db: Database, actor: Actor, bid: bids_repo.Bid, line: dict[str, Any]) -> None:
+    await _record_lines(db, actor, [(bid, line)])
 
 
 async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, tender_id: int) -> bool:
@@ -425,11 +431,18 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
         async with semaphore:
             return bid, await _read_bid(blobs, bid, verifier_keys[bid.id], [identity], None)
 
-    # Lines are read out in the order of submission, each as soon as it and those before it are read.
-    for next_read in [asyncio.ensure_future(read(bid)) for bid in pending]:
-        bid, line = await next_read
-        await _record_line(db, PLATFORM, bid, line)
-        crash_point("opening.line_recorded")  # one line read out, the rest not: a restart reads on
+    # Lines are read out in the order of submission, as soon as they and those before them are read: whatever is
+    # ready is recorded together (up to LINES_PER_TRANSACTION), so a thousand bids are not a thousand commits.
+    reads = [asyncio.ensure_future(read(bid)) for bid in pending]
+    position = 0
+    while position < len(reads):
+        batch = [await reads[position]]
+        position += 1
+        while position < len(reads) and reads[position].done() and len(batch) < LINES_PER_TRANSACTION:
+            batch.append(reads[position].result())
+            position += 1
+        await _record_lines(db, PLATFORM, batch)
+        crash_point("opening.line_recorded")  # some lines read out, the rest not: a restart reads on
     return await _finish(db, settings, PLATFORM, tender_id)
 
 
