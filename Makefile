@@ -24,6 +24,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/crypto_envelope.py
 	$(BIN)/python bench/tenders_pages.py
 	$(BIN)/python bench/audit_log.py
+	$(BIN)/python bench/bids.py
 
 # Extract every translatable string, merge it into both catalogues, and give English its source text.
 # New Chinese entries are left empty for a translator; `make test` fails until they are filled.

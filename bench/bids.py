@@ -1,0 +1,1256 @@
+"""Sealed bids under load: envelope uploads through tus, a deadline burst beside people reading notices, and the
+opening of a thousand bids, each beside a baseline measured in the same run.
+
+Setup: a fresh database (embedded PostgreSQL in a temporary folder, or ``bidding_bench`` on ``DATABASE_URL``'s
+server, as ``bench/http_baseline.py`` does), migrated; then, through the platform's own use cases on it (as an
+operator's script would, before the server starts): an agency and its agent, a purchaser, three custodians with
+registered keys, ``max(--burst-bidders, --concurrent)`` bidder organisations each with a user, a registered key and
+an API token, and two published tenders whose custody ceremonies were run as ``bidding custody ceremony`` runs
+them (``crypto.custody.split_opening_key``): one of two lots for (a) and (b), one of ``ceil(--bids / bidders)``
+lots for (c). Then ``bidding serve`` (granian, one worker, as in production) on that database and data folder.
+
+(a) Upload. One ``--upload-mb`` MB body sent with tus ``PATCH /api/v1/uploads/{id}`` (whole, in one request, as
+    tus clients send a file) by a lean client of this process writing 1 MiB slices to its socket; the time from
+    the first byte sent to the 204. Baseline: the same body sent the same way to a Litestar application served
+    the same way (granian, one worker; :func:`sink_app`) whose one route reads ``request.stream()`` and throws
+    it away. Runs alternate between the two servers; the best of ``--runs`` each counts. Target: at least 0.7 of
+    the baseline's MB/s. First, the memory: ``--concurrent`` such uploads at once, the resident memory of the
+    server's processes (``/proc/PID/statm`` every 5 ms) at most minus just before, per upload, the sink's beside
+    it. Target: at most 16 MB per concurrent upload.
+
+(b) Deadline burst. ``--burst-bidders`` bidders each create an upload, send a sealed ``--burst-mb`` MB envelope
+    and submit its signed statement, all starting at once, while ``--readers`` people (a process of their own)
+    read the notice pages ``GET /tenders/{id}``, each waiting ``--think`` seconds on average between pages (the
+    offered rate is printed; it is not a saturating crowd). Printed: the notice pages' p50 and p99 during the
+    burst against the ``--quiet`` seconds before it (same readers, same run); the burst's sending MB/s (all its
+    bytes over its sending time, and per upload) against one upload of the same size alone (best of three);
+    what explains a difference: the CPU of each process, the delay of ``GET /health/live`` (no database: the
+    event loop's own) and the server's database connections (``pg_stat_activity``: busy, waiting for a lock).
+    No target was set for latency; the check is that every bid is in within the minute.
+
+(c) Opening. ``--bids`` sealed bids of a ``--bid-mb`` MB document each (bidder ``i % bidders``, lot
+    ``i // bidders + 1``) submitted through the bid use cases (``bidding.bids.service``: the HTTP API's path
+    without HTTP) on the server's database and blob store, ``--insert-concurrency`` at a time; then the deadline
+    set into the past with SQL, the opening started, and two shares handed in through the API. Timed: from
+    sending the k-th share until ``GET /api/v1/tenders/{id}/opening/record`` answers 200 (the k-th hand-in opens
+    every bid before it answers). Target: at most 5 s. Baseline: the same envelope files in a bare loop of this
+    process, one after another, through ``crypto.age.decrypt_file`` into nothing and through
+    ``crypto.envelope.open_envelope`` (what the server checks of each bid: decryption, ZIP, signed manifest,
+    document hashes). Printed beside it: the hall's own message times (key rebuilt, lines read out, record
+    signed) and the CPU of the server, PostgreSQL and this process.
+
+Missed targets never make it fail: the machine is shared and noisy. A full run takes about one and a half minutes
+on two cores (setup included); ``--quick`` scales every part down (under a minute).
+
+Usage: ``.venv/bin/python bench/bids.py [--quick] [--parts abc] [--upload-mb 100] [--bids 1000] …`` (``--help``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import io
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import psutil
+import uvloop
+from litestar import Litestar, Request, Response, get, patch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import audit_log, http_baseline  # noqa: E402  # after the path is set, when run as a script
+from bidding.accounts import service as accounts  # noqa: E402
+from bidding.accounts.model import NewOrganisation, NewUser, credit_code_check_character  # noqa: E402
+from bidding.bids import service as bids  # noqa: E402
+from bidding.blobs import BlobStore  # noqa: E402
+from bidding.db import Database  # noqa: E402
+from bidding.identity import PLATFORM, Actor, OrganisationKind, Role  # noqa: E402
+from bidding.keys import service as keys  # noqa: E402
+from bidding.keys.model import Purpose  # noqa: E402
+from bidding.opening import service as opening  # noqa: E402
+from bidding.settings import Settings, ensure_secret_key  # noqa: E402
+from bidding.tenders import service as tenders  # noqa: E402
+from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, Procedure, TenderInput  # noqa: E402
+from crypto import age, custody, envelope, keyfile  # noqa: E402
+from crypto.note import parse_verifier_key  # noqa: E402
+from crypto.statement import PriceSheet, parse_unverified_statement  # noqa: E402
+
+#: Targets: an upload streams at least this share of the bare read's MB/s...
+UPLOAD_SHARE_TARGET = 0.7
+#: ...holds at most this many MB of the server's memory while it runs, with several at once...
+MEMORY_PER_UPLOAD_TARGET_MB = 16.0
+#: ...the burst's bids are all in within the minute...
+BURST_WITHIN_SECONDS = 60.0
+#: ...and the opening's record is out within this many seconds of the k-th share.
+OPENING_TARGET_SECONDS = 5.0
+
+#: Full run and ``--quick`` defaults of each scale option.
+FULL = {
+    "upload_mb": 100,
+    "concurrent": 4,
+    "runs": 5,
+    "burst_bidders": 50,
+    "burst_mb": 20,
+    "readers": 200,
+    "quiet": 10.0,
+    "bids": 1000,
+    "bid_mb": 1.0,
+}
+QUICK = {
+    "upload_mb": 20,
+    "concurrent": 2,
+    "runs": 3,
+    "burst_bidders": 10,
+    "burst_mb": 5,
+    "readers": 50,
+    "quiet": 5.0,
+    "bids": 100,
+    "bid_mb": 1.0,
+}
+
+MB = 1024 * 1024
+#: What the upload client writes to its socket at a time.
+PIECE = MB
+TUS = {"Tus-Resumable": "1.0.0"}
+HTML = "text/html,application/xhtml+xml"
+AGENT = "bench-agent"
+#: Every bench user's password.
+PASSWORD = "bench-password-不用于生产"  # noqa: S105  # a throwaway database, removed at the end
+REGION = "示范市"
+#: The one criterion of each lot (lowest evaluated price: a pass/fail check, then the price decides).
+QUALIFICATION = Criterion(LocalText("资格审查", "Qualification review"), kind="check")
+#: Resident memory is sampled this often during the memory runs.
+RSS_INTERVAL = 0.005
+#: Seconds the readers read before the quiet window starts (connections made, first pages cached).
+READERS_WARMUP = 3.0
+#: How often the probe asks for /health/live, and how often the server's database connections are looked at.
+PROBE_INTERVAL = 0.05
+POOL_INTERVAL = 0.02
+#: The server's pool (``Settings.database_pool_size``, default) and its sequencer's connection.
+POOL_SIZE = Settings().database_pool_size
+#: Longest a single HTTP exchange may take here (the k-th share opens every bid before it answers).
+HTTP_TIMEOUT = 900.0
+
+
+# --- The baseline server ---------------------------------------------------------------------------------------
+
+
+@get("/", media_type="text/plain")
+async def _ready() -> str:
+    return "ok"
+
+
+@patch("/sink", status_code=204, request_max_body_size=None)
+async def _sink(request: Request[Any, Any, Any]) -> Response[None]:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return Response(None, status_code=204, headers={"Upload-Offset": str(size)})
+
+
+def sink_app() -> Litestar:
+    """The baseline: ``PATCH /sink`` reads the request body as it streams in and throws it away (no limit)."""
+    return Litestar([_ready, _sink], debug=False)
+
+
+# --- A lean HTTP/1.1 client for large bodies -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    #: From the first byte sent to the whole answer read.
+    seconds: float
+    #: When the last byte of the body was handed to the socket.
+    sent_at: float
+
+
+async def send(port: int, method: str, path: str, headers: Mapping[str, str], body: bytes | memoryview) -> Answer:
+    """One request on a connection of its own, the body written in :data:`PIECE` slices without copying, as a
+    tus client sends a file; the answer whole. An answer the server gives before the body is all sent (a
+    refusal) is read all the same."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    sent = 0
+    try:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        started = time.perf_counter()
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        view = memoryview(body)
+        with contextlib.suppress(ConnectionError):
+            for start in range(0, len(view), PIECE):
+                writer.write(view[start : start + PIECE])
+                await writer.drain()
+                sent = start + len(view[start : start + PIECE])
+        sent_at = time.perf_counter()
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        answer_headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                answer_headers[name.strip().lower()] = value.strip()
+        content = await reader.readexactly(int(answer_headers.get("content-length", "0")))
+        return Answer(int(head[0].split(" ")[1]), answer_headers, content, time.perf_counter() - started, sent_at)
+    except (ConnectionError, asyncio.IncompleteReadError) as error:
+        raise RuntimeError(
+            f"{method} {path}: the connection ended without an answer, {sent:,} of {len(body):,} bytes sent: {error!r}"
+        ) from None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+# --- Memory ----------------------------------------------------------------------------------------------------
+
+
+class ResidentMemory:
+    """The resident memory of a process and its descendants, read from ``/proc/PID/statm`` on a thread of its
+    own every :data:`RSS_INTERVAL` while the block runs: the highest sum seen, and the sum just before."""
+
+    def __init__(self, root: psutil.Process) -> None:
+        self.processes = [root, *root.children(recursive=True)]
+        self.before = self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def read(self) -> int:
+        total = 0
+        for process in self.processes:
+            with contextlib.suppress(OSError), open(f"/proc/{process.pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * resource.getpagesize()
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(RSS_INTERVAL):
+            self.peak = max(self.peak, self.read())
+
+    def __enter__(self) -> ResidentMemory:
+        self.before = self.peak = self.read()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.read())
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.before) / MB
+
+
+# --- Setup -----------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Bidder:
+    login: str
+    credit_code: str
+    keys: keyfile.KeyFile
+    token: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Tender:
+    id: int
+    reference: str
+    recipient: age.HybridRecipient
+    #: The opening identity, which a real ceremony never keeps: here it is the bare loop's key.
+    identity: age.HybridIdentity
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    settings: Settings
+    bidders: list[Bidder]
+    agent_token: str
+    #: Login, API token and key file of each custodian, in the ceremony's order.
+    custodians: list[tuple[str, str, keyfile.KeyFile]]
+    #: For the uploads and the burst (two lots: the burst bids on lot 1, the lone upload on lot 2).
+    burst: Tender
+    #: For the opening.
+    opening: Tender
+
+
+def credit_code(serial: int) -> str:
+    """A valid unified social credit code (GB 32100-2015) of its own for each bench bidder."""
+    first17 = f"91320599BE{serial:07d}"
+    return first17 + credit_code_check_character(first17)
+
+
+def tender_input(purchaser_id: int, custodian_ids: list[int], lots: int, title: str, now: dt.datetime) -> TenderInput:
+    """An open goods tender of ``lots`` lots by lowest evaluated price, the deadline 30 days from ``now``."""
+    deadline = (now + dt.timedelta(days=30)).replace(hour=9, minute=30, second=0, microsecond=0)
+    return TenderInput(
+        title=LocalText(f"基准测试：{title}", f"Benchmark: {title}"),
+        description=LocalText("bench/bids.py 生成的招标项目。", "A tender made by bench/bids.py."),
+        category=Category.GOODS,
+        procedure=Procedure.OPEN,
+        purchaser_id=purchaser_id,
+        region=REGION,
+        lots=[
+            LotInput(n, LocalText(f"第{n}包", f"Lot {n}"), "1000000.00", "0", Method.LOWEST_PRICE, [QUALIFICATION])
+            for n in range(1, lots + 1)
+        ],
+        documents_from=now,
+        questions_until=deadline - dt.timedelta(days=10),
+        deadline=deadline,
+        evaluation_at=deadline + dt.timedelta(hours=1),
+        custodian_ids=custodian_ids,
+        custody_threshold=2,
+    )
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def publish_tender(
+    db: Database, settings: Settings, agent: Actor, terms: TenderInput, bidders: Sequence[Actor]
+) -> Tender:
+    """Draft, run the custody ceremony as the offline command does, add a document, publish, register bidders."""
+    tender_id = await tenders.create_draft(db, settings, agent, terms)
+    view = await opening.custody_view(db, agent, tender_id)
+    custodians = []
+    for custodian in view.custodians:
+        recipient = age.parse_recipient(custodian.recipient or "")
+        assert isinstance(recipient, age.HybridRecipient), "custodian keys are post-quantum"
+        custodians.append((custodian.login, recipient))
+    ceremony, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
+    await opening.record_ceremony(db, agent, tender_id, custody.encode_ceremony(ceremony))
+    document = b"%PDF-1.7\n% tender documents made by bench/bids.py\n"
+    await tenders.upload_document(
+        db, settings, BlobStore(settings.blobs), agent, tender_id, filename="招标文件.pdf", chunks=_one_chunk(document)
+    )
+    await tenders.publish(db, settings, agent, tender_id)
+    for bidder in bidders:
+        await tenders.register(db, bidder, tender_id)
+    return Tender(tender_id, view.reference, ceremony.recipient, identity)
+
+
+async def make_bidder(db: Database, serial: int) -> tuple[Actor, Bidder]:
+    """A bidder organisation with one user, a registered key and an API token, each through its use case."""
+    code = credit_code(serial)
+    organisation = await accounts.create_organisation(
+        db,
+        PLATFORM,
+        NewOrganisation(OrganisationKind.BIDDER, f"基准投标人{serial:03d}有限公司", REGION, code),
+    )
+    login = f"bench-bidder-{serial:03d}"
+    await accounts.create_user(
+        db, PLATFORM, NewUser(login, f"投标人{serial:03d}", PASSWORD, [Role.BIDDER], organisation.id)
+    )
+    actor = await accounts.act_as(db, login)
+    key_file = keyfile.generate_key_file(f"bidder-{code}")
+    await keys.register_key(
+        db, actor, Purpose.BIDDER, verifier_key=key_file.verifier_key, recipient=key_file.recipient.encode()
+    )
+    token = await accounts.create_api_token(db, actor, "bench")
+    return actor, Bidder(login, code, key_file, token.secret)
+
+
+async def make_person(db: Database, login: str, name: str, role: Role, organisation_id: int) -> Actor:
+    await accounts.create_user(db, PLATFORM, NewUser(login, name, PASSWORD, [role], organisation_id))
+    return await accounts.act_as(db, login)
+
+
+async def set_up(url: str, data_dir: Path, bidder_count: int, opening_lots: int) -> World:
+    """The people and tenders of every part, made through the platform's use cases as an operator's script
+    would make them."""
+    settings = ensure_secret_key(Settings(data_dir=data_dir, database_url=url))
+    db = await Database.connect(url, max_size=8)
+    try:
+        agency = await accounts.create_organisation(
+            db, PLATFORM, NewOrganisation(OrganisationKind.AGENCY, "示范市基准招标代理有限公司", REGION)
+        )
+        purchaser = await accounts.create_organisation(
+            db, PLATFORM, NewOrganisation(OrganisationKind.PURCHASER, "示范市基准采购人", REGION)
+        )
+        agent = await make_person(db, AGENT, "代理人", Role.AGENCY_STAFF, agency.id)
+        custodians = []
+        for number, organisation in enumerate((agency, agency, purchaser), start=1):
+            login = f"bench-custodian{number}"
+            actor = await make_person(db, login, f"保管人{number}", Role.CUSTODIAN, organisation.id)
+            key_file = keyfile.generate_key_file(f"custodian-{login}")
+            await keys.register_key(
+                db, actor, Purpose.CUSTODIAN, verifier_key=key_file.verifier_key, recipient=key_file.recipient.encode()
+            )
+            custodians.append((login, (await accounts.create_api_token(db, actor, "bench")).secret, key_file, actor))
+        # Eight at a time: each user's password is hashed (Argon2id, 64 MiB) on a worker thread.
+        limit = asyncio.Semaphore(8)
+
+        async def bounded(serial: int) -> tuple[Actor, Bidder]:
+            async with limit:
+                return await make_bidder(db, serial)
+
+        made = await asyncio.gather(*(bounded(serial) for serial in range(1, bidder_count + 1)))
+        custodian_ids = [actor.principal.user_id for *_, actor in custodians if actor.principal is not None]
+        now = dt.datetime.now(ZoneInfo(settings.timezone))
+        actors = [actor for actor, _ in made]
+        burst = await publish_tender(
+            db, settings, agent, tender_input(purchaser.id, custodian_ids, 2, "投标高峰", now), actors
+        )
+        opened = await publish_tender(
+            db, settings, agent, tender_input(purchaser.id, custodian_ids, opening_lots, "千标开标", now), actors
+        )
+        agent_token = (await accounts.create_api_token(db, agent, "bench")).secret
+    finally:
+        await db.close()
+    return World(
+        settings,
+        [bidder for _, bidder in made],
+        agent_token,
+        [(login, token, key_file) for login, token, key_file, _ in custodians],
+        burst,
+        opened,
+    )
+
+
+def seal(tender: Tender, bidder: Bidder, lot: int, document: bytes, total: str) -> tuple[bytes, bytes]:
+    """An envelope of one document and its signed statement, sealed as the bidder's own machine seals them."""
+    target = io.BytesIO()
+    sealed = envelope.seal_envelope(
+        target,
+        [("投标文件.pdf", io.BytesIO(document))],
+        tender=tender.reference,
+        lot=str(lot),
+        bidder=bidder.credit_code,
+        slot="single",
+        price_sheet=PriceSheet("CNY", total, duration_days=90, bid_security="0"),
+        recipients=[tender.recipient, bidder.keys.recipient],
+        signer=bidder.keys.signer,
+        created="2026-11-21T09:00:00Z",
+    )
+    return target.getvalue(), sealed.signed_statement
+
+
+def bearer(bidder: Bidder) -> dict[str, str]:
+    return {"Authorization": f"Bearer {bidder.token}"}
+
+
+async def create_upload(client: httpx.AsyncClient, bidder: Bidder, tender_id: int, length: int) -> str:
+    created = await client.post(
+        f"/api/v1/tenders/{tender_id}/uploads", headers={**TUS, **bearer(bidder), "Upload-Length": str(length)}
+    )
+    if created.status_code != 201:
+        raise RuntimeError(f"creating an upload: {created.status_code} {created.text}")
+    return created.headers["location"]
+
+
+async def patch_upload(port: int, bidder: Bidder, location: str, body: bytes | memoryview) -> Answer:
+    headers = {**TUS, **bearer(bidder), "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    answer = await send(port, "PATCH", location, headers, body)
+    if answer.status != 204 or answer.headers.get("upload-offset") != str(len(body)):
+        raise RuntimeError(f"PATCH {location}: {answer.status} {answer.body[:500]!r}")
+    return answer
+
+
+async def sink_upload(port: int, body: bytes | memoryview) -> Answer:
+    answer = await send(port, "PATCH", "/sink", {"Content-Type": "application/offset+octet-stream"}, body)
+    if answer.status != 204 or answer.headers.get("upload-offset") != str(len(body)):
+        raise RuntimeError(f"PATCH /sink: {answer.status} {answer.body[:500]!r}")
+    return answer
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    return audit_log.percentile(list(values), share)
+
+
+# --- (a) One large upload ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class UploadFigures:
+    real: list[float] = dataclasses.field(default_factory=list)
+    sink: list[float] = dataclasses.field(default_factory=list)
+    memory_real: float = 0.0
+    memory_sink: float = 0.0
+    concurrent_seconds: float = 0.0
+
+    @property
+    def share(self) -> float:
+        return min(self.sink) / min(self.real)
+
+
+async def measure_upload(
+    world: World, port: int, server: psutil.Process, sink_port: int, sink: psutil.Process, args: argparse.Namespace
+) -> UploadFigures:
+    figures = UploadFigures()
+    body = os.urandom(args.upload_mb * MB)
+    size = len(body)
+    tender_id = world.burst.id
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT) as client:
+        # A small upload first, so that the memory run does not count what the first request of its kind loads.
+        bidder = world.bidders[0]
+        await patch_upload(port, bidder, await create_upload(client, bidder, tender_id, MB), body[:MB])
+        await sink_upload(sink_port, body[:MB])
+
+        print(
+            f"\n(a) Memory: {args.concurrent} uploads of {args.upload_mb} MB at once, resident memory of the "
+            f"server's processes every {RSS_INTERVAL * 1000:g} ms",
+            flush=True,
+        )
+        uploaders = world.bidders[: args.concurrent]
+        locations = [await create_upload(client, b, tender_id, size) for b in uploaders]
+        with ResidentMemory(server) as memory:
+            started = time.perf_counter()
+            await asyncio.gather(*(patch_upload(port, b, at, body) for b, at in zip(uploaders, locations, strict=True)))
+            figures.concurrent_seconds = time.perf_counter() - started
+        figures.memory_real = memory.growth_mb
+        with ResidentMemory(sink) as sink_memory:
+            sink_started = time.perf_counter()
+            await asyncio.gather(*(sink_upload(sink_port, body) for _ in uploaders))
+            sink_seconds = time.perf_counter() - sink_started
+        figures.memory_sink = sink_memory.growth_mb
+        total = args.concurrent * args.upload_mb
+        print(
+            f"  bidding serve: {memory.before / MB:,.0f} MB before, {memory.peak / MB:,.0f} MB at most: "
+            f"+{figures.memory_real:.1f} MB = {figures.memory_real / args.concurrent:.1f} MB per upload; "
+            f"{total / figures.concurrent_seconds:,.0f} MB/s together"
+            f"\n  sink:          {sink_memory.before / MB:,.0f} MB before, {sink_memory.peak / MB:,.0f} MB at most: "
+            f"+{figures.memory_sink:.1f} MB = {figures.memory_sink / args.concurrent:.1f} MB per upload; "
+            f"{total / sink_seconds:,.0f} MB/s together",
+            flush=True,
+        )
+
+        print(f"\n(a) Throughput: {args.upload_mb} MB in one PATCH, {args.runs} runs each, alternating", flush=True)
+        for run in range(args.runs):
+            location = await create_upload(client, bidder, tender_id, size)
+            real = (await patch_upload(port, bidder, location, body)).seconds
+            baseline = (await sink_upload(sink_port, body)).seconds
+            figures.real.append(real)
+            figures.sink.append(baseline)
+            print(
+                f"  run {run + 1}: tus PATCH to storage {args.upload_mb / real:7,.0f} MB/s ({real:.2f} s)   "
+                f"read and discard {args.upload_mb / baseline:7,.0f} MB/s ({baseline:.2f} s)",
+                flush=True,
+            )
+    return figures
+
+
+# --- (b) The deadline burst -----------------------------------------------------------------------------------
+
+
+def readers_child(port: int, paths_file: str, connections: int, think: float) -> None:
+    """The readers, in a process of their own: ``connections`` people each reading a notice page, waiting
+    ``think`` seconds on average (uniformly 0 to twice that), and again; beside them one probe asking for
+    ``GET /health/live`` (no database, no template: its delay is the event loop's own) every
+    :data:`PROBE_INTERVAL`. Until standard input closes; then each request's send time (``time.time()``),
+    latency and status, by kind, as JSON on standard output."""
+    paths = [line.strip() for line in Path(paths_file).read_text(encoding="ascii").splitlines() if line.strip()]
+    records: dict[str, list[tuple[float, float, int]]] = {"notice": [], "probe": []}
+    failures: Counter[str] = Counter()
+
+    async def client(kind: str, number: int, stop: asyncio.Event) -> None:
+        rng = random.Random(number)
+        request_head = f"Host: 127.0.0.1:{port}\r\nAccept: {HTML}\r\n\r\n"
+
+        async def pause() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), PROBE_INTERVAL if kind == "probe" else rng.uniform(0, 2 * think))
+
+        await pause()
+        while not stop.is_set():
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+            except OSError as error:
+                failures[f"connect: {error}"] += 1
+                await asyncio.sleep(0.1)
+                continue
+            try:
+                while not stop.is_set():
+                    path = "/health/live" if kind == "probe" else rng.choice(paths)
+                    sent, started = time.time(), time.perf_counter()
+                    writer.write(f"GET {path} HTTP/1.1\r\n{request_head}".encode("ascii"))
+                    head = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+                    length = next(
+                        (int(line.split(b":", 1)[1]) for line in head if line.lower().startswith(b"content-length:")),
+                        None,
+                    )
+                    if length is None:
+                        failures["an answer without content-length"] += 1
+                        break
+                    await reader.readexactly(length)
+                    records[kind].append((sent, time.perf_counter() - started, int(head[0].split(b" ")[1])))
+                    await pause()
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+                failures[f"{type(error).__name__}: {error}"] += 1
+            finally:
+                writer.close()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        clients = [asyncio.create_task(client("notice", number, stop)) for number in range(connections)]
+        clients.append(asyncio.create_task(client("probe", -1, stop)))
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+        stop.set()
+        _, pending = await asyncio.wait(clients, timeout=5)
+        for task in pending:
+            task.cancel()
+
+    uvloop.run(run())
+    json.dump({"records": records, "failures": dict(failures)}, sys.stdout)
+
+
+class PoolWatch:
+    """What the server's database connections do, from ``pg_stat_activity`` every :data:`POOL_INTERVAL` on a
+    connection of its own: how many are busy (in a statement or a transaction) and how many wait for a lock."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        #: (``time.time()``, busy, waiting for a lock, open), per sample.
+        self.samples: list[tuple[float, int, int, int]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> PoolWatch:
+        connection = await asyncpg.connect(self.url)
+        self._task = asyncio.create_task(self._poll(connection))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _poll(self, connection: asyncpg.Connection) -> None:
+        try:
+            while True:
+                # The server's connections are named "bidding" (bidding.db); this one is not.
+                row = await connection.fetchrow(
+                    """SELECT count(*) FILTER (WHERE state <> 'idle') AS busy,
+                              count(*) FILTER (WHERE wait_event_type = 'Lock') AS locked, count(*) AS open
+                       FROM pg_stat_activity WHERE application_name = 'bidding'"""
+                )
+                assert row is not None
+                self.samples.append((time.time(), row["busy"], row["locked"], row["open"]))
+                await asyncio.sleep(POOL_INTERVAL)
+        finally:
+            await connection.close()
+
+    def between(self, start: float, end: float) -> str:
+        window = [sample for sample in self.samples if start <= sample[0] <= end]
+        if not window:
+            return "no samples"
+        busy = [sample[1] for sample in window]
+        locked = [sample[2] for sample in window]
+        full = sum(1 for sample in window if sample[1] >= POOL_SIZE) / len(window)
+        return (
+            f"busy mean {statistics.mean(busy):.1f}, max {max(busy)} of {max(s[3] for s in window)} open; "
+            f"waiting for a lock mean {statistics.mean(locked):.1f}, max {max(locked)}; "
+            f"{POOL_SIZE} or more busy in {full:.0%} of {len(window)} samples"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class BidTimes:
+    started: float
+    patch_started: float
+    patch_ended: float
+    submitted: float
+    size: int
+
+    @property
+    def patch_mb_s(self) -> float:
+        return self.size / MB / (self.patch_ended - self.patch_started)
+
+
+async def bid_over_http(
+    client: httpx.AsyncClient, port: int, tender_id: int, bidder: Bidder, data: bytes, statement: bytes
+) -> BidTimes:
+    """Create an upload, send the envelope, submit the statement, as a tus client and the bid form do."""
+    started = time.perf_counter()
+    location = await create_upload(client, bidder, tender_id, len(data))
+    patch_started = time.perf_counter()
+    await patch_upload(port, bidder, location, data)
+    patch_ended = time.perf_counter()
+    submitted = await client.post(
+        f"/api/v1/tenders/{tender_id}/bids",
+        headers=bearer(bidder),
+        json={"upload": location.rsplit("/", 1)[1], "statement": statement.decode()},
+    )
+    if submitted.status_code != 201:
+        raise RuntimeError(f"submitting: {submitted.status_code} {submitted.text}")
+    return BidTimes(started, patch_started, patch_ended, time.perf_counter(), len(data))
+
+
+@dataclasses.dataclass
+class BurstFigures:
+    alone: list[float] = dataclasses.field(default_factory=list)
+    alone_bid_seconds: float = 0.0
+    burst: list[BidTimes] = dataclasses.field(default_factory=list)
+    quiet: list[float] = dataclasses.field(default_factory=list)
+    during: list[float] = dataclasses.field(default_factory=list)
+    #: /health/live's latencies, quiet and during the burst.
+    probe_quiet: list[float] = dataclasses.field(default_factory=list)
+    probe_during: list[float] = dataclasses.field(default_factory=list)
+    pool_quiet: str = ""
+    pool_during: str = ""
+    quiet_seconds: float = 0.0
+    burst_seconds: float = 0.0
+    reader_errors: str = ""
+    cpu_quiet: str = ""
+    cpu: str = ""
+
+    @property
+    def aggregate_mb_s(self) -> float:
+        first = min(times.patch_started for times in self.burst)
+        last = max(times.patch_ended for times in self.burst)
+        return sum(times.size for times in self.burst) / MB / (last - first)
+
+
+async def measure_burst(
+    world: World, port: int, args: argparse.Namespace, folder: Path, meter: audit_log.CpuMeter
+) -> BurstFigures:
+    figures = BurstFigures()
+    tender = world.burst
+    count = args.burst_bidders
+    document = os.urandom(args.burst_mb * MB)
+    started = time.perf_counter()
+    sealed = [seal(tender, world.bidders[n], 1, document, f"{990000 + n}.00") for n in range(count)]
+    alone_data, alone_statement = seal(tender, world.bidders[0], 2, document, "1000000.00")
+    envelope_mb = len(sealed[0][0]) / MB
+    print(
+        f"\n(b) Deadline burst: sealed {count + 1} envelopes of {envelope_mb:.1f} MB in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT, limits=limits) as client:
+        bidder = world.bidders[0]
+        for _ in range(2):
+            location = await create_upload(client, bidder, tender.id, len(alone_data))
+            answer = await patch_upload(port, bidder, location, alone_data)
+            figures.alone.append(answer.seconds)
+        alone = await bid_over_http(client, port, tender.id, bidder, alone_data, alone_statement)
+        figures.alone.append(alone.patch_ended - alone.patch_started)
+        figures.alone_bid_seconds = alone.submitted - alone.started
+        print(
+            f"  alone: {envelope_mb / min(figures.alone):,.0f} MB/s sending (best of 3), "
+            f"{figures.alone_bid_seconds:.2f} s from creating the upload to the submission's answer",
+            flush=True,
+        )
+
+        # The people reading, for the whole burst and a quiet while before it.
+        paths_file = folder / "notice-paths.txt"
+        url = world.settings.database_url
+        assert url is not None
+        published = await published_tender_ids(url)
+        paths_file.write_text("".join(f"/tenders/{tender_id}\n" for tender_id in published), encoding="ascii")
+        readers = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--readers-child",
+            str(port),
+            str(paths_file),
+            str(args.readers),
+            str(args.think),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with PoolWatch(url) as pool:
+                await asyncio.sleep(READERS_WARMUP + args.think)
+                quiet_from = time.time()
+                print(
+                    f"  {args.readers} readers of {len(published)} notice pages, a page every {args.think:g} s each "
+                    f"on average (about {args.readers / args.think:,.0f} pages/s offered); quiet for {args.quiet:g} s, "
+                    f"then the burst of {count} bids",
+                    flush=True,
+                )
+                before = meter.read()
+                await asyncio.sleep(args.quiet)
+                figures.cpu_quiet = audit_log.CpuMeter.since(before, meter.read(), args.quiet)
+                burst_from = time.time()
+                before = meter.read()
+                burst_started = time.perf_counter()
+                figures.burst = await asyncio.gather(
+                    *(
+                        bid_over_http(client, port, tender.id, world.bidders[n], data, statement)
+                        for n, (data, statement) in enumerate(sealed)
+                    )
+                )
+                figures.burst_seconds = time.perf_counter() - burst_started
+                figures.cpu = audit_log.CpuMeter.since(before, meter.read(), figures.burst_seconds)
+                burst_until = time.time()
+                await asyncio.sleep(1.0)
+        finally:
+            # End of input tells the readers to stop (communicate() closes it only when given input, in 3.11).
+            assert readers.stdin is not None
+            readers.stdin.close()
+            output, _ = await readers.communicate()
+    result = json.loads(output)
+
+    def window(kind: str, start: float, end: float) -> list[float]:
+        return [latency for sent, latency, status in result["records"][kind] if status == 200 and start <= sent < end]
+
+    figures.quiet, figures.during = window("notice", quiet_from, burst_from), window("notice", burst_from, burst_until)
+    figures.probe_quiet = window("probe", quiet_from, burst_from)
+    figures.probe_during = window("probe", burst_from, burst_until)
+    figures.pool_quiet, figures.pool_during = (
+        pool.between(quiet_from, burst_from),
+        pool.between(burst_from, burst_until),
+    )
+    figures.quiet_seconds = burst_from - quiet_from
+    statuses = Counter(status for kind in result["records"].values() for _, _, status in kind if status != 200)
+    if statuses or result["failures"]:
+        figures.reader_errors = f"statuses {dict(statuses)}, failures {result['failures']}"
+    return figures
+
+
+async def published_tender_ids(url: str) -> list[int]:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch("SELECT id FROM tenders WHERE published_at IS NOT NULL ORDER BY id")
+    finally:
+        await connection.close()
+    return [row["id"] for row in rows]
+
+
+def print_burst(figures: BurstFigures, args: argparse.Namespace) -> None:
+    burst = figures.burst
+    alone = args.burst_mb / min(figures.alone) if figures.alone else float("nan")
+    per_upload = [times.patch_mb_s for times in burst]
+    submissions = [times.submitted - times.patch_ended for times in burst]
+    whole = [times.submitted - times.started for times in burst]
+    aggregate = figures.aggregate_mb_s
+    print(
+        f"  burst: {len(burst)} bids in {figures.burst_seconds:.1f} s; sending {aggregate:,.0f} MB/s together "
+        f"= {aggregate / alone:.2f} x one alone; per upload median {statistics.median(per_upload):,.1f} MB/s "
+        f"= {statistics.median(per_upload) / alone:.3f} x alone"
+        f"\n  each bid from creating its upload to the submission's answer: p50 {statistics.median(whole):.1f} s, "
+        f"max {max(whole):.1f} s; the submission alone (statement checked, bid recorded, receipt waited for) "
+        f"p50 {statistics.median(submissions):.2f} s, max {max(submissions):.2f} s "
+        f"(alone: {figures.alone_bid_seconds:.2f} s for the whole bid)"
+        f"\n  CPU while quiet: {figures.cpu_quiet}\n  CPU during the burst: {figures.cpu}",
+        flush=True,
+    )
+    rows = (("quiet", figures.quiet, figures.quiet_seconds), ("burst", figures.during, figures.burst_seconds))
+    quiet_p50, quiet_p99 = percentile(figures.quiet, 0.5), percentile(figures.quiet, 0.99)
+    for name, values, seconds in rows:
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        print(
+            f"  notice pages, {name}: {len(values):,} pages in {seconds:.1f} s ({len(values) / seconds:,.0f}/s), "
+            f"p50 {p50 * 1000:6.1f} ms ({p50 / quiet_p50:4.1f} x quiet), p99 {p99 * 1000:6.1f} ms "
+            f"({p99 / quiet_p99:4.1f} x quiet), max {max(values, default=float('nan')) * 1000:6.0f} ms",
+            flush=True,
+        )
+    for name, values in (("quiet", figures.probe_quiet), ("burst", figures.probe_during)):
+        print(
+            f"  /health/live (the event loop's delay), {name}: p50 {percentile(values, 0.5) * 1000:6.1f} ms, "
+            f"p99 {percentile(values, 0.99) * 1000:6.1f} ms",
+            flush=True,
+        )
+    print(f"  the server's database connections, quiet: {figures.pool_quiet}", flush=True)
+    print(f"  the server's database connections, burst: {figures.pool_during}", flush=True)
+    if figures.reader_errors:
+        print(f"  !!! readers' errors: {figures.reader_errors}", flush=True)
+
+
+# --- (c) The opening ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class OpeningFigures:
+    insert_seconds: float = 0.0
+    #: Why ``POST /api/v1/tenders/{id}/opening`` refused, if it did (then the opening is started in this process).
+    envelope_size: int = 0
+    #: From sending the k-th share to its answer, and to the record's 200.
+    hand_in_seconds: float = 0.0
+    record_seconds: float = 0.0
+    lines: int = 0
+    opened: int = 0
+    #: From the hall's message times: the k-th share to the key rebuilt, to the first and the last line, to the record.
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    cpu: str = ""
+    bare_decrypt_seconds: float = 0.0
+    bare_open_seconds: float = 0.0
+
+
+async def insert_bids(world: World, args: argparse.Namespace) -> int:
+    """Seal and submit ``--bids`` bids through the bid use cases, ``--insert-concurrency`` at a time; return the
+    size of an envelope."""
+    settings = world.settings
+    assert settings.database_url is not None
+    blobs = BlobStore(settings.blobs)
+    tender = world.opening
+    document = os.urandom(int(args.bid_mb * MB))
+    db = await Database.connect(settings.database_url, max_size=args.insert_concurrency)
+    size = 0
+    try:
+        actors = [await accounts.act_as(db, bidder.login) for bidder in world.bidders]
+        limit = asyncio.Semaphore(args.insert_concurrency)
+        done = 0
+
+        async def submit(number: int) -> None:
+            nonlocal size, done
+            index = number % len(world.bidders)
+            lot = number // len(world.bidders) + 1
+            async with limit:
+                data, statement = await asyncio.to_thread(
+                    seal, tender, world.bidders[index], lot, document, f"{100000 + number}.00"
+                )
+                size = len(data)
+                actor = actors[index]
+                upload_id = await bids.create_upload(db, actor, tender.id, len(data))
+                await bids.append_upload(db, blobs, actor, upload_id, 0, _one_chunk(data))
+                await bids.submit_bid(
+                    db, settings, blobs, actor, tender.id, upload_id=upload_id, signed_statement=statement
+                )
+                done += 1
+                if done % max(1, args.bids // 10) == 0:
+                    print(f"  {done:,} bids in", flush=True)
+
+        await asyncio.gather(*(submit(number) for number in range(args.bids)))
+    finally:
+        await db.close()
+    return size
+
+
+async def hall_phases(url: str, tender_id: int, handed_at: float) -> dict[str, float]:
+    """Seconds from the k-th share (``handed_at``, this process's ``time.time()``) to the hall's messages, by the
+    database clock (one machine: the same clock)."""
+    connection = await asyncpg.connect(url)
+    try:
+        row = await connection.fetchrow(
+            """SELECT min(at) FILTER (WHERE kind = 'key_rebuilt') AS key_rebuilt,
+                      min(at) FILTER (WHERE kind = 'line') AS first_line,
+                      max(at) FILTER (WHERE kind = 'line') AS last_line,
+                      min(at) FILTER (WHERE kind = 'record') AS record
+               FROM opening_messages WHERE tender_id = $1""",
+            tender_id,
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    names = ("key_rebuilt", "first_line", "last_line", "record")
+    return {name: row[name].timestamp() - handed_at for name in names if row[name] is not None}
+
+
+async def open_bids(world: World, port: int, figures: OpeningFigures, meter: audit_log.CpuMeter) -> None:
+    """Deadline past (SQL), the opening started and k shares handed in through the API; the k-th timed until
+    the record answers."""
+    url = world.settings.database_url
+    assert url is not None
+    tender = world.opening
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "UPDATE tenders SET deadline = clock_timestamp() - interval '1 second' WHERE id = $1", tender.id
+        )
+    finally:
+        await connection.close()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT) as client:
+        started = await client.post(
+            f"/api/v1/tenders/{tender.id}/opening", headers={"Authorization": f"Bearer {world.agent_token}"}
+        )
+        if started.status_code != 200:
+            raise RuntimeError(f"the opening did not start: {started.status_code} {started.text[:300]}")
+        shares = []
+        for login, token, key_file in world.custodians[:2]:
+            sealed = await client.get(
+                f"/api/v1/tenders/{tender.id}/custody/share", headers={"Authorization": f"Bearer {token}"}
+            )
+            share = custody.open_sealed_share(sealed.content, key_file.identity, tender.reference)
+            shares.append((login, token, share))
+        first_login, first_token, first_share = shares[0]
+        handed = await client.post(
+            f"/api/v1/tenders/{tender.id}/opening/shares",
+            headers={"Authorization": f"Bearer {first_token}"},
+            json={"share": first_share},
+        )
+        if handed.status_code != 200 or handed.json()["count"] != 1:
+            raise RuntimeError(f"{first_login}'s share: {handed.status_code} {handed.text}")
+        _, last_token, last_share = shares[1]
+        before = meter.read()
+        handed_at = time.time()
+        clock = time.perf_counter()
+        handed = await client.post(
+            f"/api/v1/tenders/{tender.id}/opening/shares",
+            headers={"Authorization": f"Bearer {last_token}"},
+            json={"share": last_share},
+        )
+        figures.hand_in_seconds = time.perf_counter() - clock
+        if handed.status_code != 200:
+            raise RuntimeError(f"the k-th share: {handed.status_code} {handed.text}")
+        while (record := await client.get(f"/api/v1/tenders/{tender.id}/opening/record")).status_code != 200:
+            await asyncio.sleep(0.01)
+        figures.record_seconds = time.perf_counter() - clock
+        figures.cpu = audit_log.CpuMeter.since(before, meter.read(), figures.record_seconds)
+    lines = json.loads(record.content)["lines"]
+    figures.lines = len(lines)
+    figures.opened = sum(1 for line in lines if line["outcome"] == "opened")
+    figures.phases = await hall_phases(url, tender.id, handed_at)
+
+
+class Discard(io.RawIOBase):
+    """A writable stream that keeps nothing."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+async def envelopes_of(url: str, tender_id: int) -> list[tuple[str, bytes, str]]:
+    """Each bid's envelope key, statement and verifier key, in the order the server opens them."""
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            """SELECT b.envelope_sha256, b.statement, k.verifier_key FROM bids b JOIN party_keys k ON k.id = b.key_id
+               WHERE b.tender_id = $1 ORDER BY b.id""",
+            tender_id,
+        )
+    finally:
+        await connection.close()
+    return [(row["envelope_sha256"].hex(), row["statement"], row["verifier_key"]) for row in rows]
+
+
+def bare_loops(world: World, envelopes: list[tuple[str, bytes, str]], figures: OpeningFigures) -> None:
+    """The same envelope files, one after another in this process: decrypted into nothing, then opened and
+    checked as the server checks a bid."""
+    blobs = BlobStore(world.settings.blobs)
+    identities: list[age.AnyIdentity] = [world.opening.identity]
+    started = time.perf_counter()
+    for key, _, _ in envelopes:
+        with blobs.open(key) as source:
+            age.decrypt_file(source, cast(BinaryIO, Discard()), identities)
+    figures.bare_decrypt_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for key, statement, verifier_key in envelopes:
+        with (
+            blobs.open(key) as source,
+            envelope.open_envelope(
+                source, parse_unverified_statement(statement), parse_verifier_key(verifier_key), identities
+            ) as opened,
+        ):
+            assert opened.manifest.bidder
+    figures.bare_open_seconds = time.perf_counter() - started
+
+
+def print_opening(figures: OpeningFigures, args: argparse.Namespace) -> None:
+    total_mb = figures.envelope_size * args.bids / MB
+    phases = figures.phases
+    print(
+        f"  the k-th share's answer after {figures.hand_in_seconds:.2f} s; the record 200 after "
+        f"{figures.record_seconds:.2f} s: {figures.lines:,} lines, {figures.opened:,} opened; "
+        f"{total_mb / figures.record_seconds:,.0f} MB/s, {figures.lines / figures.record_seconds:,.0f} bids/s",
+        flush=True,
+    )
+    if {"key_rebuilt", "first_line", "last_line", "record"} <= phases.keys():
+        lines_seconds = phases["last_line"] - phases["first_line"]
+        print(
+            f"  hall: key rebuilt at {phases['key_rebuilt']:.2f} s, first line {phases['first_line']:.2f} s, "
+            f"last line {phases['last_line']:.2f} s ({figures.lines / max(lines_seconds, 1e-9):,.0f} lines/s), "
+            f"record {phases['record']:.2f} s",
+            flush=True,
+        )
+    print(f"  CPU from the k-th share to the record: {figures.cpu}", flush=True)
+    for name, seconds in (
+        ("age.decrypt_file", figures.bare_decrypt_seconds),
+        ("envelope.open_envelope", figures.bare_open_seconds),
+    ):
+        print(
+            f"  bare loop, {name} over the same {args.bids:,} files: {seconds:.2f} s "
+            f"({total_mb / seconds:,.0f} MB/s); the opening takes {figures.record_seconds / seconds:.2f} x this",
+            flush=True,
+        )
+
+
+# --- The run ----------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Results:
+    upload: UploadFigures | None = None
+    burst: BurstFigures | None = None
+    opening: OpeningFigures | None = None
+
+
+def print_server_trouble(log: Path) -> None:
+    text = log.read_text() if log.exists() else ""
+    if any(word in text for word in ("Traceback", "WARN", "ERROR")):
+        print("  !!! the server logged trouble:\n    " + "\n    ".join(text.splitlines()[-30:]), flush=True)
+
+
+def run(args: argparse.Namespace, folder: Path) -> Results:
+    results = Results()
+    opening_lots = math.ceil(args.bids / args.bidders)
+    with http_baseline.database(folder) as url:
+        data_dir = folder / "data"
+        started = time.perf_counter()
+        world = uvloop.run(set_up(url, data_dir, args.bidders, opening_lots))
+        print(
+            f"Set up in {time.perf_counter() - started:.0f} s: an agency, a purchaser, three custodians with keys, "
+            f"{args.bidders} bidder organisations with users, keys and API tokens; tender {world.burst.reference} "
+            f"(2 lots) and tender {world.opening.reference} ({opening_lots} lots), their custody ceremonies run",
+            flush=True,
+        )
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(http_baseline.ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        with contextlib.ExitStack() as stack:
+            # Whatever happens, what the server logged is shown if it logged trouble.
+            stack.callback(print_server_trouble, folder / "serve.log")
+            port, server = stack.enter_context(audit_log.serving(url, data_dir, folder / "serve.log"))
+            print(f"bidding serve (granian, one worker) on port {port}", flush=True)
+            meter = audit_log.CpuMeter(
+                {
+                    "bench": (psutil.Process(), False),
+                    "server": (server, True),
+                    "PostgreSQL": (audit_log.postmaster(folder), True),
+                }
+            )
+            if "a" in args.parts:
+                sink_port = http_baseline.free_port()
+                command = http_baseline.server_command("granian", "bench.bids:sink_app", sink_port)
+                with http_baseline.running("the sink", command, sink_port, "/", env, folder / "sink.log") as sink:
+                    results.upload = uvloop.run(
+                        measure_upload(world, port, server, sink_port, psutil.Process(sink.pid), args)
+                    )
+            if "b" in args.parts:
+                results.burst = uvloop.run(measure_burst(world, port, args, folder, meter))
+                print_burst(results.burst, args)
+            if "c" in args.parts:
+                figures = results.opening = OpeningFigures()
+                print(
+                    f"\n(c) Opening: submitting {args.bids:,} bids of a {args.bid_mb:g} MB document each through "
+                    f"the bid use cases, {args.insert_concurrency} at a time",
+                    flush=True,
+                )
+                started = time.perf_counter()
+                figures.envelope_size = uvloop.run(insert_bids(world, args))
+                figures.insert_seconds = time.perf_counter() - started
+                print(
+                    f"  {args.bids:,} bids of {figures.envelope_size:,} bytes in {figures.insert_seconds:.1f} s "
+                    f"({args.bids / figures.insert_seconds:,.0f} bids/s); deadline passed, opening started, "
+                    "two shares handed in",
+                    flush=True,
+                )
+                uvloop.run(open_bids(world, port, figures, meter))
+                envelopes = uvloop.run(envelopes_of(url, world.opening.id))
+                bare_loops(world, envelopes, figures)
+                print_opening(figures, args)
+    return results
+
+
+def report(results: Results, args: argparse.Namespace) -> None:
+    print("\nTargets")
+    if (upload := results.upload) is not None:
+        share = upload.share
+        per_upload = upload.memory_real / args.concurrent
+        print(
+            f"  upload {args.upload_mb} MB to storage >= {UPLOAD_SHARE_TARGET} x read and discard: {share:.2f} "
+            f"({args.upload_mb / min(upload.real):,.0f} vs {args.upload_mb / min(upload.sink):,.0f} MB/s)  "
+            f"{verdict(share >= UPLOAD_SHARE_TARGET)}"
+        )
+        print(
+            f"  server memory per concurrent upload <= {MEMORY_PER_UPLOAD_TARGET_MB:g} MB: {per_upload:.1f} MB "
+            f"({args.concurrent} at once; the sink's {upload.memory_sink / args.concurrent:.1f} MB)  "
+            f"{verdict(per_upload <= MEMORY_PER_UPLOAD_TARGET_MB)}"
+        )
+    if (burst := results.burst) is not None:
+        within = max(times.submitted for times in burst.burst) - min(times.started for times in burst.burst)
+        print(
+            f"  burst: {len(burst.burst)} bids of {args.burst_mb} MB all in within {BURST_WITHIN_SECONDS:g} s: "
+            f"{within:.1f} s  {verdict(within <= BURST_WITHIN_SECONDS)}; notice p99 "
+            f"{percentile(burst.during, 0.99) * 1000:.0f} ms vs {percentile(burst.quiet, 0.99) * 1000:.0f} ms quiet "
+            f"= {percentile(burst.during, 0.99) / percentile(burst.quiet, 0.99):.1f} x (no target set)"
+        )
+    if (opened := results.opening) is not None:
+        complete = opened.lines == opened.opened == args.bids
+        print(
+            f"  opening {args.bids:,} bids of {args.bid_mb:g} MB, k-th share to record <= "
+            f"{OPENING_TARGET_SECONDS:g} s: {opened.record_seconds:.1f} s "
+            f"({opened.record_seconds / opened.bare_open_seconds:.2f} x the bare open_envelope loop, "
+            f"{opened.record_seconds / opened.bare_decrypt_seconds:.2f} x bare decryption)  "
+            f"{verdict(opened.record_seconds <= OPENING_TARGET_SECONDS and complete)}"
+            + ("" if complete else f"   !!! {opened.opened} of {args.bids} opened")
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if len(sys.argv) > 1 and sys.argv[1] == "--readers-child":
+        _, _, port, paths_file, connections, think = sys.argv
+        readers_child(int(port), paths_file, int(connections), float(think))
+        return 0
+    parser.add_argument("--quick", action="store_true", help="every part scaled down (under a minute)")
+    parser.add_argument("--parts", default="abc", help="which parts to run: a upload, b burst, c opening")
+    parser.add_argument("--upload-mb", type=int, help="(a) MB of the upload (100; quick 20)")
+    parser.add_argument("--concurrent", type=int, help="(a) uploads at once for the memory figure (4; quick 2)")
+    parser.add_argument("--runs", type=int, help="(a) runs of each throughput figure (5; quick 3)")
+    parser.add_argument("--burst-bidders", type=int, help="(b) bidders in the burst (50; quick 10)")
+    parser.add_argument("--burst-mb", type=int, help="(b) MB of each burst envelope (20; quick 5)")
+    parser.add_argument("--readers", type=int, help="(b) people reading notice pages (200; quick 50)")
+    parser.add_argument("--think", type=float, default=2.0, help="(b) mean seconds between a reader's pages (2)")
+    parser.add_argument("--quiet", type=float, help="(b) seconds read before the burst (10; quick 5)")
+    parser.add_argument("--bids", type=int, help="(c) bids opened (1000; quick 100)")
+    parser.add_argument("--bid-mb", type=float, help="(c) MB of each bid's document (1)")
+    parser.add_argument("--insert-concurrency", type=int, default=16, help="(c) bids submitted at once (16)")
+    args = parser.parse_args()
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.bidders = max(args.burst_bidders, args.concurrent, 1)
+    if args.bids > 50 * args.bidders:  # MAX_LOTS: one bid per bidder and lot
+        parser.error(f"--bids: at most {50 * args.bidders} with {args.bidders} bidders (50 lots each)")
+    if not set(args.parts) <= set("abc") or min(args.upload_mb, args.concurrent, args.runs, args.bids) < 1:
+        parser.error("--parts takes a, b and c; sizes and counts must be positive")
+    signal.signal(signal.SIGTERM, http_baseline.interrupt)
+    print(
+        f"Bids: {os.cpu_count()} cores, Python {sys.version.split()[0]}; (a) {args.upload_mb} MB uploads, "
+        f"{args.concurrent} at once; (b) {args.burst_bidders} bids of {args.burst_mb} MB beside {args.readers} "
+        f"readers; (c) {args.bids:,} bids of {args.bid_mb:g} MB opened; parts {args.parts}; "
+        f"1-minute load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    folder = Path(tempfile.mkdtemp(prefix="bidding-bench-bids-"))
+    started = time.perf_counter()
+    try:
+        results = run(args, folder)
+        report(results, args)
+        print(
+            f"\nWhole run {dt.timedelta(seconds=round(time.perf_counter() - started))}; "
+            f"1-minute load average at the end: {os.getloadavg()[0]:.2f}"
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted; the servers and PostgreSQL stopped", flush=True)
+        return 130
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
