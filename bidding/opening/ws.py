@@ -18,6 +18,7 @@ import binascii
 import contextlib
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
@@ -77,11 +78,26 @@ async def _send_new(socket: WebSocket[Any, Any, Any], db: Database, tender_id: i
     return after
 
 
+def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+    """Whether a browser opened this socket from one of the platform's own pages.
+
+    Browsers send cookies with a websocket handshake to any site and do not apply CORS to it, so a page elsewhere
+    could otherwise act in the hall as the person signed in (cross-site websocket hijacking). Browsers always
+    send ``Origin``; programs (with a token) may not, and are not at risk.
+    """
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    settings: Settings = socket.app.state.settings
+    netloc = urlsplit(origin).netloc
+    return netloc == socket.headers.get("host") or origin.rstrip("/") == settings.base_url.rstrip("/")
+
+
 @websocket("/ws/tenders/{tender_id:int}/opening")
 async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int]) -> None:
     db: Database = socket.app.state.database
     actor = actor_of(socket)
-    if not await service.may_attend(db, actor, tender_id):
+    if not _same_origin(socket) or not await service.may_attend(db, actor, tender_id):
         await socket.close(code=CLOSE_FORBIDDEN, reason="not allowed to attend this opening")
         return
     await socket.accept()

@@ -191,6 +191,12 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     hall = server.url.replace("http", "ws") + f"/ws/tenders/{tender_id}/opening"
     with pytest.raises(InvalidStatus), ws_connect(hall, open_timeout=5):  # someone not signed in does not attend
         pass
+    bidder_headers = {"Authorization": f"Bearer {clients.token_for('bidder1')}"}
+    with (
+        pytest.raises(InvalidStatus),
+        ws_connect(hall, origin="https://elsewhere.example", additional_headers=bidder_headers),
+    ):
+        pass  # a page of another site cannot open the hall with someone's cookies
     bidder_token = clients.token_for("bidder1")
     with ws_connect(hall, additional_headers={"Authorization": f"Bearer {bidder_token}"}) as watcher:
         first = json.loads(watcher.recv(timeout=5))
