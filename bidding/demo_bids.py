@@ -106,10 +106,8 @@ async def submit_bids(
     for bid in demo_bids:
         actor = bidders[bid.login]
         assert actor.principal is not None and actor.principal.organisation_name is not None
-        async with database.connection() as connection:
-            credit_code = await connection.fetchval(
-                "SELECT credit_code FROM organisations WHERE id = $1", actor.principal.organisation_id
-            )
+        organisation = await accounts.get_organisation(database, actor, actor.principal.organisation_id or 0)
+        credit_code = organisation.credit_code or ""
         documents = [
             ("投标函.pdf", io.BytesIO(_letter(actor.principal.organisation_name, view.tender.reference, bid))),
             ("报价明细表.csv", io.BytesIO(f"\ufeff项目,金额（元）\n投标总价,{bid.total}\n".encode())),
@@ -161,7 +159,7 @@ async def open_tender(
     async with database.transaction() as connection:
         tender = await tenders_repo.select_tender(connection, tender_id, for_update=True)
         assert tender is not None
-        past = await connection.fetchval("SELECT now() - interval '1 hour'")
+        past = await tenders_repo.select_now(connection) - dt.timedelta(hours=1)
         await tenders_repo.set_deadline(connection, tender_id, past, past + dt.timedelta(minutes=30))
     await opening.start_opening(database, settings, agent, tender_id)
     blobs = BlobStore(settings.blobs)

@@ -252,7 +252,7 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
         if await repo.select_custody(connection, tender_id) is None:
             raise InvalidTransition(N_("This tender has no opening key: it was published without a custody ceremony."))
         await repo.insert_opening(connection, tender_id, _user_id(actor), now)
-        await connection.execute("UPDATE tenders SET status = 'opening', updated_at = now() WHERE id = $1", tender_id)
+        await tenders_repo.set_status(connection, tender_id, Status.OPENING)
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [_bid_summary(bid) for bid in sealed]
         await repo.insert_message(connection, tender_id, "bids_frozen", {"bids": listed})
@@ -469,7 +469,7 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
         signature = model.sign_record(record, load_log_key(settings).signer)
         digest = hashlib.sha256(record).digest()
         await repo.set_opening_finished(connection, tender_id, record, signature, digest)
-        await connection.execute("UPDATE tenders SET status = 'opened', updated_at = now() WHERE id = $1", tender_id)
+        await tenders_repo.set_status(connection, tender_id, Status.OPENED)
         bids = {bid.id: bid for bid in await bids_repo.select_bids(connection, tender_id)}
         opened = [
             OpenedBid(

@@ -369,6 +369,11 @@ async def set_deadline(
     )
 
 
+async def set_status(connection: Connection, tender_id: int, status: Status) -> None:
+    """Move a tender along its lifecycle (the caller has checked the transition with ``model.transition``)."""
+    await connection.execute("UPDATE tenders SET status = $2, updated_at = now() WHERE id = $1", tender_id, status)
+
+
 async def set_cancelled(connection: Connection, tender_id: int, reason: str) -> None:
     await connection.execute(
         """UPDATE tenders SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2, updated_at = now()
