@@ -1,7 +1,113 @@
-"""Pages of this domain."""
+"""The bid page of a tender (``/tenders/{id}/bid``): the organisation's bids in it with their receipts and
+private records, withdrawal, and the form that seals a bid in the browser and submits it.
+
+Sealing, the resumable upload (tus) and the submission are done by ``/static/js/bid-page.js`` against the bidder
+API, so that the documents are encrypted before they leave the machine. The page hands the script what it needs in
+``data-`` attributes: the tender's reference and opening recipient, the organisation's credit code and registered
+verifier key, and, per lot, the sealed bid a new one would replace. Without JavaScript the page explains the
+offline path (``bidding keygen``, ``bidding seal``, then the API), and withdrawal still works as a plain form.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-routes: list[Any] = []
+from litestar import Request, get, post
+from litestar.params import FromPath
+
+from bidding.accounts import service as accounts_service
+from bidding.accounts.guards import requires
+from bidding.bids import service
+from bidding.bids.model import BidStatus
+from bidding.errors import InvalidTransition, NotFound
+from bidding.i18n import N_, Message
+from bidding.identity import Role
+from bidding.keys import service as keys_service
+from bidding.keys.model import Purpose
+from bidding.settings import Settings
+from bidding.tenders import service as tenders_service
+from bidding.tenders.model import STATUS_NAMES, Status
+from bidding.web import DB, actor_of, page, see_other
+
+bidders = requires(Role.BIDDER)
+
+#: The envelope slot the page seals: one envelope per lot (two-envelope tenders are sealed offline for now).
+SLOT = "single"
+
+BID_STATUS_NAMES: Mapping[BidStatus, Message] = {
+    BidStatus.SEALED: N_("Sealed"),
+    BidStatus.REPLACED: N_("Replaced"),
+    BidStatus.WITHDRAWN: N_("Withdrawn"),
+    BidStatus.OPENED: N_("Opened"),
+    BidStatus.REVOKED: N_("Revoked"),
+    BidStatus.REJECTED: N_("Rejected"),
+}
+#: What the page says after the withdrawal form worked without the script, by the ``done`` of the redirect.
+DONE: Mapping[str, Message] = {
+    "withdrawn": N_("The bid is withdrawn and will not be opened. Its withdrawal has a receipt of its own, below."),
+}
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _bid_page(
+    request: Request[Any, Any, Any], db: DB, tender_id: int, *, status_code: int = 200, failure: Message | None = None
+) -> Any:
+    """The page, or a redirect to the notice for a bidder not registered for the tender (registering is there)."""
+    actor = actor_of(request)
+    view = await tenders_service.get_tender(db, actor, tender_id)
+    principal = actor.principal
+    if not view.access.registered or principal is None or principal.organisation_id is None:
+        return see_other(f"/tenders/{tender_id}#bidding")
+    organisation = await accounts_service.get_organisation(db, actor, principal.organisation_id)
+    bids = await service.own_bids(db, actor, tender_id)
+    key = next(
+        (k for k in await keys_service.own_keys(db, actor) if k.purpose is Purpose.BIDDER and k.retired_at is None),
+        None,
+    )
+    return page(
+        request,
+        "bids/bid.html",
+        status_code=status_code,
+        view=view,
+        tender=view.tender,
+        bids=bids,
+        organisation=organisation,
+        key=key,
+        sealed={bid.lot: bid.id for bid in bids if bid.status is BidStatus.SEALED and bid.slot == SLOT},
+        taking_bids=view.status is Status.PUBLISHED,
+        slot=SLOT,
+        status_names=STATUS_NAMES,
+        bid_status_names=BID_STATUS_NAMES,
+        done=DONE.get(request.query_params.get("done", "")) if failure is None else None,
+        failure=failure,
+    )
+
+
+@get("/tenders/{tender_id:int}/bid", include_in_schema=False, guards=[bidders])
+async def bid_page(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+    """Your organisation's bids in a tender, their receipts, and the form to seal and submit one."""
+    return await _bid_page(request, db, tender_id)
+
+
+@post("/tenders/{tender_id:int}/bids/{bid_id:int}/withdrawal", include_in_schema=False, guards=[bidders])
+async def withdraw(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], bid_id: FromPath[int]) -> Any:
+    """Withdraw a sealed bid (the form without the script; the script calls the API and offers the receipt)."""
+    actor = actor_of(request)
+    bid = await service.own_bid(db, actor, bid_id)
+    if bid.tender_id != tender_id:
+        raise NotFound(N_("There is no such bid of yours."))
+    try:
+        await service.withdraw_bid(db, _settings(request), actor, bid_id)
+    except InvalidTransition as error:
+        return await _bid_page(
+            request, db, tender_id, status_code=error.status_code, failure=error.detail or error.title
+        )
+    return see_other(f"/tenders/{tender_id}/bid?done=withdrawn#my-bids")
+
+
+routes = [bid_page, withdraw]

@@ -1,7 +1,65 @@
-"""Pages of this domain."""
+"""The opening hall page (``/tenders/{id}/opening``): the live opening of a tender's bids, for those who attend.
+
+The page itself is a frame: ``/static/js/hall.js`` connects to the hall's websocket (``/ws/tenders/{id}/opening``,
+see :mod:`bidding.opening.ws`) and draws every numbered message as it arrives (the sealed bids frozen, each share
+handed in, the key rebuilt, each line of the record, confirmations, objections and answers, the record's digest),
+reconnecting after a drop from the last number it saw. What each person may do there follows who they are: the
+agency starts and closes the opening and answers objections, a custodian opens its sealed share with its key file
+in the browser and hands it in, a bidder confirms or objects to its own lines. The hall's services check all of it
+again.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-routes: list[Any] = []
+from litestar import Request, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from bidding.accounts.guards import signed_in
+from bidding.bids import service as bids_service
+from bidding.errors import Forbidden
+from bidding.i18n import N_
+from bidding.identity import Role
+from bidding.opening import service
+from bidding.settings import Settings
+from bidding.tenders import service as tenders_service
+from bidding.tenders.model import STATUS_NAMES, Status
+from bidding.web import DB, actor_of, page
+
+
+@get("/tenders/{tender_id:int}/opening", include_in_schema=False, guards=[signed_in])
+async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
+    """The opening hall of a tender: its registered bidders, its agency's staff, its custodians, supervisors."""
+    actor = actor_of(request)
+    settings: Settings = request.app.state.settings
+    view = await tenders_service.get_tender(db, actor, tender_id)
+    if not await service.may_attend(db, actor, tender_id):
+        raise Forbidden(
+            N_(
+                "The opening is attended by the tender's registered bidders, the staff of its agency, its key "
+                "custodians and supervisors."
+            )
+        )
+    principal = actor.principal
+    assert principal is not None
+    tender = view.tender
+    # The same test as the opening's use cases: staff of the agency that runs the tender.
+    runs = principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
+    own_bids = [bid.id for bid in await bids_service.own_bids(db, actor, tender_id)] if view.access.registered else []
+    return page(
+        request,
+        "opening/hall.html",
+        view=view,
+        tender=tender,
+        runs=runs,
+        custodian=principal.user_id in tender.custodian_ids,
+        own_bids=own_bids,
+        can_start=runs and view.status is Status.CLOSED and view.opening_recipient is not None,
+        status_names=STATUS_NAMES,
+        timezone=settings.timezone,
+    )
+
+
+routes = [opening_hall]
