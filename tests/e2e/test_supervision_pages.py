@@ -155,7 +155,12 @@ def test_timelines_of_a_tender_an_organisation_and_a_person(server: Server, clie
     agent = server.sql("SELECT id FROM users WHERE login = 'agent'")
     person = supervisor.get(f"/supervision/users/{agent}/events")
     assert person.status_code == 200 and chinese("Timeline of %(name)s", name="agent") in person.text
-    assert "<code>tender.drafted</code>" in person.text and "<code>user.created</code>" in person.text
+    assert "<code>tender.drafted</code>" in person.text
+    # A newcomer's timeline starts with its creation (the agent's, a hundred events on, no longer shows it).
+    login = f"e2e.timeline.{time.monotonic_ns()}"
+    assert server.create_user(login, "a good long password").returncode == 0
+    newcomer = server.sql("SELECT id FROM users WHERE login = $1", login)
+    assert "<code>user.created</code>" in supervisor.get(f"/supervision/users/{newcomer}/events").text
     for missing in ("tenders", "organisations", "users"):
         assert supervisor.get(f"/supervision/{missing}/999999999/events").status_code == 404
     assert supervisor.get("/supervision/events/999999999").status_code == 404
