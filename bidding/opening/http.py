@@ -5,11 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import os
+import tempfile
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody
+from litestar.response import File
 
 from bidding.accounts.guards import requires, signed_in
 from bidding.blobs import BlobStore
@@ -23,6 +28,7 @@ from bidding.web import DB, actor_of
 agency_staff = requires(Role.AGENCY_STAFF)
 custodians = requires(Role.CUSTODIAN)
 bidders = requires(Role.BIDDER)
+supervisors = requires(Role.SUPERVISOR)
 #: The largest ceremony file: sixteen sealed shares of about 1.5 KiB each, in base64, and their digests.
 MAX_CEREMONY = 256 * 1024
 
@@ -197,7 +203,53 @@ async def opening_record(db: DB, tender_id: FromPath[int]) -> Response[bytes]:
     )
 
 
+class OpenedDocumentOut(msgspec.Struct, frozen=True):
+    name: str
+    size: int
+    sha256: str
+    url: str
+
+
+@get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors])
+async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> list[OpenedDocumentOut]:
+    """The documents of an opened bid, as its signed manifest lists them (supervisors)."""
+    documents = await service.opened_documents(db, _blobs(request), actor_of(request), bid_id)
+    return [
+        OpenedDocumentOut(d.name, d.size, d.sha256.hex(), f"/api/v1/bids/{bid_id}/documents/{quote(d.name)}")
+        for d in documents
+    ]
+
+
+@get(
+    "/api/v1/bids/{bid_id:int}/documents/{name:str}",
+    tags=["opening"],
+    guards=[supervisors],
+    media_type="application/octet-stream",
+)
+async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], name: FromPath[str]) -> File:
+    """One document of an opened bid, decrypted on the fly from the sealed envelope (supervisors).
+
+    The plaintext exists only in a temporary file for the time of the download.
+    """
+    plaintext = tempfile.NamedTemporaryFile(prefix="opened-", delete=False)  # noqa: SIM115  # removed after sending
+    try:
+        with plaintext:
+            await service.extract_document(db, _blobs(request), actor_of(request), bid_id, name, plaintext)
+    except BaseException:
+        os.unlink(plaintext.name)
+        raise
+    return File(
+        path=plaintext.name,
+        filename=name,
+        content_disposition_type="attachment",
+        headers={"Cache-Control": "private, no-store"},
+        background=BackgroundTask(os.unlink, plaintext.name),
+    )
+
+
 routes = [
+    opened_documents,
+    opened_document,
     read_custody,
     record_ceremony,
     read_own_share,

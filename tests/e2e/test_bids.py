@@ -229,3 +229,11 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     lines = json.loads(record.content)["lines"]
     assert {line["bid"]: line["total"] for line in lines} == {bids[login]: prices[login] for login in bids}
     assert all(line["outcome"] == "opened" for line in lines)
+    # After the opening a supervisor reads a bid's documents, decrypted on the fly; a bidder cannot.
+    supervisor = clients.api("supervisor1")
+    listed = supervisor.get(f"/api/v1/bids/{bids['bidder1']}/documents")
+    assert listed.status_code == 200, listed.text
+    for document in listed.json():
+        downloaded = supervisor.get(document["url"])
+        assert downloaded.status_code == 200 and hashlib.sha256(downloaded.content).hexdigest() == document["sha256"]
+    assert bidders["bidder1"].get(f"/api/v1/bids/{bids['bidder1']}/documents").status_code == 403

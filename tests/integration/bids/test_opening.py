@@ -175,3 +175,35 @@ async def test_the_opening_is_published_as_open_data_with_the_bid_extension(
     assert {p["id"] for p in release["parties"] if "tenderer" in p["roles"]} == {
         f"CN-USCC-{code}" for code in bidding.credit_codes[:2]
     }
+
+
+async def test_after_the_opening_supervisors_read_bid_documents_decrypted_on_the_fly(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    import io
+
+    from bidding.errors import NotFound
+
+    cast = bidding.cast
+    submitted = await bidding.submit(0, *bidding.seal(0, "4321.00"))
+    with pytest.raises(NotFound):  # sealed: nobody reads it, a supervisor neither
+        await opening.opened_documents(bidding.db, cast.blobs, cast.supervisor, submitted.bid.id)
+    await _close(bidding, connection)
+    await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    for number in (1, 2):
+        share = await _share(bidding, connection, number - 1)
+        await opening.hand_in_share(
+            bidding.db, cast.settings, cast.blobs, await _custodian(bidding, number), bidding.tender_id, share
+        )
+    [document] = await opening.opened_documents(bidding.db, cast.blobs, cast.supervisor, submitted.bid.id)
+    assert document.name == "投标文件.pdf"
+    target = io.BytesIO()
+    size = await opening.extract_document(
+        bidding.db, cast.blobs, cast.supervisor, submitted.bid.id, document.name, target
+    )
+    assert size == document.size and target.getvalue() == b"%PDF-1.7 " + b"4321.00" * 100
+    for outsider in (cast.bidders[0], cast.bidders[1], cast.agent):
+        with pytest.raises(NotFound):
+            await opening.opened_documents(bidding.db, cast.blobs, outsider, submitted.bid.id)
+    with pytest.raises(NotFound):
+        await opening.extract_document(bidding.db, cast.blobs, cast.supervisor, submitted.bid.id, "other.pdf", target)
