@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bidding.audit import repo as audit_repo
@@ -34,7 +35,7 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bidding.faults import crash_point
 from bidding.i18n import N_
-from bidding.identity import Actor, Role
+from bidding.identity import PLATFORM, Actor, Role
 from bidding.keys import repo as keys_repo
 from bidding.keys.model import Purpose
 from bidding.opendata import service as opendata
@@ -47,7 +48,7 @@ from bidding.tenders.repo import Party
 from crypto import age, custody, envelope
 from crypto.canonical import canonical_json
 from crypto.note import parse_verifier_key
-from crypto.statement import StatementError, parse_unverified_statement
+from crypto.statement import Manifest, StatementError, parse_unverified_statement
 
 logger = logging.getLogger(__name__)
 
@@ -332,8 +333,8 @@ async def _opening_identity(connection: Connection, tender_id: int) -> age.Hybri
 
 
 def _open_one(
-    path: Any, statement_bytes: bytes, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
-) -> Any:
+    path: Path, statement_bytes: bytes, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+) -> Manifest:
     """Decrypt and check one envelope (on a worker thread); returns the manifest or raises."""
     statement = parse_unverified_statement(statement_bytes)
     with (
@@ -395,8 +396,6 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
 
     Safe to call again at any time (after a crash, from another process): bids already read are skipped.
     """
-    from bidding.identity import PLATFORM
-
     async with db.transaction() as connection:
         tender = await _tender(connection, tender_id, for_update=True)
         if tender.status is not Status.OPENING:
@@ -448,8 +447,6 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
 
 async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int, *, force: bool = False) -> bool:
     """Sign and log the record once every bid has a line (with ``force``, the unread are withdrawn first)."""
-    from bidding.identity import PLATFORM
-
     async with db.connection() as connection:
         unread = [b for b in await bids_repo.select_bids(connection, tender_id) if b.status is BidStatus.SEALED]
     if unread and not force:
