@@ -34,6 +34,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.types import Message as ASGIMessage
 from markupsafe import Markup, escape
 
+from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.errors import CSRFFailed
 from bidding.i18n import Message, Translator, choose_language
@@ -109,6 +110,16 @@ def client_ip(scope: Scope, trusted_proxies: tuple[str, ...]) -> str | None:
             except ValueError:
                 return peer
     return peer
+
+
+def settings_of(request: ASGIConnection[Any, Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def blobs_of(request: ASGIConnection[Any, Any, Any, Any]) -> BlobStore:
+    """The blob store of the platform's settings (a folder: nothing to open or close)."""
+    return BlobStore(settings_of(request).blobs)
 
 
 def actor_of(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:

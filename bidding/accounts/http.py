@@ -22,14 +22,9 @@ from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
-from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other
+from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other, settings_of
 
 admin_only = requires(Role.ADMIN)
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _session_cookie(settings: Settings, value: str, *, expire: bool = False) -> Cookie:
@@ -69,7 +64,7 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Any:
 @post("/sign-in", include_in_schema=False)
 async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
     form = await _form(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     target = safe_next_path(form.get("next"))
     actor = actor_of(request)
     try:
@@ -100,7 +95,7 @@ async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
 @post("/sign-out", include_in_schema=False, guards=[signed_in])
 async def sign_out(request: Request[Any, Any, Any], db: DB) -> Redirect:
     await service.sign_out(db, actor_of(request))
-    return see_other("/", cookies=[_session_cookie(_settings(request), "", expire=True)])
+    return see_other("/", cookies=[_session_cookie(settings_of(request), "", expire=True)])
 
 
 @post("/language", include_in_schema=False)
@@ -118,7 +113,7 @@ async def choose_language(request: Request[Any, Any, Any], db: DB) -> Redirect:
         value=language,
         path="/",
         samesite="lax",
-        secure=_settings(request).https,
+        secure=settings_of(request).https,
         max_age=365 * 24 * 3600,
     )
     return see_other(safe_next_path(form.get("next"), default="/"), cookies=[cookie])
@@ -191,7 +186,7 @@ async def change_password(request: Request[Any, Any, Any], db: DB) -> Any:
         return await _account_page(
             request, db, status_code=422, errors={"repeat_password": N_("The two new passwords differ.")}
         )
-    settings = _settings(request)
+    settings = settings_of(request)
     try:
         signed = await service.change_password(
             db,

@@ -15,8 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from bidding.accounts.guards import signed_in
 from bidding.audit import service
 from bidding.audit.log import LogKey, load_log_key
-from bidding.settings import Settings
-from bidding.web import DB, actor_of
+from bidding.web import DB, actor_of, settings_of
 
 #: Served as ``text/plain; charset=utf-8``, as tlog-tiles asks: Litestar adds the charset to any ``text/`` type
 #: itself, so naming it here too would send it twice (``text/plain; charset=utf-8; charset=utf-8``).
@@ -25,16 +24,11 @@ _IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable", "access-co
 _FRESH = {"cache-control": "no-cache", "access-control-allow-origin": "*"}
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def log_key(request: Request[Any, Any, Any]) -> LogKey:
     """The log's key, read once per process (made on first use if the operator has not made it)."""
     state = request.app.state
     if getattr(state, "log_key", None) is None:
-        state.log_key = load_log_key(_settings(request))
+        state.log_key = load_log_key(settings_of(request))
     key: LogKey = state.log_key
     return key
 
@@ -42,7 +36,7 @@ def log_key(request: Request[Any, Any, Any]) -> LogKey:
 @get("/log/checkpoint", tags=["transparency log"], media_type=_TEXT)
 async def checkpoint(request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
     """The newest published checkpoint: a signed note (C2SP tlog-checkpoint) with its witnesses' cosignatures."""
-    published = await service.published_checkpoint(db, _settings(request))
+    published = await service.published_checkpoint(db, settings_of(request))
     return Response(published.note, media_type=_TEXT, headers=_FRESH)
 
 
@@ -77,7 +71,7 @@ async def receipt(
 ) -> Response[bytes]:
     """The receipt (C2SP tlog-proof, with the log entry as its ``extra``) of one of your events, or any for
     supervisors; ``bidding log proof`` checks it offline."""
-    proof = await service.receipt(db, _settings(request), actor_of(request), event_id, wait=wait)
+    proof = await service.receipt(db, settings_of(request), actor_of(request), event_id, wait=wait)
     return Response(
         proof,
         media_type=_TEXT,

@@ -24,10 +24,9 @@ from bidding.audit import service
 from bidding.errors import BiddingError
 from bidding.i18n import N_, Message
 from bidding.identity import Role
-from bidding.settings import Settings
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
-from bidding.web import DB, actor_of, page
+from bidding.web import DB, actor_of, page, settings_of
 
 supervisors = requires(Role.SUPERVISOR)
 
@@ -53,11 +52,6 @@ ENTRY_FIELD_NAMES: Mapping[str, Message] = {
 }
 #: The filters of the search, as the form and the "next page" link send them.
 SEARCH_FIELDS = ("since", "until", "actor", "role", "action", "subject", "organisation")
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _names() -> dict[str, Any]:
@@ -87,7 +81,7 @@ async def events_page(request: Request[Any, Any, Any], db: DB) -> Template:
     found = None
     errors: dict[str, Message] = {}
     try:
-        found = await service.search_events(db, _settings(request), actor_of(request), query)
+        found = await service.search_events(db, settings_of(request), actor_of(request), query)
     except BiddingError as error:
         if not error.errors:
             raise
@@ -103,7 +97,7 @@ async def events_page(request: Request[Any, Any, Any], db: DB) -> Template:
         filtered=bool(filters),
         next_url=_next_url("/supervision/events", found, filters) if found else None,
         role_options=list(ACTOR_ROLE_NAMES.items()),
-        timezone_name=_settings(request).timezone,
+        timezone_name=settings_of(request).timezone,
         **_names(),
     )
 
@@ -155,7 +149,7 @@ async def user_events_page(request: Request[Any, Any, Any], db: DB, user_id: Fro
 @get("/supervision/events/{event_id:int}", include_in_schema=False, guards=[supervisors])
 async def event_page(request: Request[Any, Any, Any], db: DB, event_id: FromPath[int]) -> Template:
     """One event with every field, and whether the transparency log holds exactly what the database says."""
-    inspection = await service.inspect_event(db, _settings(request), actor_of(request), event_id)
+    inspection = await service.inspect_event(db, settings_of(request), actor_of(request), event_id)
     return page(
         request,
         "supervision/event.html",
@@ -173,7 +167,7 @@ async def tender_export(request: Request[Any, Any, Any], db: DB, tender_id: From
     """A tender's whole history as one export file: ``bidding log proof FILE --key KEY`` checks it offline."""
     actor = actor_of(request)
     await tenders.get_tender(db, actor, tender_id)
-    export = await service.export_subject(db, _settings(request), actor, f"tender:{tender_id}")
+    export = await service.export_subject(db, settings_of(request), actor, f"tender:{tender_id}")
     return Response(
         export,
         media_type="application/json",

@@ -21,12 +21,10 @@ from litestar.types import Scope
 
 from bidding.accounts.guards import requires
 from bidding.bids import model, repo, service
-from bidding.blobs import BlobStore
 from bidding.errors import BiddingError, NotFound
 from bidding.i18n import N_
 from bidding.identity import Role
-from bidding.settings import Settings
-from bidding.web import DB, actor_of
+from bidding.web import DB, actor_of, blobs_of, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -62,15 +60,6 @@ class NotOffsetOctetStream(BiddingError):
 def _check_version(request: Request[Any, Any, Any]) -> None:
     if request.headers.get("tus-resumable") != model.TUS_VERSION:
         raise UnsupportedTusVersion()
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
-    return BlobStore(_settings(request).blobs)
 
 
 def _upload_id(raw: str) -> str:
@@ -141,7 +130,7 @@ async def upload_bytes(request: Request[Any, Any, Any], db: DB, upload_id: FromP
     offset = model.parse_length(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = model.parse_checksum(request.headers.get("upload-checksum"))
     received = await service.append_upload(
-        db, _blobs(request), actor_of(request), _upload_id(upload_id), offset, request.stream(), checksum
+        db, blobs_of(request), actor_of(request), _upload_id(upload_id), offset, request.stream(), checksum
     )
     return Response(None, status_code=204, headers={"Upload-Offset": str(received)})
 
@@ -150,7 +139,7 @@ async def upload_bytes(request: Request[Any, Any, Any], db: DB, upload_id: FromP
 async def terminate_upload(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> None:
     """Drop an upload and its bytes (tus termination)."""
     _check_version(request)
-    await service.terminate_upload(db, _blobs(request), actor_of(request), _upload_id(upload_id))
+    await service.terminate_upload(db, blobs_of(request), actor_of(request), _upload_id(upload_id))
 
 
 # --- Bids -----------------------------------------------------------------------------------------------------
@@ -223,8 +212,8 @@ async def submit_bid(
     """
     submitted = await service.submit_bid(
         db,
-        _settings(request),
-        _blobs(request),
+        settings_of(request),
+        blobs_of(request),
         actor_of(request),
         tender_id,
         upload_id=_upload_id(data.upload),
@@ -237,7 +226,7 @@ async def submit_bid(
 @post("/api/v1/bids/{bid_id:int}/withdrawal", tags=["bids"], guards=[bidders], status_code=200)
 async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> SubmittedOut:
     """Withdraw a sealed bid before the deadline; returns the withdrawal's receipt."""
-    return _submitted(await service.withdraw_bid(db, _settings(request), actor_of(request), bid_id))
+    return _submitted(await service.withdraw_bid(db, settings_of(request), actor_of(request), bid_id))
 
 
 @get("/api/v1/bids", tags=["bids"], guards=[bidders])
@@ -263,7 +252,7 @@ async def bid_receipt(
     ended: Annotated[bool, QueryParameter(description="The receipt of the replacement or withdrawal")] = False,
 ) -> Response[bytes]:
     """The bid's receipt (C2SP tlog-proof): ``bidding log proof`` checks it offline."""
-    receipt = await service.bid_receipt(db, _settings(request), actor_of(request), bid_id, ended=ended)
+    receipt = await service.bid_receipt(db, settings_of(request), actor_of(request), bid_id, ended=ended)
     return Response(receipt, media_type="text/plain; charset=utf-8", headers=_NO_STORE)
 
 

@@ -25,10 +25,9 @@ from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.keys import service as keys_service
 from bidding.keys.model import Purpose
-from bidding.settings import Settings
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
-from bidding.web import DB, actor_of, page, see_other
+from bidding.web import DB, actor_of, page, see_other, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -47,11 +46,6 @@ BID_STATUS_NAMES: Mapping[BidStatus, Message] = {
 DONE: Mapping[str, Message] = {
     "withdrawn": N_("The bid is withdrawn and will not be opened. Its withdrawal has a receipt of its own, below."),
 }
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def _bid_page(
@@ -102,7 +96,7 @@ async def withdraw(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[
     if bid.tender_id != tender_id:
         raise NotFound(N_("There is no such bid of yours."))
     try:
-        await service.withdraw_bid(db, _settings(request), actor, bid_id)
+        await service.withdraw_bid(db, settings_of(request), actor, bid_id)
     except InvalidTransition as error:
         return await _bid_page(
             request, db, tender_id, status_code=error.status_code, failure=error.detail or error.title

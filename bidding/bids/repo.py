@@ -193,15 +193,17 @@ async def end_bid(
     status: BidStatus,
     *,
     event_id: int | None,
-    replaced_by: int | None = None,
     reason: str | None = None,
 ) -> None:
     await connection.execute(
-        """UPDATE bids SET status = $2, ended_at = clock_timestamp(), ended_event_id = $3, replaced_by = $4,
-           outcome_reason = $5 WHERE id = $1""",
+        """UPDATE bids SET status = $2, ended_at = clock_timestamp(), ended_event_id = $3, outcome_reason = $4
+           WHERE id = $1""",
         bid_id,
         status,
         event_id,
-        replaced_by,
         reason,
     )
+
+
+async def set_replaced_by(connection: Connection, bid_id: int, replacement_id: int) -> None:
+    await connection.execute("UPDATE bids SET replaced_by = $2 WHERE id = $1", bid_id, replacement_id)

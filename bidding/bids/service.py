@@ -272,6 +272,7 @@ async def submit_bid(
             connection, event(actor, Role.BIDDER, action, model.receipt_subject(tender_id), details)
         )
         if previous is not None:
+            # Ended first: one organisation holds one sealed bid per lot and slot (a unique index).
             await repo.end_bid(connection, previous.id, BidStatus.REPLACED, event_id=event_id)
         bid_id = await repo.insert_bid(
             connection,
@@ -289,7 +290,7 @@ async def submit_bid(
             event_id=event_id,
         )
         if previous is not None:
-            await repo.end_bid(connection, previous.id, BidStatus.REPLACED, event_id=event_id, replaced_by=bid_id)
+            await repo.set_replaced_by(connection, previous.id, bid_id)
         await repo.set_upload_bid(connection, upload_id, bid_id)
         bid = await repo.select_bid(connection, bid_id)
     assert bid is not None

@@ -17,13 +17,11 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
 from bidding.accounts.guards import requires, signed_in
-from bidding.blobs import BlobStore
 from bidding.errors import InvalidInput
 from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.opening import service
-from bidding.settings import Settings
-from bidding.web import DB, actor_of
+from bidding.web import DB, actor_of, blobs_of, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 custodians = requires(Role.CUSTODIAN)
@@ -31,15 +29,6 @@ bidders = requires(Role.BIDDER)
 supervisors = requires(Role.SUPERVISOR)
 #: The largest ceremony file: sixteen sealed shares of about 1.5 KiB each, in base64, and their digests.
 MAX_CEREMONY = 256 * 1024
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
-    return BlobStore(_settings(request).blobs)
 
 
 class CustodianOut(msgspec.Struct, frozen=True):
@@ -120,7 +109,7 @@ async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: Fro
 @post("/api/v1/tenders/{tender_id:int}/opening", tags=["opening"], guards=[agency_staff], status_code=200)
 async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
     """Start the opening after the deadline: the sealed bids are frozen and listed in the hall."""
-    await service.start_opening(db, _settings(request), actor_of(request), tender_id)
+    await service.start_opening(db, settings_of(request), actor_of(request), tender_id)
 
 
 class ShareIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -139,7 +128,7 @@ async def hand_in_share(
 ) -> HandedInOut:
     """Hand in your opened share; with the k-th, every bid is opened and read out."""
     count = await service.hand_in_share(
-        db, _settings(request), _blobs(request), actor_of(request), tender_id, data.share
+        db, settings_of(request), blobs_of(request), actor_of(request), tender_id, data.share
     )
     return HandedInOut(count)
 
@@ -147,7 +136,7 @@ async def hand_in_share(
 @post("/api/v1/tenders/{tender_id:int}/opening/finish", tags=["opening"], guards=[agency_staff], status_code=200)
 async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
     """Close the opening when the custodians cannot reach k: bids not read are withdrawn (not the bidders' fault)."""
-    await service.finish_opening(db, _settings(request), actor_of(request), tender_id)
+    await service.finish_opening(db, settings_of(request), actor_of(request), tender_id)
 
 
 class FileKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -164,7 +153,9 @@ async def hand_in_file_key(
         file_key = base64.b64decode(data.file_key, validate=True)
     except binascii.Error:
         raise InvalidInput(errors={"file_key": N_("The file key must be base64.")}) from None
-    return await service.hand_in_file_key(db, _settings(request), _blobs(request), actor_of(request), bid_id, file_key)
+    return await service.hand_in_file_key(
+        db, settings_of(request), blobs_of(request), actor_of(request), bid_id, file_key
+    )
 
 
 class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -213,7 +204,7 @@ class OpenedDocumentOut(msgspec.Struct, frozen=True):
 @get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors])
 async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> list[OpenedDocumentOut]:
     """The documents of an opened bid, as its signed manifest lists them (supervisors)."""
-    documents = await service.opened_documents(db, _blobs(request), actor_of(request), bid_id)
+    documents = await service.opened_documents(db, blobs_of(request), actor_of(request), bid_id)
     return [
         OpenedDocumentOut(d.name, d.size, d.sha256.hex(), f"/api/v1/bids/{bid_id}/documents/{quote(d.name)}")
         for d in documents
@@ -234,7 +225,7 @@ async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: FromP
     plaintext = tempfile.NamedTemporaryFile(prefix="opened-", delete=False)  # noqa: SIM115  # removed after sending
     try:
         with plaintext:
-            await service.extract_document(db, _blobs(request), actor_of(request), bid_id, name, plaintext)
+            await service.extract_document(db, blobs_of(request), actor_of(request), bid_id, name, plaintext)
     except BaseException:
         os.unlink(plaintext.name)
         raise

@@ -23,17 +23,16 @@ from bidding.errors import Forbidden
 from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.opening import service
-from bidding.settings import Settings
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
-from bidding.web import DB, actor_of, page
+from bidding.web import DB, actor_of, page, settings_of
 
 
 @get("/tenders/{tender_id:int}/opening", include_in_schema=False, guards=[signed_in])
 async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
     """The opening hall of a tender: its registered bidders, its agency's staff, its custodians, supervisors."""
     actor = actor_of(request)
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     view = await tenders_service.get_tender(db, actor, tender_id)
     if not await service.may_attend(db, actor, tender_id):
         raise Forbidden(

@@ -24,13 +24,11 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
 from bidding.opening import repo, service
-from bidding.settings import Settings
-from bidding.web import actor_of, translator_of
+from bidding.web import actor_of, blobs_of, settings_of, translator_of
 
 #: The largest message a client may send: a share is about 300 characters, an objection 2,000.
 MAX_MESSAGE = 64 * 1024
@@ -41,8 +39,8 @@ CLOSE_FORBIDDEN = 4403
 
 
 async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, unverified: dict[str, Any]) -> None:
-    settings: Settings = socket.app.state.settings
-    blobs = BlobStore(settings.blobs)
+    settings = settings_of(socket)
+    blobs = blobs_of(socket)
     actor = actor_of(socket)
     kind = unverified.get("type")
     raw_bid = unverified.get("bid")
@@ -88,7 +86,7 @@ def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
     origin = socket.headers.get("origin")
     if origin is None:
         return True
-    settings: Settings = socket.app.state.settings
+    settings = settings_of(socket)
     netloc = urlsplit(origin).netloc
     return netloc == socket.headers.get("host") or origin.rstrip("/") == settings.base_url.rstrip("/")
 

@@ -17,7 +17,6 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 
 from bidding.accounts.guards import requires, signed_in
-from bidding.blobs import BlobStore
 from bidding.errors import InvalidInput, NotFound
 from bidding.i18n import N_
 from bidding.identity import Role
@@ -25,7 +24,7 @@ from bidding.opendata.model import ocid
 from bidding.settings import Settings
 from bidding.tenders import model, repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
-from bidding.web import DB, actor_of
+from bidding.web import DB, actor_of, blobs_of, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 bidders = requires(Role.BIDDER)
@@ -165,15 +164,6 @@ class AnswerIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     answer: str
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _blobs(request: Request[Any, Any, Any]) -> BlobStore:
-    return BlobStore(_settings(request).blobs)
-
-
 def document_url(tender_id: int, document_id: int) -> str:
     return f"/tenders/{tender_id}/documents/{document_id}"
 
@@ -270,7 +260,7 @@ async def search_tenders(
     query = service.SearchQuery(
         q, category, region, status, budget_min, budget_max, deadline_from, deadline_to, cursor, limit
     )
-    found = await service.search(db, _settings(request), query)
+    found = await service.search(db, settings_of(request), query)
     return SearchOut([summary_out(item) for item in found.items], found.next_cursor)
 
 
@@ -278,7 +268,7 @@ async def search_tenders(
 async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
     """One tender with its lots, documents, published questions and answers, and amendments."""
     view = await service.get_tender(db, actor_of(request), tender_id)
-    return tender_out(view, _settings(request))
+    return tender_out(view, settings_of(request))
 
 
 @get("/api/v1/tenders/mine", tags=["tenders"], guards=[agency_staff])
@@ -317,7 +307,7 @@ async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[No
 @post("/api/v1/tenders", tags=["tenders"], guards=[agency_staff], status_code=201)
 async def create_tender(request: Request[Any, Any, Any], db: DB, data: JSONBody[TenderInput]) -> Response[Created]:
     """Save a draft tender. Every rule is checked; the response lists every field that breaks one."""
-    tender_id = await service.create_draft(db, _settings(request), actor_of(request), data)
+    tender_id = await service.create_draft(db, settings_of(request), actor_of(request), data)
     return Response(Created(tender_id), status_code=201, headers={"location": f"/api/v1/tenders/{tender_id}"})
 
 
@@ -327,16 +317,16 @@ async def update_tender(
 ) -> TenderOut:
     """Replace a draft's terms (a published tender is amended instead)."""
     actor = actor_of(request)
-    await service.update_draft(db, _settings(request), actor, tender_id, data)
-    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+    await service.update_draft(db, settings_of(request), actor, tender_id, data)
+    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
 
 
 @post("/api/v1/tenders/{tender_id:int}/publish", tags=["tenders"], guards=[agency_staff], status_code=200)
 async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
     """Publish a draft: it needs its documents, and at least the legal bidding period before the deadline."""
     actor = actor_of(request)
-    await service.publish(db, _settings(request), actor, tender_id)
-    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+    await service.publish(db, settings_of(request), actor, tender_id)
+    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
 
 
 @post("/api/v1/tenders/{tender_id:int}/amendments", tags=["tenders"], guards=[agency_staff], status_code=201)
@@ -350,7 +340,7 @@ async def amend_tender(
     """
     amendment = await service.amend(
         db,
-        _settings(request),
+        settings_of(request),
         actor_of(request),
         tender_id,
         data.tender,
@@ -366,8 +356,8 @@ async def cancel_tender(
 ) -> TenderOut:
     """Cancel a tender, giving the reason published with it."""
     actor = actor_of(request)
-    await service.cancel(db, _settings(request), actor, tender_id, data.reason)
-    return tender_out(await service.get_tender(db, actor, tender_id), _settings(request))
+    await service.cancel(db, settings_of(request), actor, tender_id, data.reason)
+    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
 
 
 _DIGEST = re.compile(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]+):")
@@ -415,12 +405,12 @@ async def upload_document(
     Send ``Repr-Digest: sha-256=:…:`` (RFC 9530) to have the file checked on arrival. On a published tender the
     upload is an amendment: give its ``summary``.
     """
-    settings = _settings(request)
+    settings = settings_of(request)
     check_content_length(request, settings)
     document = await service.upload_document(
         db,
         settings,
-        _blobs(request),
+        blobs_of(request),
         actor_of(request),
         tender_id,
         filename=name,
@@ -445,7 +435,7 @@ async def download_document(
 ) -> File:
     """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded."""
     document = await service.open_document(db, actor_of(request), tender_id, document_id)
-    path = _blobs(request).path(document.sha256.hex())
+    path = blobs_of(request).path(document.sha256.hex())
     if not path.exists():
         raise NotFound(N_("The file of this document is missing; the operator has been told."))
     return File(

@@ -42,7 +42,7 @@ from bidding.tenders.model import (
     Method,
     Status,
 )
-from bidding.web import DB, actor_of, page, see_other
+from bidding.web import DB, actor_of, page, see_other, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 bidders = requires(Role.BIDDER)
@@ -125,13 +125,8 @@ _LOT_FIELD_NAMES: Mapping[str, Message] = {
 }
 
 
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _timezone(request: Request[Any, Any, Any]) -> ZoneInfo:
-    return ZoneInfo(_settings(request).timezone)
+    return ZoneInfo(settings_of(request).timezone)
 
 
 def _names() -> dict[str, Any]:
@@ -198,7 +193,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
     query, errors = _search_query(raw)
     found = None
     try:
-        found = await service.search(db, _settings(request), query)
+        found = await service.search(db, settings_of(request), query)
     except BiddingError as error:
         if not error.errors:
             raise
@@ -405,7 +400,7 @@ async def answer(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[in
 @post("/tenders/{tender_id:int}/publish", include_in_schema=False, guards=[agency_staff])
 async def publish(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
     async def run() -> None:
-        await service.publish(db, _settings(request), actor_of(request), tender_id)
+        await service.publish(db, settings_of(request), actor_of(request), tender_id)
 
     return await _attempt(request, db, tender_id, run, form_name="publish", done="published", anchor="main")
 
@@ -415,7 +410,7 @@ async def cancel(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[in
     form = await _fields(request)
 
     async def run() -> None:
-        await service.cancel(db, _settings(request), actor_of(request), tender_id, form.get("reason", ""))
+        await service.cancel(db, settings_of(request), actor_of(request), tender_id, form.get("reason", ""))
 
     return await _attempt(request, db, tender_id, run, form_name="cancel", done="cancelled", anchor="main", form=form)
 
@@ -441,8 +436,8 @@ async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: Fr
             raise InvalidInput(errors={"file": N_("Choose the file to upload.")})
         await service.upload_document(
             db,
-            _settings(request),
-            BlobStore(_settings(request).blobs),
+            settings_of(request),
+            BlobStore(settings_of(request).blobs),
             actor_of(request),
             tender_id,
             filename=upload.filename,
@@ -497,7 +492,7 @@ async def _form_page(
         errors=errors,
         detail=detail,
         form=form or {},
-        timezone_name=_settings(request).timezone,
+        timezone_name=settings_of(request).timezone,
         **_names(),
     )
 
@@ -520,7 +515,7 @@ async def new_tender(request: Request[Any, Any, Any], db: DB) -> Template:
 @post("/tenders/new", include_in_schema=False, guards=[agency_staff])
 async def create_tender(request: Request[Any, Any, Any], db: DB) -> Any:
     values, _ = await _submitted(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     try:
         tender = forms.tender_from_values(values, _timezone(request), settings.rules_for(values["procedure"]))
         tender_id = await service.create_draft(db, settings, actor_of(request), tender)
@@ -556,10 +551,10 @@ async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: From
     view = await _own_view(request, db, tender_id, "edit")
     values, _ = await _submitted(request)
     current = service.tender_input(view.tender)
-    rules = _settings(request).rules_for(values["procedure"])
+    rules = settings_of(request).rules_for(values["procedure"])
     try:
         tender = forms.tender_from_values(values, _timezone(request), rules, current=current)
-        await service.update_draft(db, _settings(request), actor_of(request), tender_id, tender)
+        await service.update_draft(db, settings_of(request), actor_of(request), tender_id, tender)
     except (InvalidInput, Conflict, InvalidTransition) as error:
         return await _form_page(
             request, db, mode="edit", values=values, view=view, status_code=error.status_code, error=error
@@ -579,12 +574,12 @@ async def amend_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromP
     view = await _own_view(request, db, tender_id, "amend")
     values, form = await _submitted(request)
     current = service.tender_input(view.tender)
-    rules = _settings(request).rules_for(current.procedure)
+    rules = settings_of(request).rules_for(current.procedure)
     try:
         tender = forms.tender_from_values(values, _timezone(request), rules, current=current, amending=True)
         await service.amend(
             db,
-            _settings(request),
+            settings_of(request),
             actor_of(request),
             tender_id,
             tender,

@@ -44,6 +44,8 @@ async def test_bidders_submit_replace_and_withdraw_each_with_a_receipt_that_veri
     assert withdrawn.bid.status is BidStatus.WITHDRAWN
     rows = await _bid_rows(connection)
     assert [status for _, status in rows] == ["replaced", "withdrawn", "sealed", "sealed"]
+    replaced_by = await connection.fetchval("SELECT replaced_by FROM bids WHERE id = $1", submitted[0].bid.id)
+    assert replaced_by == replacement.bid.id
 
     key = log.load_log_key(bidding.cast.settings)
     assert await log.sequence(connection, key) is not None
