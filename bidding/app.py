@@ -39,6 +39,7 @@ from bidding.audit import sequencer
 from bidding.audit.log import load_log_key
 from bidding.bids import http as bids_http
 from bidding.bids import pages as bids_pages
+from bidding.blobs import blob_store
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
@@ -291,6 +292,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         state=State(
             {
                 "settings": settings,
+                "blobs": blob_store(settings),
                 "translators": load_translators(frontend / "translations"),
                 **({"database": database} if database is not None else {}),
             }

@@ -1,11 +1,12 @@
-"""Where files live: tender documents and sealed bids. A folder on one machine, named by content.
+"""Where files live: tender documents and sealed bids, named by content: a folder, or an S3-compatible bucket.
 
-A blob is written to a temporary file in the store's folder while it is hashed and counted, then renamed to its
-SHA-256: a crash leaves either no blob or a whole one, and two uploads of the same bytes are stored once.
-Memory stays at one read buffer whatever the size.
+A blob is written to a temporary file in the store's folder while it is hashed and counted, then kept under its
+SHA-256 (renamed in the folder, or put in the bucket): a crash leaves either no blob or a whole one, and two
+uploads of the same bytes are stored once. Memory stays at one read buffer whatever the size.
 
-Resumable uploads (tus) grow a file of their own in ``uploads/``, one request at a time; only bytes made durable
-count. A whole upload is then adopted as a blob, by rename.
+Resumable uploads (tus) grow a file of their own in the folder's ``uploads/``, one request at a time; only bytes
+made durable count. A whole upload is then adopted as a blob (a hard link, or a put to the bucket). With a
+bucket, the folder holds only uploads in progress.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+
+if TYPE_CHECKING:
+    from bidding.settings import Settings
 
 #: Bytes read or written at a time.
 BUFFER_SIZE = 256 * 1024
@@ -84,27 +88,44 @@ class BlobStore:
             blob = Blob(digest.digest(), size)
             if expected_sha256 is not None and blob.sha256 != expected_sha256:
                 raise BlobMismatch(f"SHA-256 {blob.key}, not {expected_sha256.hex()}")
-            target = self.path(blob.key)
-            target.parent.mkdir(exist_ok=True)
-            os.replace(draft, target)
-            await asyncio.to_thread(_fsync_directory, target.parent)
+            await self._keep(Path(draft), blob, move=True)
             return blob
-        except BaseException:
+        finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(draft)
-            raise
+
+    async def _keep(self, source: Path, blob: Blob, *, move: bool) -> None:
+        """Make the whole file ``source`` the blob ``blob``, durably; with ``move`` the source may be used up."""
+        target = self.path(blob.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            os.replace(source, target)
+        else:
+            with contextlib.suppress(FileExistsError):  # the same bytes stored before: one copy serves
+                os.link(source, target)
+        await asyncio.to_thread(_fsync_directory, target.parent)
+
+    def reader(self, key: str) -> BinaryIO:
+        """The blob's bytes, to read in order and close; raises ``KeyError`` if there is no such blob.
+
+        Blocking: call it, and read what it returns, on a worker thread.
+        """
+        try:
+            return self.path(key).open("rb")
+        except FileNotFoundError:
+            raise KeyError(key) from None
 
     @contextlib.contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
-        """The blob's bytes; raises ``KeyError`` if there is no such blob."""
+        """:meth:`reader` for a ``with`` block."""
+        source = self.reader(key)
         try:
-            file = self.path(key).open("rb")  # noqa: SIM115  # closed by the with below
-        except FileNotFoundError:
-            raise KeyError(key) from None
-        with file:
-            yield file
+            yield source
+        finally:
+            source.close()
 
     def exists(self, key: str) -> bool:
+        """Whether blob ``key`` is stored (blocking, like :meth:`reader`)."""
         return self.path(key).exists()
 
     # --- Resumable uploads ------------------------------------------------------------------------------------
@@ -186,22 +207,101 @@ class BlobStore:
     async def adopt_upload(self, upload_id: str, sha256: bytes) -> Blob:
         """Make a whole upload also the blob named by its SHA-256 (already computed), durably.
 
-        The upload's file stays (a hard link): if what the blob was for is then refused, the upload can still be
-        used; the caller deletes it once the blob's use is committed.
+        The upload's file stays: if what the blob was for is then refused, the upload can still be used; the caller
+        deletes it once the blob's use is committed.
         """
         source = self.upload_path(upload_id)
         blob = Blob(sha256, source.stat().st_size)
-        target = self.path(blob.key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # the same bytes stored before: one copy serves
-            os.link(source, target)
-        await asyncio.to_thread(_fsync_directory, target.parent)
+        await self._keep(source, blob, move=False)
         return blob
 
     def delete_upload(self, upload_id: str) -> None:
         _RUNNING.pop(self.upload_path(upload_id), None)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.upload_path(upload_id))
+
+
+class S3BlobStore(BlobStore):
+    """Blobs in an S3-compatible bucket, as objects named like the folder store's files (``ab/abcd…``).
+
+    ``folder`` holds drafts and uploads in progress only. A put is durable once the bucket has answered it (S3
+    acknowledges a write only when it is stored); multipart for large files, by the client library.
+    """
+
+    def __init__(self, folder: Path, url: str, access_key: str, secret_key: str, region: str) -> None:
+        from urllib.parse import urlsplit
+
+        from minio import Minio
+
+        super().__init__(folder)
+        parts = urlsplit(url)
+        self.bucket = parts.path.strip("/")
+        self.client = Minio(
+            parts.netloc, access_key=access_key, secret_key=secret_key, secure=parts.scheme == "https", region=region
+        )
+
+    def _name(self, key: str) -> str:
+        return self.path(key).relative_to(self.folder).as_posix()
+
+    async def _keep(self, source: Path, blob: Blob, *, move: bool) -> None:
+        await asyncio.to_thread(
+            self.client.fput_object, bucket_name=self.bucket, object_name=self._name(blob.key), file_path=str(source)
+        )
+
+    def reader(self, key: str) -> BinaryIO:
+        from minio.error import S3Error
+
+        try:
+            response = self.client.get_object(bucket_name=self.bucket, object_name=self._name(key))
+        except S3Error as error:
+            if error.code == "NoSuchKey":
+                raise KeyError(key) from None
+            raise
+        return cast(BinaryIO, _Response(response))
+
+    def exists(self, key: str) -> bool:
+        from minio.error import S3Error
+
+        try:
+            self.client.stat_object(bucket_name=self.bucket, object_name=self._name(key))
+        except S3Error as error:
+            if error.code == "NoSuchKey":
+                return False
+            raise
+        return True
+
+
+class _Response:
+    """An object's body being received: read in order, then closed (which gives the connection back)."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._response.read(None if size < 0 else size)
+        return data
+
+    def close(self) -> None:
+        self._response.close()
+        self._response.release_conn()
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The store the settings name: their S3-compatible bucket if one is set, else their folder."""
+    if settings.s3_url is None:
+        return BlobStore(settings.blobs)
+    return S3BlobStore(
+        settings.blobs, settings.s3_url, settings.s3_access_key or "", settings.s3_secret_key or "", settings.s3_region
+    )
+
+
+async def chunks_of(source: BinaryIO) -> AsyncIterator[bytes]:
+    """What ``source`` holds, read on a worker thread a buffer at a time, for a streamed response; closes it."""
+    try:
+        while chunk := await asyncio.to_thread(source.read, BUFFER_SIZE):
+            yield chunk
+    finally:
+        await asyncio.to_thread(source.close)
 
 
 #: Uploads whose running SHA-256 this process keeps (about 200 bytes each); the oldest is dropped past it.

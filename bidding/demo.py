@@ -26,7 +26,7 @@ import msgspec
 from bidding import demo_bids
 from bidding.accounts import service
 from bidding.accounts.model import NewOrganisation, NewUser
-from bidding.blobs import BlobStore
+from bidding.blobs import BlobStore, blob_store
 from bidding.db import Database
 from bidding.demo_tenders import REGION, TENDERS, DemoTender
 from bidding.errors import NotFound
@@ -281,7 +281,7 @@ async def _cast(database: Database) -> Cast:
 async def _seed_tenders(database: Database, settings: Settings) -> None:
     cast = await _cast(database)
     existing = {summary.reference for summary in await tenders.list_own(database, cast.agent)}
-    blobs = BlobStore(settings.blobs)
+    blobs = blob_store(settings)
     now = dt.datetime.now(ZoneInfo(settings.timezone))
     purposes = {login: Purpose.CUSTODIAN for login in CUSTODIANS} | {login: Purpose.BIDDER for login in BIDDERS}
     key_files = await demo_bids.seed_keys(database, settings, purposes)

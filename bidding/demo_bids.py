@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bidding.accounts import service as accounts
 from bidding.bids import service as bids
-from bidding.blobs import BlobStore
+from bidding.blobs import blob_store
 from bidding.db import Database
 from bidding.identity import Actor
 from bidding.keys import service as keys
@@ -100,7 +100,7 @@ async def submit_bids(
     demo_bids: tuple[DemoBid, ...],
 ) -> None:
     """Seal and submit each demo bid as its bidder's browser would, through a resumable upload."""
-    blobs = BlobStore(settings.blobs)
+    blobs = blob_store(settings)
     view = await tenders.get_tender(database, bidders[demo_bids[0].login], tender_id)
     recipient = age.parse_recipient(view.opening_recipient or "")
     for bid in demo_bids:
@@ -162,7 +162,7 @@ async def open_tender(
         past = await tenders_repo.select_now(connection) - dt.timedelta(hours=1)
         await tenders_repo.set_deadline(connection, tender_id, past, past + dt.timedelta(minutes=30))
     await opening.start_opening(database, settings, agent, tender_id)
-    blobs = BlobStore(settings.blobs)
+    blobs = blob_store(settings)
     async with database.connection() as connection:
         shares = {share.login: share for share in await opening_repo.select_shares(connection, tender_id)}
         reference = (await tenders_repo.select_tender(connection, tender_id)).reference  # type: ignore[union-attr]

@@ -93,6 +93,12 @@ class Settings:
     ocid_prefix: str = "ocds-bidding"
     #: Where uploaded files are kept; ``None`` means ``DATA_DIR/blobs``.
     blob_dir: Path | None = None
+    #: An S3-compatible bucket to keep files in instead (``https://host[:port]/bucket``), with its credentials;
+    #: the blob folder then holds only uploads in progress.
+    s3_url: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = dataclasses.field(default=None, repr=False)
+    s3_region: str = "us-east-1"
     max_document_size: int = DEFAULT_MAX_DOCUMENT_SIZE
     #: The time rules of each procedure (``BIDDING_TIME_RULES``, JSON such as ``{"open": {"bidding_days": 20}}``).
     time_rules: Mapping[str, TimeRules] = dataclasses.field(default_factory=_default_time_rules)
@@ -126,6 +132,16 @@ class Settings:
             raise SettingsError(f"unknown time zone {self.timezone!r}") from None
         if not re.fullmatch(r"ocds-[a-z0-9]{1,20}", self.ocid_prefix):
             raise SettingsError(f"the ocid prefix must look like ocds-abc123, not {self.ocid_prefix!r}")
+        if self.s3_url is not None:
+            parts = urlsplit(self.s3_url)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or not re.fullmatch(r"/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/?", parts.path)
+            ):
+                raise SettingsError(f"the S3 URL must look like https://host[:port]/bucket, not {self.s3_url!r}")
+            if not self.s3_access_key or not self.s3_secret_key:
+                raise SettingsError("an S3 bucket needs its access key and secret key")
         if not 0 < self.max_document_size <= 4 * 1024**3:
             raise SettingsError("the largest document size must be between 1 byte and 4 GiB")
         for procedure, rules in self.time_rules.items():
@@ -215,6 +231,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_TRUSTED_PROXIES": ("trusted_proxies", _split_list, "proxies whose X-Forwarded-For is believed"),
     "BIDDING_OCID_PREFIX": ("ocid_prefix", str, "prefix of OCDS ocids; default ocds-bidding"),
     "BIDDING_BLOB_DIR": ("blob_dir", Path, "folder of uploaded files; default DATA_DIR/blobs"),
+    "BIDDING_S3_URL": ("s3_url", str, "S3-compatible bucket for files, https://host[:port]/bucket"),
+    "BIDDING_S3_ACCESS_KEY": ("s3_access_key", str, "access key of the S3 bucket"),
+    "BIDDING_S3_SECRET_KEY": ("s3_secret_key", str, "secret key of the S3 bucket"),
+    "BIDDING_S3_REGION": ("s3_region", str, "region of the S3 bucket; default us-east-1"),
     "BIDDING_MAX_DOCUMENT_SIZE": ("max_document_size", int, "largest tender document in bytes; default 200 MiB"),
     "BIDDING_TIME_RULES": ("time_rules", _time_rules, "per-procedure time rules in days, JSON"),
     "BIDDING_LOG_KEY_FILE": ("log_key_file", Path, "the transparency log's signing key; default DATA_DIR/log.key"),

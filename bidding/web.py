@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -118,8 +118,15 @@ def settings_of(request: ASGIConnection[Any, Any, Any, Any]) -> Settings:
 
 
 def blobs_of(request: ASGIConnection[Any, Any, Any, Any]) -> BlobStore:
-    """The blob store of the platform's settings (a folder: nothing to open or close)."""
-    return BlobStore(settings_of(request).blobs)
+    """The blob store of the platform's settings, made once with the application."""
+    blobs: BlobStore = request.app.state.blobs
+    return blobs
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` saving the response as ``filename`` (RFC 6266; RFC 8187 for other than ASCII)."""
+    quoted = quote(filename)
+    return f'attachment; filename="{filename}"' if quoted == filename else f"attachment; filename*=utf-8''{quoted}"
 
 
 def actor_of(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:

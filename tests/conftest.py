@@ -20,6 +20,8 @@ import asyncpg
 import pytest
 
 from bidding.postgres import EmbeddedPostgres
+from tests import s3
+from tests.s3 import S3Server
 
 T = TypeVar("T")
 
@@ -72,4 +74,14 @@ def postgres() -> Iterator[PostgresServer]:
         yield PostgresServer(embedded.maintenance_url)
     finally:
         embedded.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible object store (SeaweedFS) for the session; each test makes its own bucket."""
+    folder = Path(tempfile.mkdtemp(prefix="bidding-s3-"))
+    try:
+        yield from s3.serve(folder)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -22,7 +22,6 @@ import dataclasses
 import hashlib
 import logging
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from bidding.audit import repo as audit_repo
@@ -30,7 +29,7 @@ from bidding.audit.log import load_log_key
 from bidding.audit.model import event, log_time
 from bidding.bids import repo as bids_repo
 from bidding.bids.model import BidStatus
-from bidding.blobs import BlobStore
+from bidding.blobs import BlobStore, blob_store
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bidding.faults import crash_point
@@ -333,12 +332,19 @@ async def _opening_identity(connection: Connection, tender_id: int) -> age.Hybri
 
 
 def _open_one(
-    path: Path, statement_bytes: bytes, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+    blobs: BlobStore,
+    bid: bids_repo.Bid,
+    verifier_key: str,
+    identities: list[age.AnyIdentity],
+    file_key: bytes | None,
 ) -> Manifest:
-    """Decrypt and check one envelope (on a worker thread); returns the manifest or raises."""
-    statement = parse_unverified_statement(statement_bytes)
+    """Decrypt and check one envelope (on a worker thread); returns the manifest or raises.
+
+    Raises ``KeyError`` when the envelope is missing from storage.
+    """
+    statement = parse_unverified_statement(bid.statement)
     with (
-        path.open("rb") as source,
+        blobs.open(bid.envelope_sha256.hex()) as source,
         envelope.open_envelope(
             source, statement, parse_verifier_key(verifier_key), identities, file_key=file_key
         ) as opened,
@@ -351,12 +357,11 @@ async def _read_bid(
 ) -> dict[str, Any]:
     """A bid's line: opened with its price sheet, or revoked or withdrawn with the reason (art. 31)."""
     summary = _bid_summary(bid)
-    path = blobs.path(bid.envelope_sha256.hex())
-    if not path.exists():
+    try:
+        manifest = await asyncio.to_thread(_open_one, blobs, bid, verifier_key, identities, file_key)
+    except KeyError:
         logger.error("bid %d: its envelope %s is missing from storage", bid.id, bid.envelope_sha256.hex())
         return model.failed_line(summary, bidders_fault=False, reason="the envelope could not be read from storage")
-    try:
-        manifest = await asyncio.to_thread(_open_one, path, bid.statement, verifier_key, identities, file_key)
     except age.NoIdentityMatch:
         return model.failed_line(
             summary, bidders_fault=True, reason="the envelope was not sealed to this tender's opening key"
@@ -673,7 +678,7 @@ async def resume_openings(db: Database, settings: Settings) -> None:
     """
     async with db.connection() as connection:
         unfinished = await repo.select_unfinished_openings(connection)
-    blobs = BlobStore(settings.blobs)
+    blobs = blob_store(settings)
     for tender_id in unfinished:
         try:
             await continue_opening(db, settings, blobs, tender_id)
@@ -713,9 +718,7 @@ async def _opened_bid(db: Database, actor: Actor, bid_id: int) -> tuple[bids_rep
 async def opened_documents(db: Database, blobs: BlobStore, actor: Actor, bid_id: int) -> list[OpenedDocument]:
     """The documents an opened bid's manifest lists (decrypting the envelope again, on a worker thread)."""
     bid, verifier_key, identity = await _opened_bid(db, actor, bid_id)
-    manifest = await asyncio.to_thread(
-        _open_one, blobs.path(bid.envelope_sha256.hex()), bid.statement, verifier_key, [identity], None
-    )
+    manifest = await asyncio.to_thread(_open_one, blobs, bid, verifier_key, [identity], None)
     return [OpenedDocument(d.name, d.size, d.sha256) for d in manifest.documents]
 
 
@@ -730,7 +733,7 @@ async def extract_document(db: Database, blobs: BlobStore, actor: Actor, bid_id:
     def extract() -> int:
         statement = parse_unverified_statement(bid.statement)
         with (
-            blobs.path(bid.envelope_sha256.hex()).open("rb") as source,
+            blobs.open(bid.envelope_sha256.hex()) as source,
             envelope.open_envelope(source, statement, parse_verifier_key(verifier_key), [identity]) as opened,
         ):
             if name not in {d.name for d in opened.manifest.documents}:

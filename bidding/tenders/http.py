@@ -5,18 +5,21 @@ The pages live in :mod:`bidding.tenders.pages`; both call the same use cases in 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
+import logging
 import re
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import File
+from litestar.response import Stream
 
 from bidding.accounts.guards import requires, signed_in
+from bidding.blobs import chunks_of
 from bidding.errors import InvalidInput, NotFound
 from bidding.i18n import N_
 from bidding.identity import Role
@@ -24,7 +27,9 @@ from bidding.opendata.model import ocid
 from bidding.settings import Settings
 from bidding.tenders import model, repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
-from bidding.web import DB, actor_of, blobs_of, settings_of
+from bidding.web import DB, actor_of, attachment, blobs_of, settings_of
+
+logger = logging.getLogger(__name__)
 
 agency_staff = requires(Role.AGENCY_STAFF)
 bidders = requires(Role.BIDDER)
@@ -432,18 +437,23 @@ async def upload_document(
 )
 async def download_document(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], document_id: FromPath[int]
-) -> File:
+) -> Stream:
     """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded."""
     document = await service.open_document(db, actor_of(request), tender_id, document_id)
-    path = blobs_of(request).path(document.sha256.hex())
-    if not path.exists():
-        raise NotFound(N_("The file of this document is missing; the operator has been told."))
-    return File(
-        path=path,
-        filename=document.name,
+    try:
+        source = await asyncio.to_thread(blobs_of(request).reader, document.sha256.hex())
+    except KeyError:
+        logger.error("document %d: its file %s is missing from storage", document_id, document.sha256.hex())
+        raise NotFound(N_("The file of this document is missing; the operator has been told.")) from None
+    return Stream(
+        chunks_of(source),
         media_type=document.content_type,
-        content_disposition_type="attachment",
-        headers={"cache-control": "private, no-store", "x-content-sha256": document.sha256.hex()},
+        headers={
+            "cache-control": "private, no-store",
+            "content-disposition": attachment(document.name),
+            "content-length": str(document.size),
+            "x-content-sha256": document.sha256.hex(),
+        },
     )
 
 

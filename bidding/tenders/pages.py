@@ -26,7 +26,6 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from bidding.accounts.guards import requires
-from bidding.blobs import BlobStore
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Role
@@ -42,7 +41,7 @@ from bidding.tenders.model import (
     Method,
     Status,
 )
-from bidding.web import DB, actor_of, page, see_other, settings_of
+from bidding.web import DB, actor_of, blobs_of, page, see_other, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 bidders = requires(Role.BIDDER)
@@ -437,7 +436,7 @@ async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: Fr
         await service.upload_document(
             db,
             settings_of(request),
-            BlobStore(settings_of(request).blobs),
+            blobs_of(request),
             actor_of(request),
             tender_id,
             filename=upload.filename,

@@ -285,9 +285,11 @@ class Platform:
     group of its own, so that one that will not stop can be killed with every worker it started.
     """
 
-    def __init__(self, database_url: str, data_dir: Path) -> None:
+    def __init__(self, database_url: str, data_dir: Path, **settings: str) -> None:
         self.database_url = database_url
         self.data_dir = data_dir
+        #: More environment variables every process is started with.
+        self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.log = data_dir / "server.log"
@@ -301,6 +303,7 @@ class Platform:
             "DATABASE_URL": self.database_url,
             "BIDDING_DATA_DIR": str(self.data_dir),
             "BIDDING_SECRET_KEY": "e2e-log-secret-" + "k" * 40,
+            **self.settings,
             **extra,
         }
 

@@ -54,11 +54,33 @@ def test_empty_variables_keep_defaults() -> None:
         ("BIDDING_PUBLIC_URL", "https://x/sub/path", "public URL"),
         ("BIDDING_TIMEZONE", "Mars/Olympus", "unknown time zone"),
         ("BIDDING_TRUSTED_PROXIES", "proxy.local", "not an IP address"),
+        ("BIDDING_S3_URL", "s3://bids", "S3 URL must look like"),
+        ("BIDDING_S3_URL", "https://s3.example.org", "S3 URL must look like"),
+        ("BIDDING_S3_URL", "https://s3.example.org/bids/sub", "S3 URL must look like"),
+        ("BIDDING_S3_URL", "https://s3.example.org/Bids_1", "S3 URL must look like"),
+        ("BIDDING_S3_URL", "https://s3.example.org/bids", "access key and secret key"),
     ],
 )
 def test_unusable_values_are_refused_by_name(name: str, value: str, text: str) -> None:
     with pytest.raises(SettingsError, match=text):
         settings_from_environment({name: value})
+
+
+def test_an_s3_bucket_is_set_with_its_keys_and_its_secret_stays_out_of_logs() -> None:
+    settings = settings_from_environment(
+        {
+            "BIDDING_S3_URL": "https://s3.example.org:9000/bids",
+            "BIDDING_S3_ACCESS_KEY": "platform",
+            "BIDDING_S3_SECRET_KEY": "very-secret-key",
+            "BIDDING_S3_REGION": "cn-north-1",
+        }
+    )
+    assert (settings.s3_url, settings.s3_access_key, settings.s3_region) == (
+        "https://s3.example.org:9000/bids",
+        "platform",
+        "cn-north-1",
+    )
+    assert settings.s3_secret_key == "very-secret-key" and "very-secret-key" not in repr(settings)
 
 
 def test_ipv6_hosts_are_bracketed_in_the_base_url() -> None:
