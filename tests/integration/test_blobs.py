@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, S3BlobStore, blob_store
+from bidding.blobs import HAND_OFF_SIZE, BlobMismatch, BlobStore, BlobTooLarge, S3BlobStore, blob_store
 from bidding.settings import Settings
 from tests import s3
 from tests.s3 import S3Server
@@ -91,3 +92,19 @@ def test_settings_choose_the_store(tmp_path: Path) -> None:
         Settings(data_dir=tmp_path, s3_url="https://s3.example.org:9000/bids", s3_access_key="a", s3_secret_key="b")
     )
     assert isinstance(bucket, S3BlobStore) and bucket.bucket == "bids" and bucket.folder == tmp_path / "blobs"
+
+
+async def test_an_upload_cut_short_keeps_what_arrived_and_resumes_from_there(store: BlobStore) -> None:
+    upload_id = "cd" * 16
+    data = os.urandom(3 * HAND_OFF_SIZE + 123)
+    cut = 2 * HAND_OFF_SIZE + 77  # within a batch: some bytes written, some still gathered
+
+    async def broken() -> AsyncIterator[bytes]:
+        for start in range(0, cut, 64 * 1024):
+            yield data[start : min(start + 64 * 1024, cut)]
+        raise ConnectionResetError
+
+    kept = await store.append_upload(upload_id, 0, broken(), limit=len(data), checksum=None)
+    assert kept == cut and store.upload_path(upload_id).read_bytes() == data[:cut]
+    size = await store.append_upload(upload_id, kept, chunks(data[kept:]), limit=len(data), checksum=None)
+    assert size == len(data) and await store.upload_sha256(upload_id) == hashlib.sha256(data).digest()
