@@ -86,12 +86,14 @@ def start(folder: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], S
     identity["actions"] = ["Admin", "Read", "Write", "List", "Tagging"]
     config.write_text(json.dumps({"identities": [identity]}))
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
+    # Each bucket is a collection with volumes of its own (64 MB, sparse): -volume.max=0 lets the disk decide how
+    # many, as a test session makes a bucket per test.
     with (folder / "weed.log").open("wb") as log:
         process = subprocess.Popen(
             [
                 str(weed_binary()), "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
-                f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=16",
+                f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=0",
                 "-volume.preStopSeconds=0",
                 "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
                 "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
