@@ -554,6 +554,7 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         documents = await repo.select_documents(connection, tender_id)
         if not documents:
             raise InvalidTransition(N_("Upload the tender documents before publishing."))
+        await _check_custody(connection, tender)
         await repo.set_published(connection, tender_id, documents_from)
         if tender.invited_ids:
             await repo.notify(
@@ -569,6 +570,20 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         }
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.published", f"tender:{tender_id}", details)
+        )
+
+
+async def _check_custody(connection: Connection, tender: repo.Tender) -> None:
+    """A tender is published with its opening recipient: the custody ceremony, run for its custodians and k."""
+    custody = await opening_repo.select_custody(connection, tender.id)
+    if custody is None:
+        raise InvalidTransition(
+            N_("Run the custody ceremony before publishing: it makes the key the bids are sealed to.")
+        )
+    shares = await opening_repo.select_shares(connection, tender.id)
+    if custody.threshold != tender.custody_threshold or [s.user_id for s in shares] != list(tender.custodian_ids):
+        raise InvalidTransition(
+            N_("The custodians or their number needed to open changed since the ceremony: run it again.")
         )
 
 

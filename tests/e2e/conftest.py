@@ -24,6 +24,8 @@ import httpx
 import msgspec
 import pytest
 
+from crypto import custody
+from crypto.age import HybridRecipient, parse_recipient
 from tests.conftest import PostgresServer, run_sync
 from tests.samples import sample_tender
 
@@ -276,3 +278,25 @@ def watch_for_errors(page: Any, errors: list[str]) -> None:
             else None
         ),
     )
+
+
+def ceremony_file(request: dict[str, Any]) -> bytes:
+    """What ``bidding custody ceremony`` writes for a custody request (``GET /api/v1/tenders/ID/custody``)."""
+    custodians = []
+    for custodian in request["custodians"]:
+        recipient = parse_recipient(custodian["recipient"])
+        assert isinstance(recipient, HybridRecipient)
+        custodians.append((custodian["login"], recipient))
+    made, _ = custody.split_opening_key(request["tender"], custodians, request["threshold"])
+    return custody.encode_ceremony(made)
+
+
+def run_ceremony(agent: httpx.Client, tender_id: int) -> str:
+    """Record a custody ceremony for a draft, for its custodians' current keys, as the agent (an API client) does
+    before publishing; returns the opening recipient."""
+    request = agent.get(f"/api/v1/tenders/{tender_id}/custody")
+    assert request.status_code == 200, request.text
+    recorded = agent.put(f"/api/v1/tenders/{tender_id}/custody", content=ceremony_file(request.json()))
+    assert recorded.status_code == 200, recorded.text
+    recipient: str = recorded.json()["recipient"]
+    return recipient

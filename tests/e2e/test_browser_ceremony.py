@@ -27,8 +27,8 @@ from shamir_mnemonic.share import Share
 from shamir_mnemonic.wordlist import WORDLIST
 
 from crypto import custody, keyfile
-from crypto.age import HybridIdentity, HybridRecipient, X25519Identity, decrypt, parse_recipient
-from tests.e2e.conftest import Clients, Server, csrf_token, tender_json, watch_for_errors
+from crypto.age import HybridIdentity, X25519Identity, decrypt
+from tests.e2e.conftest import Clients, Server, ceremony_file, csrf_token, tender_json, watch_for_errors
 from tests.e2e.test_browser import sign_in
 from tests.vectors.load import load
 
@@ -595,7 +595,7 @@ def test_the_page_says_why_the_platform_refused_the_ceremony(
     page = agency.page
     page.goto(f"/tenders/{tender_id}/custody")
     request = agent.get(f"/api/v1/tenders/{tender_id}/custody").json()
-    assert agent.put(f"/api/v1/tenders/{tender_id}/custody", content=_ceremony_file(request)).status_code == 200
+    assert agent.put(f"/api/v1/tenders/{tender_id}/custody", content=ceremony_file(request)).status_code == 200
     published_recipient = agent.get(f"/api/v1/tenders/{tender_id}/custody").json()["recipient"]
     document = agent.post(
         f"/api/v1/tenders/{tender_id}/documents", params={"name": "招标文件.pdf"}, content=b"%PDF-1.7\n"
@@ -623,18 +623,7 @@ def test_the_page_says_why_the_platform_refused_the_ceremony(
 # --- Without JavaScript -----------------------------------------------------------------------------------------------
 
 
-def _ceremony_file(request: dict[str, Any]) -> bytes:
-    """What ``bidding custody ceremony`` writes for a custody request."""
-    custodians = []
-    for custodian in request["custodians"]:
-        recipient = parse_recipient(custodian["recipient"])
-        assert isinstance(recipient, HybridRecipient)
-        custodians.append((custodian["login"], recipient))
-    made, _ = custody.split_opening_key(request["tender"], custodians, request["threshold"])
-    return custody.encode_ceremony(made)
-
-
-def test_without_javascript_the_page_takes_the_offline_ceremony_file(
+def test_without_javascript_the_page_takes_the_offlineceremony_file(
     server: Server, clients: Clients, custodian_keys: dict[str, keyfile.KeyFile]
 ) -> None:
     agent = clients.api("agent")
@@ -655,7 +644,7 @@ def test_without_javascript_the_page_takes_the_offline_ceremony_file(
             files={"ceremony": ("ceremony.json", content, "application/json")},
         )
 
-    foreign = _ceremony_file({**request, "tender": "T-SOMEONE-ELSE"})
+    foreign = ceremony_file({**request, "tender": "T-SOMEONE-ELSE"})
     refused = upload(foreign, csrf_token(shown.text))
     assert refused.status_code == 422
     assert "T-SOMEONE-ELSE" in refused.text and 'id="ceremony-refused"' in refused.text
@@ -663,7 +652,7 @@ def test_without_javascript_the_page_takes_the_offline_ceremony_file(
     not_json = upload(b"not a ceremony", csrf_token(refused.text))
     assert not_json.status_code == 422
 
-    data = _ceremony_file(request)
+    data = ceremony_file(request)
     recorded = upload(data, csrf_token(not_json.text))
     assert recorded.status_code == 303
     assert recorded.headers["location"] == f"/tenders/{tender_id}/custody?done=recorded"

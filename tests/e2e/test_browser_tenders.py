@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import Clients, Server, tender_json, watch_for_errors
+from tests.e2e.conftest import Clients, Server, run_ceremony, tender_json, watch_for_errors
 from tests.e2e.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -76,7 +76,7 @@ def fill_criterion(row: Any, name: str, points: str, kind: str = "subjective") -
 
 
 def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
-    open_page: Callable[..., Any], server: Server
+    open_page: Callable[..., Any], server: Server, clients: Clients
 ) -> None:
     word = "".join(chr(random.randrange(0x5000, 0x9000)) for _ in range(4))  # noqa: S311  # not a secret
     title = f"浏览器{word}设备采购"
@@ -134,6 +134,11 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     agent.set_input_files("#file", files=[{"name": "招标文件.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     agent.click("form[enctype] button[type=submit]")
     agent.wait_for_url("**?done=uploaded#documents")
+    # The custody ceremony first (its own page is tested in test_browser_ceremony.py).
+    assert agent.locator("#ceremony-needed").is_visible()
+    run_ceremony(clients.api("agent"), tender_id)
+    agent.reload()
+    assert agent.locator("#ceremony-needed").count() == 0
     agent.click(f"form[action='/tenders/{tender_id}/publish'] button")
     agent.wait_for_url("**?done=published#main")
     assert agent.locator(".banner.preview").count() == 0
@@ -265,6 +270,7 @@ def test_a_draft_is_edited_and_a_published_tender_cancelled_on_their_pages(
     draft = api.post("/api/v1/tenders", json=tender_json(server, "浏览器编辑草稿")).json()["id"]
     published = api.post("/api/v1/tenders", json=tender_json(server, "浏览器终止项目")).json()["id"]
     api.post(f"/api/v1/tenders/{published}/documents", params={"name": "招标文件.pdf"}, content=PDF)
+    run_ceremony(api, published)
     assert api.post(f"/api/v1/tenders/{published}/publish").status_code == 200
 
     agent = open_page()

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.conftest import PostgresServer, run_sync
-from tests.e2e.conftest import Clients, Server, free_port, sql, stop, tender_json, wait_until_live
+from tests.e2e.conftest import Clients, Server, free_port, run_ceremony, sql, stop, tender_json, wait_until_live
 
 PROBLEM = "application/problem+json"
 #: How long a test waits for the sequencer (it appends within a second; the machine may be busy).
@@ -457,6 +457,7 @@ def _published_tender(agent: httpx.Client, server: Server, title: str) -> int:
         headers={"content-type": "application/pdf", "repr-digest": digest},
     )
     assert uploaded.status_code == 201, uploaded.text
+    run_ceremony(agent, tender_id)
     assert agent.post(f"/api/v1/tenders/{tender_id}/publish").status_code == 200
     return tender_id
 

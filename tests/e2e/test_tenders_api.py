@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Clients, Server, tender_json
+from tests.e2e.conftest import Clients, Server, run_ceremony, tender_json
 from tests.ocds import assert_valid
 
 PROBLEM = "application/problem+json"
@@ -34,6 +34,7 @@ def _published(agent: httpx.Client, server: Server, title: str) -> dict[str, Any
         headers={"content-type": "application/pdf", "repr-digest": _digest(PDF)},
     )
     assert uploaded.status_code == 201, uploaded.text
+    run_ceremony(agent, tender_id)
     published = agent.post(f"/api/v1/tenders/{tender_id}/publish")
     assert published.status_code == 200, published.text
     body: dict[str, Any] = published.json()

@@ -14,7 +14,7 @@ import pytest
 from markupsafe import escape
 
 from bidding.i18n import N_, load_translators
-from tests.e2e.conftest import Clients, Server, csrf_token
+from tests.e2e.conftest import Clients, Server, csrf_token, run_ceremony
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.7\n% e2e tender pages\n"
@@ -101,6 +101,7 @@ def published_tender(clients: Clients, server: Server, title: str) -> int:
     agent = clients.sign_in("agent")
     tender_id = create_draft(agent, server, title)
     assert upload(agent, tender_id).status_code == 303
+    run_ceremony(clients.api("agent"), tender_id)
     response = publish(agent, tender_id)
     assert response.status_code == 303, response.text
     return tender_id
@@ -284,6 +285,13 @@ def test_publishing_without_documents_shows_the_reason_on_the_notice(server: Ser
     response = publish(agent, tender_id)
     assert response.status_code == 409
     assert chinese("Upload the tender documents before publishing.") in response.text
+    assert upload(agent, tender_id).status_code == 303
+    notice = agent.get(f"/tenders/{tender_id}").text
+    assert 'id="ceremony-needed"' in notice
+    response = publish(agent, tender_id)
+    assert response.status_code == 409
+    reason = chinese("Run the custody ceremony before publishing: it makes the key the bids are sealed to.")
+    assert reason in response.text
     assert server.sql("SELECT status FROM tenders WHERE id = $1", tender_id) == "draft"
 
 

@@ -94,6 +94,7 @@ async def test_filters_by_action_exactly_or_by_kind(db: Database, cast: Cast, st
     assert {event.action for event in of_tenders.items} == {
         "tender.drafted",
         "tender.document_uploaded",
+        "tender.custody_recorded",
         "tender.published",
         "tender.registered",
         "tender.question_asked",
@@ -107,6 +108,7 @@ async def test_filters_by_subject_actor_role_and_organisation(db: Database, cast
         "tender.question_asked",
         "tender.registered",
         "tender.published",
+        "tender.custody_recorded",
         "tender.document_uploaded",
         "tender.drafted",
     ]
@@ -121,6 +123,7 @@ async def test_filters_by_subject_actor_role_and_organisation(db: Database, cast
     assert {event.subject for event in by_organisation.items} == {
         f"tender:{story.tender_id}",
         f"tender:{story.other_tender_id}",
+        f"user:{cast.custodian_ids[0]}",  # the agency's custodian registered a key for the ceremonies
     }
     platform = await _search(db, cast, role="platform", action="organisation.created")
     assert len(platform.items) == 7 and all(event.actor_user_id is None for event in platform.items)
@@ -204,7 +207,7 @@ async def test_a_tender_timeline_is_every_event_whose_subject_is_the_tender(
 ) -> None:
     timeline = await service.tender_events(db, cast.supervisor, story.tender_id)
     assert {event.subject for event in timeline.items} == {f"tender:{story.tender_id}"}
-    assert len(timeline.items) == 5
+    assert len(timeline.items) == 6
     first = await service.tender_events(db, cast.supervisor, story.tender_id, limit=3)
     rest = await service.tender_events(db, cast.supervisor, story.tender_id, cursor=first.next_cursor)
     assert first.items + rest.items == timeline.items and rest.next_cursor is None
@@ -334,7 +337,7 @@ async def test_an_export_proves_every_sequenced_event_against_one_checkpoint_and
     assert export["format"] == EXPORT_FORMAT and export["origin"] == ORIGIN
     assert export["subject"] == f"tender:{story.tender_id}"
     proven = verify_export(data, key.verifier_key)
-    assert len(proven) == len(export["events"]) == 5
+    assert len(proven) == len(export["events"]) == 6
     assert all(event.record_checked for event in proven)
     assert [event.index for event in proven] == sorted(event.index for event in proven)
     assert sum(1 for event in proven if event.entry.get("sealed")) == 1  # the registration

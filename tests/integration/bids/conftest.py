@@ -10,18 +10,12 @@ import pytest
 
 from bidding.bids import service as bids
 from bidding.db import Database
-from bidding.identity import Actor
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
-from bidding.opening import service as opening
 from bidding.tenders import service as tenders
-from crypto import age, custody, envelope, keyfile
+from crypto import age, envelope, keyfile
 from crypto.statement import PriceSheet
-from tests.integration.tenders.conftest import Cast, cast, chunks_of, published_tender
-
-
-def key_file(name: str, number: int) -> keyfile.KeyFile:
-    return keyfile.key_file_from_parts(name, bytes([number]) * 32, bytes([number + 100]) * 32)
+from tests.integration.tenders.conftest import Cast, cast, chunks_of, key_file, published_tender, run_ceremony
 
 
 @dataclasses.dataclass
@@ -75,38 +69,10 @@ class Bidding:
         )
 
 
-async def run_ceremony(
-    db: Database, cast: Cast, tender_id: int, custodians: list[Actor]
-) -> tuple[age.HybridRecipient, list[keyfile.KeyFile]]:
-    """Register the custodians' keys and record a ceremony made as the offline command makes it."""
-    custodian_keys = []
-    for number, custodian in enumerate(custodians, start=1):
-        keys_file = key_file(f"custodian-{number}", 50 + number)
-        await keys.register_key(
-            db,
-            custodian,
-            Purpose.CUSTODIAN,
-            verifier_key=keys_file.verifier_key,
-            recipient=keys_file.recipient.encode(),
-        )
-        custodian_keys.append(keys_file)
-    view = await opening.custody_view(db, cast.agent, tender_id)
-    ceremony, _ = custody.split_opening_key(
-        view.reference,
-        [(c.login, age.parse_recipient(c.recipient or "")) for c in view.custodians],  # type: ignore[misc]
-        view.threshold,
-    )
-    await opening.record_ceremony(db, cast.agent, tender_id, custody.encode_ceremony(ceremony))
-    return ceremony.recipient, custodian_keys
-
-
 @pytest.fixture
 async def bidding(db: Database, cast: Cast) -> Bidding:
-    from bidding.accounts import service as accounts
-
-    custodians = [await accounts.act_as(db, f"custodian{i}") for i in range(1, 4)]
     tender_id = await tenders.create_draft(db, cast.settings, cast.agent, cast.tender())
-    recipient, custodian_keys = await run_ceremony(db, cast, tender_id, custodians)
+    recipient, custodian_keys = await run_ceremony(db, cast, tender_id)
     await tenders.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="招标文件.pdf", chunks=chunks_of(b"%PDF-1.7 v1")
     )
@@ -130,4 +96,4 @@ async def bidding(db: Database, cast: Cast) -> Bidding:
     return Bidding(cast, db, tender_id, view.tender.reference, recipient, bidder_keys, custodian_keys, codes)
 
 
-__all__ = ["Bidding", "cast", "published_tender"]
+__all__ = ["Bidding", "cast", "key_file", "published_tender", "run_ceremony"]

@@ -19,9 +19,13 @@ from bidding.accounts.repo import Organisation
 from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.identity import Actor, OrganisationKind, Role
+from bidding.keys import service as keys
+from bidding.keys.model import Purpose
+from bidding.opening import service as opening
 from bidding.settings import Settings
 from bidding.tenders import service
 from bidding.tenders.model import TenderInput
+from crypto import age, custody, keyfile
 from tests.integration.conftest import PASSWORD, MakeOrganisation
 from tests.samples import sample_tender
 
@@ -102,11 +106,49 @@ async def chunks_of(data: bytes, size: int = 64 * 1024):  # type: ignore[no-unty
         yield data[start : start + size]
 
 
+def key_file(name: str, number: int) -> keyfile.KeyFile:
+    return keyfile.key_file_from_parts(name, bytes([number]) * 32, bytes([number + 100]) * 32)
+
+
+async def run_ceremony(db: Database, cast: Cast, tender_id: int) -> tuple[age.HybridRecipient, list[keyfile.KeyFile]]:
+    """Record a custody ceremony for a draft, made as the offline command makes it, for the tender's custodians.
+
+    Custodians without a key register one first (``custodian-N``, the same for every tender of a test).
+    """
+    view = await opening.custody_view(db, cast.agent, tender_id)
+    custodian_keys = []
+    for custodian in view.custodians:
+        keys_file = key_file(custodian.login, 50 + custodian.user_id % 50)
+        if custodian.recipient is None:
+            await keys.register_key(
+                db,
+                await accounts.act_as(db, custodian.login),
+                Purpose.CUSTODIAN,
+                verifier_key=keys_file.verifier_key,
+                recipient=keys_file.recipient.encode(),
+            )
+        custodian_keys.append(keys_file)
+    view = await opening.custody_view(db, cast.agent, tender_id)
+    ceremony, _ = custody.split_opening_key(
+        view.reference,
+        [(c.login, age.parse_recipient(c.recipient or "")) for c in view.custodians],  # type: ignore[misc]
+        view.threshold,
+    )
+    await opening.record_ceremony(db, cast.agent, tender_id, custody.encode_ceremony(ceremony))
+    return ceremony.recipient, custodian_keys
+
+
+async def publish(db: Database, cast: Cast, tender_id: int, settings: Settings | None = None) -> None:
+    """Run the custody ceremony and publish, as the agent does."""
+    await run_ceremony(db, cast, tender_id)
+    await service.publish(db, settings or cast.settings, cast.agent, tender_id)
+
+
 async def published_tender(db: Database, cast: Cast, **changes: object) -> int:
-    """A tender drafted, given a document and published by the agent."""
+    """A tender drafted, given a document, its ceremony run and published by the agent."""
     tender_id = await service.create_draft(db, cast.settings, cast.agent, cast.tender(**changes))
     await service.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="招标文件.pdf", chunks=chunks_of(b"%PDF-1.7 v1")
     )
-    await service.publish(db, cast.settings, cast.agent, tender_id)
+    await publish(db, cast, tender_id)
     return tender_id

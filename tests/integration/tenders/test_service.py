@@ -16,7 +16,7 @@ from bidding.identity import Actor
 from bidding.settings import TimeRules
 from bidding.tenders import service
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
-from tests.integration.tenders.conftest import Cast, chunks_of, published_tender
+from tests.integration.tenders.conftest import Cast, chunks_of, publish, published_tender, run_ceremony
 from tests.samples import scoring_criteria
 
 
@@ -156,7 +156,7 @@ async def test_an_agency_cannot_touch_another_agencys_tender(
     await service.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="a.pdf", chunks=chunks_of(b"%PDF")
     )
-    await service.publish(db, cast.settings, cast.agent, tender_id)
+    await publish(db, cast, tender_id)
     with pytest.raises(Forbidden):
         await service.cancel(db, cast.settings, cast.other_agent, tender_id, "不是我的")
     with pytest.raises(Forbidden):
@@ -176,7 +176,7 @@ async def test_a_draft_is_edited_until_published(db: Database, connection: async
     await service.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="a.pdf", chunks=chunks_of(b"%PDF")
     )
-    await service.publish(db, cast.settings, cast.agent, tender_id)
+    await publish(db, cast, tender_id)
     with pytest.raises(InvalidTransition):
         await service.update_draft(db, cast.settings, cast.agent, tender_id, cast.tender())
 
@@ -198,6 +198,15 @@ async def test_publishing_needs_documents_and_the_legal_period(
     with pytest.raises(InvalidTransition, match="less than"):
         await service.publish(db, cast.settings, cast.agent, tender_id)
     await connection.execute("UPDATE tenders SET deadline = now() + interval '21 days' WHERE id = $1", tender_id)
+    with pytest.raises(InvalidTransition, match="custody ceremony"):
+        await service.publish(db, cast.settings, cast.agent, tender_id)
+    await run_ceremony(db, cast, tender_id)
+    # A draft's custodians changed after its ceremony: the ceremony is run again.
+    custodians = cast.custodian_ids[:2]
+    await service.update_draft(db, cast.settings, cast.agent, tender_id, cast.tender(custodian_ids=custodians, days=21))
+    with pytest.raises(InvalidTransition, match="run it again"):
+        await service.publish(db, cast.settings, cast.agent, tender_id)
+    await run_ceremony(db, cast, tender_id)
     await service.publish(db, cast.settings, cast.agent, tender_id)
     view = await service.get_tender(db, cast.bidders[0], tender_id)
     assert view.status is Status.PUBLISHED and view.tender.version == 1 and view.access.register
@@ -217,7 +226,7 @@ async def test_the_time_rules_are_settings(db: Database, cast: Cast) -> None:
     await service.upload_document(
         db, relaxed, cast.blobs, cast.agent, tender_id, filename="a.pdf", chunks=chunks_of(b"x")
     )
-    await service.publish(db, relaxed, cast.agent, tender_id)
+    await publish(db, cast, tender_id, relaxed)
 
 
 # --- Documents --------------------------------------------------------------------------------------------------
