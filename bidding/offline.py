@@ -1,5 +1,6 @@
 """Commands that need no server: ``bidding age`` and ``bidding age-keygen`` (which behave like age(1)), and
-``bidding keygen`` and ``bidding seal``, with which a bidder makes keys and seals a bid on their own machine.
+``bidding keygen``, ``bidding seal`` and ``bidding file-key``, with which a bidder makes keys, seals a bid and
+unwraps its file key on their own machine.
 
 They read and write files and terminals; the format itself is :mod:`crypto.age`. Output given with ``-o`` is
 written beside its target and moved into place only when complete, so a failed decryption never leaves a
@@ -9,6 +10,7 @@ partial plaintext behind.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime
 import getpass
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from crypto import age, custody, envelope, keyfile, statement
+from crypto.age.header import MAX_HEADER_SIZE
 
 T = TypeVar("T")
 
@@ -290,8 +293,37 @@ def command_seal(args: argparse.Namespace) -> None:
     print(f"Statement:   {out_dir / 'bid.statement'} (SHA-256 {sealed.statement.envelope_sha256.hex()})")
 
 
+def command_file_key(args: argparse.Namespace) -> None:
+    """Unwrap the file key of one's own envelope with one's key file and print it (base64), to hand in at the
+    opening when the custodians cannot reach k: the 16 bytes open this envelope and no other."""
+    with input_file(args.envelope) as source:
+        # Only the header is needed, and it comes first: never the whole envelope (up to 1 GB) into memory.
+        start = source.read(MAX_HEADER_SIZE)
+    if not (start.startswith(b"age-encryption.org/") or start.lstrip().startswith(b"-----BEGIN AGE ENCRYPTED FILE")):
+        raise OfflineError(f"{args.envelope}: not an age file: give your bid.age, or its header from the platform")
+    try:
+        header = age.read_header(start)
+    except age.AgeError as error:
+        raise OfflineError(f"{args.envelope}: its age header is damaged or cut short: {error}") from None
+    keys = _open_keys(args.key)
+    try:
+        file_key = age.unwrap_file_key(header, [keys.identity])
+    except age.NoIdentityMatch:
+        raise OfflineError(
+            f"{args.key} does not open {args.envelope}: it was sealed to another key file (use that one)"
+        ) from None
+    except age.AgeError as error:
+        raise OfflineError(f"{args.envelope}: {args.key} cannot unwrap its file key: {error}") from None
+    print(base64.b64encode(file_key).decode())
+    print(
+        "Hand it in only when the agency says the custodians cannot open the bids: in the opening hall, or with "
+        "POST /api/v1/bids/ID/file-key.",
+        file=sys.stderr,
+    )
+
+
 def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``keygen`` and ``seal`` under the ``bidding`` command."""
+    """Register ``keygen``, ``seal`` and ``file-key`` under the ``bidding`` command."""
     keygen = commands.add_parser(
         "keygen",
         help="make a key file: a post-quantum age identity and an Ed25519 signing key, under a passphrase",
@@ -313,6 +345,17 @@ def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     seal.add_argument("--out-dir", default=".", help="folder for bid.age and bid.statement (default: here)")
     seal.add_argument("documents", nargs="+", metavar="DOCUMENT", help="files to seal in the envelope")
     seal.set_defaults(run_offline=command_seal)
+
+    file_key = commands.add_parser(
+        "file-key",
+        help="unwrap your own envelope's file key with your key file, to hand in at the opening (the fallback)",
+        description="Print the file key of ENVELOPE (base64): what opens your bid when the custodians cannot.",
+    )
+    file_key.add_argument(
+        "envelope", metavar="ENVELOPE", help="your bid.age, or its header: GET /api/v1/bids/ID/header"
+    )
+    file_key.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    file_key.set_defaults(run_offline=command_file_key)
 
 
 # --- bidding custody: the ceremony and a custodian's share ------------------------------------------------------

@@ -158,6 +158,19 @@ async def hand_in_file_key(
     )
 
 
+@get(
+    "/api/v1/bids/{bid_id:int}/header",
+    tags=["opening"],
+    guards=[bidders],
+    media_type="application/octet-stream",
+)
+async def read_own_header(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> Response[bytes]:
+    """Your envelope's age header (up to its ``---`` MAC line): unwrap your file key from it with your key file
+    (``bidding file-key``, or the opening hall) to hand it in when the custodians cannot reach k."""
+    header = await service.own_envelope_header(db, blobs_of(request), actor_of(request), bid_id)
+    return Response(header, media_type="application/octet-stream", headers={"Cache-Control": "private, no-store"})
+
+
 class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: Annotated[str, msgspec.Meta(max_length=4000)]
 
@@ -247,6 +260,7 @@ routes = [
     start_opening,
     hand_in_share,
     finish_opening,
+    read_own_header,
     hand_in_file_key,
     confirm_line,
     object_to_line,

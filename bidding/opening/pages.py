@@ -5,8 +5,9 @@ see :mod:`bidding.opening.ws`) and draws every numbered message as it arrives (t
 handed in, the key rebuilt, each line of the record, confirmations, objections and answers, the record's digest),
 reconnecting after a drop from the last number it saw. What each person may do there follows who they are: the
 agency starts and closes the opening and answers objections, a custodian opens its sealed share with its key file
-in the browser and hands it in, a bidder confirms or objects to its own lines. The hall's services check all of it
-again.
+in the browser and hands it in, a bidder confirms or objects to its own lines and, when the custodians cannot reach
+k, unwraps its bid's file key in the browser with its key file and hands in only that. The hall's services check
+all of it again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from litestar.response import Template
 
 from bidding.accounts.guards import signed_in
 from bidding.bids import service as bids_service
+from bidding.bids.model import BidStatus
 from bidding.errors import Forbidden
 from bidding.i18n import N_
 from bidding.identity import Role
@@ -46,7 +48,11 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: FromP
     tender = view.tender
     # The same test as the opening's use cases: staff of the agency that runs the tender.
     runs = principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
-    own_bids = [bid.id for bid in await bids_service.own_bids(db, actor, tender_id)] if view.access.registered else []
+    own = await bids_service.own_bids(db, actor, tender_id) if view.access.registered else []
+    # The fallback's form, for each of the bidder's bids still sealed: shown while the tender is being opened (the
+    # page shows it when the opening starts, and takes it away once the bid is read or the key is rebuilt).
+    may_open_own = view.status in (Status.PUBLISHED, Status.CLOSED, Status.OPENING)
+    sealed_bids = [bid for bid in own if bid.status is BidStatus.SEALED] if may_open_own else []
     return page(
         request,
         "opening/hall.html",
@@ -54,7 +60,8 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: FromP
         tender=tender,
         runs=runs,
         custodian=principal.user_id in tender.custodian_ids,
-        own_bids=own_bids,
+        own_bids=[bid.id for bid in own],
+        sealed_bids=sealed_bids,
         can_start=runs and view.status is Status.CLOSED and view.opening_recipient is not None,
         status_names=STATUS_NAMES,
         timezone=settings.timezone,

@@ -12,7 +12,8 @@ arrives. At k shares the platform rebuilds the key, refuses it unless it is the 
 every bid: each envelope is decrypted streaming, its manifest's signature and every document's hash checked, and
 its line read out to the hall. A bid is opened in its own transaction, so a crash loses nothing and the opening
 resumes with the bids still unread. If the custodians cannot reach k, each bidder may hand in its own file key
-instead. When every bid has its line, the record is signed and logged, and the tender is opened.
+instead, unwrapped with its own key file from its envelope's header (which it may fetch here). When every bid has
+its line, the record is signed and logged, and the tender is opened.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bidding.audit import repo as audit_repo
 from bidding.audit.log import load_log_key
 from bidding.audit.model import event, log_time
 from bidding.bids import repo as bids_repo
-from bidding.bids.model import BidStatus
+from bidding.bids.model import HEADER_READ, BidStatus
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -45,6 +46,7 @@ from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
 from bidding.tenders.repo import Party
 from crypto import age, custody, envelope
+from crypto.age.header import header_length
 from crypto.canonical import canonical_json
 from crypto.note import parse_verifier_key
 from crypto.statement import Manifest, StatementError, parse_unverified_statement
@@ -517,20 +519,61 @@ async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_
     await _finish(db, settings, actor, tender_id, force=True)
 
 
+def _own_bid(actor: Actor, bid: bids_repo.Bid | None) -> bids_repo.Bid:
+    """``bid``, if it is one of the bidder's organisation; else NotFound, the same whether it exists or not."""
+    principal = actor.principal
+    if (
+        bid is None
+        or principal is None
+        or not principal.has(Role.BIDDER)
+        or bid.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(N_("There is no such bid of yours."))
+    return bid
+
+
+def _read_envelope_header(blobs: BlobStore, bid: bids_repo.Bid) -> bytes | None:
+    """The age header at the start of a stored envelope (on a worker thread), or ``None`` if none ends within
+    :data:`HEADER_READ` bytes; raises ``KeyError`` when the envelope is missing from storage.
+
+    64 KiB is plenty and the most there can be: an envelope was accepted only if ``check_envelope_header`` found
+    its whole header, with at most ``MAX_STANZAS`` (8) post-quantum stanzas of about 1.5 KiB each, within that
+    many bytes. Reading no further bounds what a request costs, whatever the envelope's size (up to 1 GB).
+    """
+    start = bytearray()
+    with blobs.open(bid.envelope_sha256.hex()) as source:
+        while len(start) < HEADER_READ and (chunk := source.read(HEADER_READ - len(start))):
+            start += chunk
+            if (length := header_length(start)) is not None:
+                return bytes(start[:length])
+    return None
+
+
+async def own_envelope_header(db: Database, blobs: BlobStore, actor: Actor, bid_id: int) -> bytes:
+    """The age header of a bidder's own envelope: its stanzas and MAC line, from which the bidder's key file
+    unwraps the file key to hand in (the fallback). Raises NotFound unless the bid is the bidder's organisation's.
+
+    The header holds no secret the bidder lacks: it was in the envelope the bidder sealed, and its stanzas open
+    only with the tender's opening key or the bidder's own.
+    """
+    async with db.connection() as connection:
+        bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
+    try:
+        header = await asyncio.to_thread(_read_envelope_header, blobs, bid)
+    except KeyError:
+        header = None
+    if header is None:
+        logger.error("bid %d: the header of its envelope %s cannot be read", bid.id, bid.envelope_sha256.hex())
+        raise NotFound(N_("The envelope of this bid cannot be read from storage."))
+    return header
+
+
 async def hand_in_file_key(
     db: Database, settings: Settings, blobs: BlobStore, actor: Actor, bid_id: int, file_key: bytes
 ) -> dict[str, Any]:
     """The fallback: a bidder hands in its envelope's 16-byte file key, and only that bid is opened with it."""
-    principal = actor.principal
     async with db.connection() as connection:
-        bid = await bids_repo.select_bid(connection, bid_id)
-        if (
-            bid is None
-            or principal is None
-            or bid.organisation_id != principal.organisation_id
-            or not principal.has(Role.BIDDER)
-        ):
-            raise NotFound(N_("There is no such bid of yours."))
+        bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
         tender = await _tender(connection, bid.tender_id)
         key = await keys_repo.select_key(connection, bid.key_id)
     if tender.status is not Status.OPENING or bid.status is not BidStatus.SEALED:
@@ -552,15 +595,7 @@ async def hand_in_file_key(
 
 
 async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, repo.Line]:
-    principal = actor.principal
-    bid = await bids_repo.select_bid(connection, bid_id)
-    if (
-        bid is None
-        or principal is None
-        or not principal.has(Role.BIDDER)
-        or bid.organisation_id != principal.organisation_id
-    ):
-        raise NotFound(N_("There is no such bid of yours."))
+    bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
     await _tender(connection, bid.tender_id, for_update=True)
     line = await repo.select_line(connection, bid_id, for_update=True)
     if line is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import stat
 import sys
@@ -290,3 +291,71 @@ def test_seal_leaves_nothing_when_a_document_is_missing(
     ) == 1  # fmt: skip
     assert "cannot open" in capsys.readouterr().err
     assert not (tmp_path / "bid.age").exists()
+
+
+# --- bidding file-key -------------------------------------------------------------------------------------------
+
+from crypto.age.header import header_length  # noqa: E402
+
+SEALED = b"PK a sealed bid" * 1000
+
+
+def _envelope_for(folder: Path, recipient: age.HybridRecipient) -> Path:
+    """``folder``/bid.age sealed to a tender and ``recipient``, and bid.header beside it: its header alone, as
+    ``GET /api/v1/bids/ID/header`` serves it."""
+    folder.mkdir(exist_ok=True)
+    sealed = age.encrypt(SEALED, [age.HybridIdentity.generate().recipient, recipient])
+    (folder / "bid.age").write_bytes(sealed)
+    (folder / "bid.header").write_bytes(sealed[: header_length(sealed)])
+    return folder / "bid.age"
+
+
+@pytest.mark.parametrize("source", ["bid.age", "bid.header"])
+def test_file_key_prints_the_key_that_opens_ones_own_envelope(
+    tmp_path: Path, bidder_key: Path, passphrases: list[str], capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    """From the whole envelope or its header alone, the key file unwraps the 16 bytes that open the envelope."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    envelope_path = _envelope_for(tmp_path, keys.recipient)
+    passphrases += [KEY_PASSPHRASE]
+    assert run("file-key", str(tmp_path / source), "--key", str(bidder_key)) == 0
+    printed = capsys.readouterr().out
+    assert printed.endswith("\n") and printed.count("\n") == 1  # one line, as the hand-in takes it
+    file_key = base64.b64decode(printed.strip(), validate=True)
+    assert len(file_key) == 16
+    assert age.decrypt(envelope_path.read_bytes(), file_key=file_key) == SEALED
+
+
+@pytest.mark.parametrize(
+    ("target", "answers", "message"),
+    [
+        ("other/bid.age", [KEY_PASSPHRASE], "was sealed to another key file"),
+        ("other/bid.header", [KEY_PASSPHRASE], "was sealed to another key file"),
+        ("bid.pdf", [], "not an age file"),
+        ("empty", [], "not an age file"),
+        ("truncated", [], "damaged or cut short"),
+        ("bid.age", ["wrong passphrase!!"], "wrong passphrase"),
+        ("missing", [], "cannot open"),
+    ],
+)
+def test_file_key_says_why_it_cannot_unwrap(
+    tmp_path: Path,
+    bidder_key: Path,
+    passphrases: list[str],
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    answers: list[str],
+    message: str,
+) -> None:
+    """Another bidder's envelope, a file that is not age (or its header cut short), a wrong passphrase."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    mine = _envelope_for(tmp_path, keys.recipient)
+    _envelope_for(tmp_path / "other", age.HybridIdentity.generate().recipient)
+    (tmp_path / "bid.pdf").write_bytes(b"%PDF-1.7 not sealed")
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "truncated").write_bytes(mine.read_bytes()[:500])
+    passphrases += answers
+    assert run("file-key", str(tmp_path / target), "--key", str(bidder_key)) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+    assert passphrases == []  # the passphrase is asked for only once the file is known to be age

@@ -9,9 +9,12 @@
 // to the custodian's post-quantum identity, holding JSON {format, tender, custodian, member, share}. Before it is
 // handed in, the page checks it names this tender and that its digest is the one published at the ceremony
 // (crypto/custody.py share_digest), so a wrong file is caught here rather than refused in front of everyone.
+//
+// Bidders, as a fallback when the custodians cannot reach k, unwrap their own envelope's file key here with their
+// key file, from the envelope's header, and hand in only those 16 bytes.
 
 import { Decrypter } from "../vendor/sealing-libs.js";
-import { openKeyFile, toHex } from "./keys.js";
+import { openKeyFile, toBase64, toHex } from "./keys.js";
 import { ProblemError, callApi, clearProblem, fill, showMessage, showProblem, wordsOf } from "./page-api.js";
 
 const SHARE_FORMAT = "bidding/custody-share/v1";
@@ -86,6 +89,9 @@ function frozen(message) {
     list.append(element("li", fill(words.bidItem, { bidder: bid.bidder, lot: bid.lot })));
   }
   if (message.bids.length === 0) list.append(element("li", words.noBids, "muted"));
+  // A bid replaced or withdrawn after this page was drawn is not in the opening: its fallback goes.
+  const listed = new Set(message.bids.map((bid) => bid.bid));
+  for (const section of fileKeySections()) if (!listed.has(Number(section.dataset.bid))) section.remove();
   showShares(0, Number(data.threshold));
   showStage("opening");
   return fill(words.frozen, { count: message.bids.length });
@@ -106,6 +112,7 @@ function actions(templateId, bid) {
 
 function line(message) {
   bidders.set(message.bid, { bidder: message.bidder, position: message.position });
+  document.getElementById(`file-key-${message.bid}`)?.remove(); // read: nothing left to hand in for it
   const row = element("tr");
   row.id = `line-${message.bid}`;
   row.dataset.bid = message.bid;
@@ -205,6 +212,13 @@ function showStage(stage) {
   show("hall-finish", stage === "opening" || stage === "rebuilt");
   show("hall-finish-hint", stage === "opening" || stage === "rebuilt");
   show("share-hand-in", stage === "opening");
+  // The fallback is for an opening the custodians cannot complete: not once the key is rebuilt.
+  for (const section of fileKeySections()) section.hidden = stage !== "opening";
+}
+
+/** The fallback's sections, one per bid of the reader's still sealed (drawn by the server for bidders). */
+function fileKeySections() {
+  return document.querySelectorAll(".hall-file-key");
 }
 
 function draw(message) {
@@ -297,21 +311,56 @@ document.getElementById("hall-finish")?.addEventListener("click", async (event) 
   event.target.disabled = false;
 });
 
-// --- A custodian's share ------------------------------------------------------------------------------------------
+// --- Key files: a custodian's share, a bidder's file key ----------------------------------------------------------
 
-class ShareCheckError extends Error {}
+/** A check made in the browser failed; its message, in the reader's language, says why. */
+class CheckError extends Error {}
 
-/** The custodian's share, opened with its key file and checked against the tender and the published digest. */
-async function openShare(form) {
-  const status = document.getElementById("share-status");
-  status.textContent = words.readingKey;
-  let keys;
+/** The keys in the key file chosen in `form` (its fields key_file and passphrase), or a CheckError. */
+async function keysOf(form) {
   try {
     const file = form.elements.key_file.files[0];
-    keys = await openKeyFile(new Uint8Array(await file.arrayBuffer()), form.elements.passphrase.value);
+    return await openKeyFile(new Uint8Array(await file.arrayBuffer()), form.elements.passphrase.value);
   } catch (error) {
-    throw new ShareCheckError(error.message === "wrong passphrase" ? words.wrongPassphrase : words.notKeyFile);
+    throw new CheckError(error.message === "wrong passphrase" ? words.wrongPassphrase : words.notKeyFile);
   }
+}
+
+/**
+ * Run `work(event)` when `form` is submitted, its buttons disabled meanwhile; a refusal (ProblemError, or a
+ * hall's error answer thrown as one), a failed check (CheckError) or an unreachable platform is shown in
+ * `errorBox`. The form is shown: it needs this script.
+ */
+function whenSubmitted(form, status, errorBox, work) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearProblem(errorBox);
+    const buttons = [...form.querySelectorAll("button")];
+    for (const button of buttons) button.disabled = true;
+    try {
+      await work(event);
+    } catch (error) {
+      status.textContent = "";
+      if (error instanceof ProblemError) showProblem(errorBox, error.problem);
+      else if (error instanceof CheckError) showMessage(errorBox, error.message);
+      else showMessage(errorBox, words.unreachable);
+    } finally {
+      for (const button of buttons) button.disabled = false;
+    }
+  });
+  form.hidden = false;
+}
+
+/** Send an action to the hall; resolves when it was done, throws ProblemError with the hall's refusal. */
+async function act(action) {
+  const reply = await send(action);
+  if (reply.type === "error") throw new ProblemError(reply);
+}
+
+/** The custodian's share, opened with its key file and checked against the tender and the published digest. */
+async function openShare(form, status) {
+  status.textContent = words.readingKey;
+  const keys = await keysOf(form);
   status.textContent = words.fetchingShare;
   const response = await callApi(`/api/v1/tenders/${data.tenderId}/custody/share`, {
     headers: { accept: "application/octet-stream" },
@@ -324,54 +373,68 @@ async function openShare(form) {
     decrypter.addIdentity(keys.identity);
     payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(await decrypter.decrypt(sealed)));
   } catch {
-    throw new ShareCheckError(words.shareNotYours);
+    throw new CheckError(words.shareNotYours);
   }
   if (!payload || payload.format !== SHARE_FORMAT || typeof payload.share !== "string") {
-    throw new ShareCheckError(words.shareNotYours);
+    throw new CheckError(words.shareNotYours);
   }
-  if (payload.tender !== data.reference) throw new ShareCheckError(words.otherTender);
+  if (payload.tender !== data.reference) throw new CheckError(words.otherTender);
   // As crypto/custody.py share_digest: the words separated by single spaces, in lower case, after the label.
   const normalised = payload.share.split(/\s+/).filter(Boolean).join(" ").toLowerCase();
   const digest = await crypto.subtle.digest("SHA-256", utf8.encode(SHARE_DIGEST_LABEL + normalised));
-  if (toHex(new Uint8Array(digest)) !== published) throw new ShareCheckError(words.digestMismatch);
+  if (toHex(new Uint8Array(digest)) !== published) throw new CheckError(words.digestMismatch);
   return payload.share;
 }
 
 const shareForm = document.getElementById("share-form");
 if (shareForm) {
-  shareForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const status = document.getElementById("share-status");
-    const errorBox = document.getElementById("share-error");
-    const handIn = event.submitter?.value === "hand-in";
-    clearProblem(errorBox);
-    const buttons = [...shareForm.querySelectorAll("button")];
-    for (const button of buttons) button.disabled = true;
-    try {
-      const share = await openShare(shareForm);
-      if (!handIn) {
-        status.textContent = words.shareChecked;
-        return;
-      }
-      status.textContent = words.handingIn;
-      const reply = await send({ type: "share", share });
-      if (reply.type === "error") {
-        status.textContent = "";
-        showProblem(errorBox, reply);
-        return;
-      }
-      status.textContent = words.handedIn;
-      shareForm.elements.passphrase.value = "";
-    } catch (error) {
-      status.textContent = "";
-      if (error instanceof ProblemError) showProblem(errorBox, error.problem);
-      else if (error instanceof ShareCheckError) showMessage(errorBox, error.message);
-      else showMessage(errorBox, words.unreachable);
-    } finally {
-      for (const button of buttons) button.disabled = false;
+  const status = document.getElementById("share-status");
+  whenSubmitted(shareForm, status, document.getElementById("share-error"), async (event) => {
+    const share = await openShare(shareForm, status);
+    if (event.submitter?.value !== "hand-in") {
+      status.textContent = words.shareChecked;
+      return;
     }
+    status.textContent = words.handingIn;
+    await act({ type: "share", share });
+    status.textContent = words.handedIn;
+    shareForm.elements.passphrase.value = "";
   });
-  shareForm.hidden = false;
+}
+
+// The fallback, when the custodians cannot reach k (the agency says so): a bidder's key file unwraps its own
+// envelope's 16-byte file key from the envelope's header (GET /api/v1/bids/{id}/header), here in the browser, and
+// only that key goes to the hall. It opens that one envelope and nothing else; the key file never leaves the page.
+
+/** The file key of bid `bid`'s envelope, unwrapped with the key file chosen in `form`. */
+async function unwrapFileKey(form, status, bid) {
+  status.textContent = words.readingKey;
+  const keys = await keysOf(form);
+  status.textContent = words.unwrapping;
+  const response = await callApi(`/api/v1/bids/${bid}/header`, { headers: { accept: "application/octet-stream" } });
+  const header = new Uint8Array(await response.arrayBuffer());
+  try {
+    const decrypter = new Decrypter();
+    decrypter.addIdentity(keys.identity);
+    // Checks the header's MAC too: a key that unwraps is the one this envelope was sealed with.
+    return await decrypter.decryptHeader(header);
+  } catch {
+    throw new CheckError(words.keyNotYours);
+  }
+}
+
+for (const section of fileKeySections()) {
+  const bid = Number(section.dataset.bid);
+  const form = section.querySelector("form");
+  const status = document.getElementById(`file-key-status-${bid}`);
+  whenSubmitted(form, status, document.getElementById(`file-key-error-${bid}`), async () => {
+    const fileKey = await unwrapFileKey(form, status, bid);
+    form.elements.passphrase.value = "";
+    status.textContent = words.handingInKey;
+    // The bid's line arrives as a message of the hall, and takes this section away (see line()).
+    await act({ type: "file_key", bid, file_key: toBase64(fileKey) });
+    status.textContent = words.keyHandedIn;
+  });
 }
 
 // Before the deadline nothing happens in the hall: the page connects when it passes (the longest timer a browser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 
 from bidding.audit.log import load_log_key
 from bidding.bids import service as bids
-from bidding.errors import Forbidden, InvalidInput, InvalidTransition
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from bidding.opening import model
 from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening
 from crypto import age, custody
+from crypto.age.header import header_length
 from crypto.note import open_note, parse_verifier_key
 from tests.integration.bids.conftest import Bidding
 
@@ -132,6 +134,53 @@ async def test_without_the_custodians_each_bidder_hands_in_its_file_key(
     await opening.finish_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
     outcomes = {row["id"]: row["status"] for row in await connection.fetch("SELECT id, status FROM bids")}
     assert outcomes == {mine.bid.id: "opened", other.bid.id: "withdrawn"}
+
+
+async def test_a_bidder_fetches_its_own_envelopes_header_and_its_key_file_unwraps_the_file_key(
+    bidding: Bidding, connection: asyncpg.Connection
+) -> None:
+    """The header served is the envelope's exact header, whatever follows it; the bidder's key opens it."""
+    cast = bidding.cast
+    data, statement = bidding.seal(0, "654321.00")
+    mine = await bidding.submit(0, data, statement)
+    header = await opening.own_envelope_header(bidding.db, cast.blobs, cast.bidders[0], mine.bid.id)
+    assert header == data[: header_length(data)] and header.endswith(b"\n") and b"\n--- " in header
+    assert len(header) < len(data)
+    file_key = age.unwrap_file_key(age.read_header(header), [bidding.bidder_keys[0].identity])
+    await _close(bidding, connection)
+    await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
+    line = await opening.hand_in_file_key(bidding.db, cast.settings, cast.blobs, cast.bidders[0], mine.bid.id, file_key)
+    assert line["outcome"] == "opened" and line["total"] == "654321.00"
+
+
+async def test_an_envelopes_header_is_refused_to_anyone_but_a_bidder_of_its_organisation(
+    bidding: Bidding,
+) -> None:
+    """Another organisation's bidder, a bidder of no organisation, staff, a bid that does not exist: all NotFound."""
+    cast = bidding.cast
+    mine = await bidding.submit(0, *bidding.seal(0))
+    first = cast.bidders[0].principal
+    assert first is not None
+    homeless = dataclasses.replace(cast.bidders[0], principal=dataclasses.replace(first, organisation_id=None))
+    for actor, bid_id in [
+        (cast.bidders[1], mine.bid.id),
+        (homeless, mine.bid.id),
+        (cast.agent, mine.bid.id),
+        (cast.supervisor, mine.bid.id),
+        (cast.bidders[0], mine.bid.id + 1000),
+    ]:
+        with pytest.raises(NotFound) as refused:
+            await opening.own_envelope_header(bidding.db, cast.blobs, actor, bid_id)
+        assert refused.value.detail is not None and refused.value.detail.text == "There is no such bid of yours."
+
+
+async def test_an_envelope_missing_from_storage_is_reported_not_a_crash(bidding: Bidding) -> None:
+    cast = bidding.cast
+    data, statement = bidding.seal(0)
+    mine = await bidding.submit(0, data, statement)
+    cast.blobs.path(mine.bid.envelope_sha256.hex()).unlink()
+    with pytest.raises(NotFound):
+        await opening.own_envelope_header(bidding.db, cast.blobs, cast.bidders[0], mine.bid.id)
 
 
 async def test_before_the_opening_no_plaintext_of_a_bid_is_stored(
