@@ -40,6 +40,7 @@ from bidding.audit.log import load_log_key
 from bidding.bids import http as bids_http
 from bidding.bids import pages as bids_pages
 from bidding.blobs import blob_store
+from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
@@ -49,6 +50,7 @@ from bidding.opendata import http as opendata_http
 from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
 from bidding.opening import pages as opening_pages
+from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening_service
 from bidding.opening import ws as opening_ws
 from bidding.settings import Settings
@@ -239,6 +241,22 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 await asyncio.wait_for(task, SEQUENCER_STOP_TIMEOUT)
 
     @asynccontextmanager
+    async def listen(app: Litestar) -> AsyncIterator[None]:
+        """One connection per process LISTENs for the live pages' notifications (see bulletin.py); without it (a
+        test's single connection) they look for news on a timer instead."""
+        if database is not None:
+            yield
+            return
+        assert settings.database_url is not None
+        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL,))
+        await bulletin.start()
+        app.state.bulletin = bulletin
+        try:
+            yield
+        finally:
+            await bulletin.stop()
+
+    @asynccontextmanager
     async def resume_openings(app: Litestar) -> AsyncIterator[None]:
         """An opening a crash cut short carries on when a process starts again (see opening.service)."""
         if database is not None:
@@ -297,7 +315,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 **({"database": database} if database is not None else {}),
             }
         ),
-        lifespan=[open_database, run_sequencer, resume_openings],
+        lifespan=[open_database, listen, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
         exception_handlers={

@@ -4,7 +4,8 @@ Everyone who may attend (the tender's registered bidders, its agency's staff, it
 same numbered messages: the sealed bids frozen at the deadline (bidder names only), each share handed in, the key
 rebuilt, each line of the record as it is read, confirmations, objections and answers, and the record's digest.
 Messages are stored, so a client that reconnects with ``after`` = the last number it saw gets every one it missed,
-from whichever process it reaches. Clients act by sending JSON: ``{"type": "share", "share": …}`` (a custodian),
+from whichever process it reaches; a process learns of new ones through PostgreSQL NOTIFY (:mod:`bidding.bulletin`).
+Clients act by sending JSON: ``{"type": "share", "share": …}`` (a custodian),
 ``{"type": "confirm"|"object", "bid": N, "text": …}`` (a bidder), ``{"type": "answer", "bid": N, "text": …}`` (the
 agency), ``{"type": "file_key", "bid": N, "file_key": base64}`` (a bidder, the fallback). Each gets ``{"type": "ok"}``
 or ``{"type": "error", "detail": …}``; the hall's own messages say what happened.
@@ -24,6 +25,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
+from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
@@ -32,7 +34,7 @@ from bidding.web import actor_of, blobs_of, settings_of, translator_of
 
 #: The largest message a client may send: a share is about 300 characters, an objection 2,000.
 MAX_MESSAGE = 64 * 1024
-#: How often a connection looks for new messages (the hall's pace is people's, not machines').
+#: How often a connection looks for new messages when the process has no bulletin to wake it (a test's app).
 POLL_INTERVAL = 0.25
 #: Close codes: not allowed to attend (4403), no such tender (4404).
 CLOSE_FORBIDDEN = 4403
@@ -103,11 +105,18 @@ async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int
     after = int(raw_after) if raw_after.isdigit() else 0
     translator = translator_of(socket)
 
+    bulletin: Bulletin | None = socket.app.state.get("bulletin")
+
     async def follow() -> None:
+        """Send what is new each time the hall is notified (taking the wake-up before reading: none is missed)."""
         nonlocal after
         while True:
+            woken = bulletin.event(repo.HALL_CHANNEL, str(tender_id)) if bulletin is not None else None
             after = await _send_new(socket, db, tender_id, after)
-            await asyncio.sleep(POLL_INTERVAL)
+            if woken is None:
+                await asyncio.sleep(POLL_INTERVAL)
+            else:
+                await Bulletin.wait(woken)
 
     follower = asyncio.create_task(follow())
     try:
