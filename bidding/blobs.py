@@ -137,60 +137,25 @@ class BlobStore:
             raise KeyError(upload_id)
         return self.folder / "uploads" / upload_id
 
-    async def append_upload(
-        self, upload_id: str, offset: int, chunks: AsyncIterable[bytes], *, limit: int, checksum: Checksum | None
-    ) -> int:
-        """Write ``chunks`` at ``offset`` of an upload's file, make them durable, and return the new length.
-
-        Anything past ``offset`` (bytes written by a request whose end was never recorded) is cut first. Stops
-        with :class:`BlobTooLarge` past ``limit``. With ``checksum`` (tus checksum extension) the bytes of this
-        request must match it, else :class:`BlobMismatch`; either way the file is cut back to ``offset`` and
-        nothing of this request counts. A request cut short keeps what arrived: the client resumes from there.
-        """
+    @contextlib.asynccontextmanager
+    async def writing(self, upload_id: str) -> AsyncIterator[UploadFile]:
+        """Hold an upload's file to write to it: one request at a time, across processes too (a second is refused
+        with :class:`UploadBusy`), so that what the caller records of it while holding it is what the file holds."""
         path = self.upload_path(upload_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.new(checksum.algorithm) if checksum else None
-        size = offset
-        # The SHA-256 of the whole upload, carried from request to request in this process, so that a finished
-        # upload need not be read again to be hashed (another process, or a gap, and it is read again).
-        cached = _RUNNING.pop(path, None)
-        running = hashlib.sha256() if offset == 0 else cached[1] if cached and cached[0] == offset else None
         with path.open("ab") as file:
             try:
-                # One writer at a time, across processes too: a second request for the same upload is refused.
                 fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise UploadBusy(upload_id) from None
-            file.truncate(offset)
-            writer = _Writer(file, [h for h in (digest, running) if h is not None])
-            try:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > limit:
-                        raise BlobTooLarge(f"more than {limit} bytes")
-                    await writer.add(chunk)
-                await writer.finish()
-                if digest is not None and checksum is not None and digest.digest() != checksum.digest:
-                    raise BlobMismatch("the checksum of the request's bytes differs")
-            except (BlobTooLarge, BlobMismatch):
-                writer.stop()
-                file.truncate(offset)
-                raise
-            except Exception:
-                # The connection broke: what arrived is kept (tus core), once made durable below.
-                await writer.finish()
-                if checksum is not None:
-                    file.truncate(offset)
-                    running = None
-            finally:
-                writer.stop()
-            size = file.tell()
-            if running is not None:
-                while len(_RUNNING) >= MAX_RUNNING_HASHES:
-                    del _RUNNING[next(iter(_RUNNING))]
-                _RUNNING[path] = (size, running)
-            await asyncio.to_thread(os.fsync, file.fileno())
-        return size
+            yield UploadFile(path, file)
+
+    async def append_upload(
+        self, upload_id: str, offset: int, chunks: AsyncIterable[bytes], *, limit: int, checksum: Checksum | None
+    ) -> int:
+        """:meth:`UploadFile.append` on the upload's file, held for the time of it."""
+        async with self.writing(upload_id) as upload:
+            return await upload.append(offset, chunks, limit=limit, checksum=checksum)
 
     async def upload_sha256(self, upload_id: str) -> bytes:
         """The SHA-256 of an upload's file: as hashed on its way in, or else read again on a worker thread."""
@@ -221,6 +186,60 @@ class BlobStore:
         _RUNNING.pop(self.upload_path(upload_id), None)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.upload_path(upload_id))
+
+
+class UploadFile:
+    """An upload's file, held by one request (see :meth:`BlobStore.writing`)."""
+
+    def __init__(self, path: Path, file: BinaryIO) -> None:
+        self._path = path
+        self._file = file
+
+    async def append(self, offset: int, chunks: AsyncIterable[bytes], *, limit: int, checksum: Checksum | None) -> int:
+        """Write ``chunks`` at ``offset``, make them durable, and return the new length.
+
+        Anything past ``offset`` (bytes written by a request whose end was never recorded) is cut first. Stops
+        with :class:`BlobTooLarge` past ``limit``. With ``checksum`` (tus checksum extension) the bytes of this
+        request must match it, else :class:`BlobMismatch`; either way the file is cut back to ``offset`` and
+        nothing of this request counts. A request cut short keeps what arrived: the client resumes from there.
+        """
+        file, path = self._file, self._path
+        digest = hashlib.new(checksum.algorithm) if checksum else None
+        size = offset
+        # The SHA-256 of the whole upload, carried from request to request in this process, so that a finished
+        # upload need not be read again to be hashed (another process, or a gap, and it is read again).
+        cached = _RUNNING.pop(path, None)
+        running = hashlib.sha256() if offset == 0 else cached[1] if cached and cached[0] == offset else None
+        file.truncate(offset)
+        writer = _Writer(file, [h for h in (digest, running) if h is not None])
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise BlobTooLarge(f"more than {limit} bytes")
+                await writer.add(chunk)
+            await writer.finish()
+            if digest is not None and checksum is not None and digest.digest() != checksum.digest:
+                raise BlobMismatch("the checksum of the request's bytes differs")
+        except (BlobTooLarge, BlobMismatch):
+            writer.stop()
+            file.truncate(offset)
+            raise
+        except Exception:
+            # The connection broke: what arrived is kept (tus core), once made durable below.
+            await writer.finish()
+            if checksum is not None:
+                file.truncate(offset)
+                running = None
+        finally:
+            writer.stop()
+        size = file.tell()
+        if running is not None:
+            while len(_RUNNING) >= MAX_RUNNING_HASHES:
+                del _RUNNING[next(iter(_RUNNING))]
+            _RUNNING[path] = (size, running)
+        await asyncio.to_thread(os.fsync, file.fileno())
+        return size
 
 
 class S3BlobStore(BlobStore):

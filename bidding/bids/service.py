@@ -127,10 +127,22 @@ async def append_upload(
     async with db.connection() as connection:
         upload = await _own_upload(connection, actor, upload_id)
         await _open_tender(connection, _bidder(actor), upload.tender_id)
-    if offset != upload.received:
-        raise Conflict(N_("The upload is at byte %(offset)d, not %(given)d.", offset=upload.received, given=offset))
     try:
-        received = await blobs.append_upload(upload_id, offset, chunks, limit=upload.length, checksum=checksum)
+        async with blobs.writing(upload_id) as file:
+            # Read again while holding the file: a request that ended meanwhile has recorded its own end.
+            async with db.connection() as connection:
+                upload = await _own_upload(connection, actor, upload_id)
+            if offset != upload.received:
+                raise Conflict(
+                    N_("The upload is at byte %(offset)d, not %(given)d.", offset=upload.received, given=offset)
+                )
+            received = await file.append(offset, chunks, limit=upload.length, checksum=checksum)
+            sha256 = await blobs.upload_sha256(upload_id) if received == upload.length else None
+            crash_point("bids.upload_written")  # bytes durable, not yet counted: the client resumes from the old offset
+            async with db.transaction() as connection:
+                await repo.set_upload_received(connection, upload_id, received)
+                if sha256 is not None:
+                    await repo.set_upload_sha256(connection, upload_id, sha256)
     except BlobTooLarge:
         await drain(chunks)
         raise TooLarge(N_("The upload was announced with %(size)d bytes.", size=upload.length)) from None
@@ -138,12 +150,6 @@ async def append_upload(
         raise ChecksumMismatch() from None
     except UploadBusy:
         raise Conflict(N_("Another request is sending this upload.")) from None
-    sha256 = await blobs.upload_sha256(upload_id) if received == upload.length else None
-    crash_point("bids.upload_written")  # bytes durable, not yet counted: the client resumes from the old offset
-    async with db.transaction() as connection:
-        await repo.set_upload_received(connection, upload_id, received)
-        if sha256 is not None:
-            await repo.set_upload_sha256(connection, upload_id, sha256)
     return received
 
 
