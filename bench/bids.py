@@ -88,7 +88,7 @@ from bidding.db import Database  # noqa: E402
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role  # noqa: E402
 from bidding.keys import service as keys  # noqa: E402
 from bidding.keys.model import Purpose  # noqa: E402
-from bidding.opening import service as opening  # noqa: E402
+from bidding.opening import ceremony  # noqa: E402
 from bidding.settings import Settings, ensure_secret_key  # noqa: E402
 from bidding.tenders import service as tenders  # noqa: E402
 from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, Procedure, TenderInput  # noqa: E402
@@ -334,14 +334,14 @@ async def publish_tender(
 ) -> Tender:
     """Draft, run the custody ceremony as the offline command does, add a document, publish, register bidders."""
     tender_id = await tenders.create_draft(db, settings, agent, terms)
-    view = await opening.custody_view(db, agent, tender_id)
+    view = await ceremony.custody_view(db, agent, tender_id)
     custodians = []
     for custodian in view.custodians:
         recipient = age.parse_recipient(custodian.recipient or "")
         assert isinstance(recipient, age.HybridRecipient), "custodian keys are post-quantum"
         custodians.append((custodian.login, recipient))
-    ceremony, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
-    await opening.record_ceremony(db, agent, tender_id, custody.encode_ceremony(ceremony))
+    made, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
+    await ceremony.record_ceremony(db, agent, tender_id, custody.encode_ceremony(made))
     document = b"%PDF-1.7\n% tender documents made by bench/bids.py\n"
     await tenders.upload_document(
         db, settings, BlobStore(settings.blobs), agent, tender_id, filename="招标文件.pdf", chunks=_one_chunk(document)
@@ -349,7 +349,7 @@ async def publish_tender(
     await tenders.publish(db, settings, agent, tender_id)
     for bidder in bidders:
         await tenders.register(db, bidder, tender_id)
-    return Tender(tender_id, view.reference, ceremony.recipient, identity)
+    return Tender(tender_id, view.reference, made.recipient, identity)
 
 
 async def make_bidder(db: Database, serial: int) -> tuple[Actor, Bidder]:

@@ -22,6 +22,7 @@ from bidding.db import Database
 from bidding.identity import Actor
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
+from bidding.opening import ceremony
 from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening
 from bidding.settings import Settings
@@ -68,14 +69,14 @@ async def seed_keys(
 
 async def run_ceremony(database: Database, agent: Actor, tender_id: int) -> None:
     """The custody ceremony as the offline command runs it: the opening key is split and dropped at once."""
-    view = await opening.custody_view(database, agent, tender_id)
+    view = await ceremony.custody_view(database, agent, tender_id)
     custodians = []
     for custodian in view.custodians:
         recipient = age.parse_recipient(custodian.recipient or "")
         assert isinstance(recipient, age.HybridRecipient), "demo custodians have post-quantum keys"
         custodians.append((custodian.login, recipient))
-    ceremony, _ = custody.split_opening_key(view.reference, custodians, view.threshold)
-    await opening.record_ceremony(database, agent, tender_id, custody.encode_ceremony(ceremony))
+    made, _ = custody.split_opening_key(view.reference, custodians, view.threshold)
+    await ceremony.record_ceremony(database, agent, tender_id, custody.encode_ceremony(made))
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

@@ -5,7 +5,7 @@ recipient and each share's commitments. The ceremony itself runs in the browser 
 which makes the opening key, splits and seals it, and records the ceremony file through the API, so the key never
 reaches the platform. Without JavaScript, or on an offline machine, the page explains ``bidding custody ceremony``
 and takes the file it writes through a form, which records it with the same use case
-(:func:`bidding.opening.service.record_ceremony`). A refused file draws the page again with the reasons (422, or 409
+(:func:`bidding.opening.ceremony.record_ceremony`). A refused file draws the page again with the reasons (422, or 409
 when the tender's state forbids a ceremony now); one recorded answers 303 back to the page.
 """
 
@@ -22,7 +22,7 @@ from bidding.accounts.guards import requires
 from bidding.errors import BiddingError, InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
 from bidding.identity import Role
-from bidding.opening import service
+from bidding.opening import ceremony
 from bidding.opening.http import MAX_CEREMONY
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES
@@ -51,7 +51,7 @@ async def _custody_page(
 ) -> Template:
     actor = actor_of(request)
     tender_view = await tenders_service.get_tender(db, actor, tender_id)
-    custody = await service.custody_view(db, actor, tender_id)
+    custody = await ceremony.custody_view(db, actor, tender_id)
     access = tender_view.access
     return page(
         request,
@@ -62,9 +62,8 @@ async def _custody_page(
         status_names=STATUS_NAMES,
         custody=custody,
         missing=[c for c in custody.custodians if c.recipient is None],
-        # A draft's ceremony may be run again; a published tender may get one only if it has none (the use case
-        # checks this again, and the deadline).
-        can_run=access.edit or (access.amend and custody.custody is None),
+        # A draft's ceremony may be run again; publication fixes it (the use case checks this again).
+        can_run=access.edit,
         error=error,
         errors=error.errors if error else {},
         done=DONE.get(request.query_params.get("done", "")) if error is None else None,
@@ -96,7 +95,7 @@ async def upload_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: Fr
             raise InvalidInput(
                 errors={"ceremony": N_("A ceremony file has at most %(size)d KiB.", size=MAX_CEREMONY // 1024)}
             )
-        await service.record_ceremony(db, actor_of(request), tender_id, data)
+        await ceremony.record_ceremony(db, actor_of(request), tender_id, data)
     except (InvalidInput, InvalidTransition) as error:
         return await _custody_page(request, db, tender_id, status_code=error.status_code, error=error)
     finally:

@@ -20,7 +20,7 @@ from bidding.accounts.guards import requires, signed_in
 from bidding.errors import InvalidInput
 from bidding.i18n import N_
 from bidding.identity import Role
-from bidding.opening import service
+from bidding.opening import ceremony, service
 from bidding.web import DB, actor_of, blobs_of, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
@@ -60,7 +60,7 @@ class CustodyOut(msgspec.Struct, frozen=True):
 
 
 async def _custody(request: Request[Any, Any, Any], db: DB, tender_id: int) -> CustodyOut:
-    view = await service.custody_view(db, actor_of(request), tender_id)
+    view = await ceremony.custody_view(db, actor_of(request), tender_id)
     return CustodyOut(
         "bidding/custody-request/v1",
         view.reference,
@@ -86,7 +86,7 @@ async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: FromP
 )
 async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> CustodyOut:
     """Record the ceremony file (from the browser or ``bidding custody ceremony``); the body is the file."""
-    await service.record_ceremony(db, actor_of(request), tender_id, await request.body())
+    await ceremony.record_ceremony(db, actor_of(request), tender_id, await request.body())
     return await _custody(request, db, tender_id)
 
 
@@ -98,7 +98,7 @@ async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: Fr
 )
 async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[bytes]:
     """Your sealed share (an age file): open it with your key file to check it, or at the opening to hand it in."""
-    share = await service.own_sealed_share(db, actor_of(request), tender_id)
+    share = await ceremony.own_sealed_share(db, actor_of(request), tender_id)
     return Response(
         share.sealed,
         media_type="application/octet-stream",

@@ -1,12 +1,6 @@
-"""Use cases of the opening key and of the opening.
+"""Use cases of the opening (the custody ceremony that precedes it is :mod:`bidding.opening.ceremony`).
 
-**Custody.** The agency runs the ceremony in its browser or with ``bidding custody ceremony`` and hands in the
-resulting file: the opening recipient, k, and one share per custodian sealed to that custodian's registered key.
-The platform checks its form against the tender (the custodians, k, the reference), stores it, logs every
-commitment, and publishes the recipient in the notice. It never sees the opening key. A custodian fetches its
-sealed share at any time to check it opens with its key.
-
-**Opening.** After the deadline the agency starts the opening: the sealed bids are frozen and listed (bidder names
+After the deadline the agency starts the opening: the sealed bids are frozen and listed (bidder names
 only) in the hall. Custodians hand in their opened shares; each is recognised by its published digest the moment it
 arrives. At k shares the platform rebuilds the key, refuses it unless it is the published recipient, and opens
 every bid: each envelope is decrypted streaming, its manifest's signature and every document's hash checked, and
@@ -37,10 +31,9 @@ from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import PLATFORM, Actor, Role
 from bidding.keys import repo as keys_repo
-from bidding.keys.model import Purpose
 from bidding.opendata import service as opendata
 from bidding.opendata.model import OpenedBid
-from bidding.opening import model, repo
+from bidding.opening import access, model, repo
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
@@ -57,175 +50,6 @@ logger = logging.getLogger(__name__)
 OPENING_CONCURRENCY = 4
 #: Most lines of the record read out in one transaction.
 LINES_PER_TRANSACTION = 64
-
-
-def _user_id(actor: Actor) -> int:
-    assert actor.principal is not None
-    return actor.principal.user_id
-
-
-def _runs(actor: Actor, tender: tenders_repo.Tender) -> bool:
-    principal = actor.principal
-    return principal is not None and principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
-
-
-async def _tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> tenders_repo.Tender:
-    tender = await tenders_repo.select_tender(connection, tender_id, for_update=for_update)
-    if tender is None:
-        raise NotFound(N_("There is no such tender."))
-    return tender
-
-
-# --- Custody --------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CustodianKey:
-    user_id: int
-    login: str
-    display_name: str
-    #: The custodian's current recipient, or ``None`` if the custodian has registered no key yet.
-    recipient: str | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CustodyView:
-    tender_id: int
-    reference: str
-    threshold: int
-    custodians: list[CustodianKey]
-    custody: repo.Custody | None
-    shares: list[repo.Share]
-
-
-async def custody_view(db: Database, actor: Actor, tender_id: int) -> CustodyView:
-    """What the ceremony needs (the custodians' recipients, k) and, once run, what it published.
-
-    For the tender's staff, its custodians and supervisors.
-    """
-    async with db.connection() as connection:
-        tender = await _tender(connection, tender_id)
-        custodians = await tenders_repo.select_custodians(connection, tender_id)
-        if not (
-            _runs(actor, tender)
-            or actor.has(Role.SUPERVISOR)
-            or (actor.principal is not None and actor.principal.user_id in tender.custodian_ids)
-        ):
-            raise NotFound(N_("There is no such tender."))
-        keys = await keys_repo.select_current_keys(connection, Purpose.CUSTODIAN, tender.custodian_ids)
-        stored = await repo.select_custody(connection, tender_id)
-        shares = await repo.select_shares(connection, tender_id)
-    return CustodyView(
-        tender_id,
-        tender.reference,
-        tender.custody_threshold,
-        [
-            CustodianKey(c.id, c.login, c.display_name, keys[c.id].recipient if c.id in keys else None)
-            for c in custodians
-        ],
-        stored,
-        shares,
-    )
-
-
-async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: bytes) -> repo.Custody:
-    """Store a ceremony's outcome for a draft (replacing an earlier one); raises InvalidInput saying what differs.
-
-    The shares are sealed to each custodian's current key: which key, the platform records, so a custodian who
-    rotates keys later still knows which key file opens its share.
-    """
-    try:
-        ceremony = custody.parse_ceremony(data)
-    except custody.CustodyError as error:
-        raise InvalidInput(
-            errors={"ceremony": N_("The ceremony file is not valid: %(reason)s", reason=str(error))}
-        ) from None
-    async with db.transaction() as connection:
-        tender = await _tender(connection, tender_id, for_update=True)
-        if not _runs(actor, tender):
-            raise Forbidden(N_("Only the agency running this tender can record its custody ceremony."))
-        now = await bids_repo.select_clock(connection)
-        recorded = await repo.select_custody(connection, tender_id)
-        # On a draft the ceremony may be run again; once published, only a tender that has none yet may get one
-        # (no bid can be sealed before there is a recipient), and only before the deadline.
-        if tender.status is not Status.DRAFT and (
-            recorded is not None or tender.status is not Status.PUBLISHED or now >= tender.deadline
-        ):
-            raise InvalidTransition(N_("The custody ceremony is run before publication, or before the first bid."))
-        custodians = await tenders_repo.select_custodians(connection, tender_id)
-        keys = await keys_repo.select_current_keys(connection, Purpose.CUSTODIAN, tender.custodian_ids)
-        problem = None
-        if ceremony.tender != tender.reference:
-            problem = N_(
-                "The ceremony is for tender %(other)s, not %(this)s.", other=ceremony.tender, this=tender.reference
-            )
-        elif ceremony.threshold != tender.custody_threshold:
-            problem = N_(
-                "The ceremony needs %(k)d shares to open; the tender says %(t)d.",
-                k=ceremony.threshold,
-                t=tender.custody_threshold,
-            )
-        elif [s.custodian for s in ceremony.shares] != [c.login for c in custodians]:
-            problem = N_("The ceremony's custodians are not the tender's, in its order: run it again.")
-        elif any(c.id not in keys for c in custodians):
-            problem = N_("Every custodian must register a key before the ceremony.")
-        if problem is not None:
-            raise InvalidInput(errors={"ceremony": problem})
-        await repo.delete_custody(connection, tender_id)
-        await repo.insert_custody(
-            connection,
-            tender_id,
-            ceremony.recipient.encode(),
-            ceremony.threshold,
-            hashlib.sha256(data).digest(),
-            _user_id(actor),
-        )
-        for share, custodian in zip(ceremony.shares, custodians, strict=True):
-            await repo.insert_share(
-                connection,
-                tender_id,
-                custodian.id,
-                share.member,
-                keys[custodian.id].id,
-                share.sealed,
-                share.sealed_digest,
-                share.share_digest,
-            )
-        details = {
-            "recipient": ceremony.recipient.encode(),
-            "threshold": ceremony.threshold,
-            "ceremony_sha256": hashlib.sha256(data).hexdigest(),
-            "shares": [
-                {
-                    "member": share.member,
-                    "custodian": custodian.id,
-                    "key": keys[custodian.id].verifier_key,
-                    "sealed_sha256": share.sealed_digest.hex(),
-                    "share_sha256": share.share_digest.hex(),
-                }
-                for share, custodian in zip(ceremony.shares, custodians, strict=True)
-            ],
-        }
-        await audit_repo.insert_event(
-            connection, event(actor, Role.AGENCY_STAFF, "tender.custody_recorded", f"tender:{tender_id}", details)
-        )
-        stored = await repo.select_custody(connection, tender_id)
-    assert stored is not None
-    return stored
-
-
-async def own_sealed_share(db: Database, actor: Actor, tender_id: int) -> repo.Share:
-    """A custodian's own sealed share of a tender, to check at any time that its key file opens it."""
-    async with db.connection() as connection:
-        for share in await repo.select_shares(connection, tender_id):
-            if actor.principal is not None and share.user_id == actor.principal.user_id:
-                return share
-    raise NotFound(N_("You hold no share of this tender."))
-
-
-async def opening_recipient(connection: Connection, tender_id: int) -> str | None:
-    custody_row = await repo.select_custody(connection, tender_id)
-    return custody_row.recipient if custody_row else None
 
 
 # --- Opening --------------------------------------------------------------------------------------------------
@@ -246,14 +70,14 @@ def _bid_summary(bid: bids_repo.Bid) -> dict[str, Any]:
 async def start_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
     """Start the opening after the deadline: freeze and list the sealed bids, and log the list."""
     async with db.transaction() as connection:
-        tender = await _tender(connection, tender_id, for_update=True)
-        if not _runs(actor, tender):
+        tender = await access.tender(connection, tender_id, for_update=True)
+        if not access.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can open it."))
         now = await bids_repo.select_clock(connection)
         transition(tender.status, "start_opening", Clock(now, tender.deadline), settings.rules_for(tender.procedure))
         if await repo.select_custody(connection, tender_id) is None:
             raise InvalidTransition(N_("This tender has no opening key: it was published without a custody ceremony."))
-        await repo.insert_opening(connection, tender_id, _user_id(actor), now)
+        await repo.insert_opening(connection, tender_id, access.user_id(actor), now)
         await tenders_repo.set_status(connection, tender_id, Status.OPENING)
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [_bid_summary(bid) for bid in sealed]
@@ -277,7 +101,7 @@ async def hand_in_share(
     """
     mnemonic = " ".join(mnemonic.split()).lower()
     async with db.transaction() as connection:
-        tender = await _tender(connection, tender_id, for_update=True)
+        tender = await access.tender(connection, tender_id, for_update=True)
         if tender.status is not Status.OPENING:
             raise InvalidTransition(N_("Shares are handed in during the opening, once the agency has started it."))
         shares = await repo.select_shares(connection, tender_id)
@@ -378,7 +202,7 @@ async def _read_bid(
 async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.Bid, dict[str, Any]]]) -> None:
     """Read out lines of the record, in order, in one transaction (each with its event and hall message)."""
     async with db.transaction() as connection:
-        await _tender(connection, read[0][0].tender_id, for_update=True)
+        await access.tender(connection, read[0][0].tender_id, for_update=True)
         for bid, line in read:
             if await repo.select_line(connection, bid.id) is not None:
                 continue  # read already (by another process resuming the same opening)
@@ -404,7 +228,7 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
     Safe to call again at any time (after a crash, from another process): bids already read are skipped.
     """
     async with db.transaction() as connection:
-        tender = await _tender(connection, tender_id, for_update=True)
+        tender = await access.tender(connection, tender_id, for_update=True)
         if tender.status is not Status.OPENING:
             return tender.status is Status.OPENED
         identity = await _opening_identity(connection, tender_id)
@@ -462,7 +286,7 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
         reason = "neither the custodians' shares nor the bidder's file key were handed in"
         await _record_line(db, PLATFORM, bid, model.failed_line(_bid_summary(bid), bidders_fault=False, reason=reason))
     async with db.transaction() as connection:
-        tender = await _tender(connection, tender_id, for_update=True)
+        tender = await access.tender(connection, tender_id, for_update=True)
         if tender.status is not Status.OPENING:
             return tender.status is Status.OPENED
         lines = await repo.select_lines(connection, tender_id)
@@ -492,7 +316,7 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
             )
             for line in lines
         ]
-        reloaded = await _tender(connection, tender_id)
+        reloaded = await access.tender(connection, tender_id)
         await opendata.record_release(connection, settings, reloaded, "tenderUpdate", now, opened)
         await audit_repo.insert_event(
             connection,
@@ -511,8 +335,8 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
 async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
     """The agency closes the opening when the custodians cannot reach k: bids still unread are withdrawn."""
     async with db.connection() as connection:
-        tender = await _tender(connection, tender_id)
-    if not _runs(actor, tender):
+        tender = await access.tender(connection, tender_id)
+    if not access.runs(actor, tender):
         raise Forbidden(N_("Only the agency running this tender can close its opening."))
     if tender.status is not Status.OPENING:
         raise InvalidTransition(N_("This tender is not being opened."))
@@ -574,7 +398,7 @@ async def hand_in_file_key(
     """The fallback: a bidder hands in its envelope's 16-byte file key, and only that bid is opened with it."""
     async with db.connection() as connection:
         bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
-        tender = await _tender(connection, bid.tender_id)
+        tender = await access.tender(connection, bid.tender_id)
         key = await keys_repo.select_key(connection, bid.key_id)
     if tender.status is not Status.OPENING or bid.status is not BidStatus.SEALED:
         raise InvalidTransition(N_("A file key is handed in during the opening, for a bid not yet read."))
@@ -596,7 +420,7 @@ async def hand_in_file_key(
 
 async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, repo.Line]:
     bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
-    await _tender(connection, bid.tender_id, for_update=True)
+    await access.tender(connection, bid.tender_id, for_update=True)
     line = await repo.select_line(connection, bid_id, for_update=True)
     if line is None:
         raise InvalidTransition(N_("This bid has not been read out yet."))
@@ -656,13 +480,13 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
         bid = await bids_repo.select_bid(connection, bid_id)
         if bid is None:
             raise NotFound(N_("There is no such bid."))
-        tender = await _tender(connection, bid.tender_id, for_update=True)
-        if not _runs(actor, tender):
+        tender = await access.tender(connection, bid.tender_id, for_update=True)
+        if not access.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender answers objections."))
         line = await repo.select_line(connection, bid_id, for_update=True)
         if line is None or line.objection is None or line.answer is not None:
             raise InvalidTransition(N_("There is no unanswered objection to this line."))
-        await repo.set_line_answer(connection, bid_id, answer, _user_id(actor))
+        await repo.set_line_answer(connection, bid_id, answer, access.user_id(actor))
         details = {
             "bid": bid_id,
             "position": line.position,
@@ -696,7 +520,7 @@ async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:
         tender = await tenders_repo.select_tender(connection, tender_id)
         if tender is None or tender.published_at is None:
             return False
-        if principal.has(Role.SUPERVISOR) or _runs(actor, tender) or principal.user_id in tender.custodian_ids:
+        if principal.has(Role.SUPERVISOR) or access.runs(actor, tender) or principal.user_id in tender.custodian_ids:
             return True
         return (
             principal.has(Role.BIDDER)

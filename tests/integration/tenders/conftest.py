@@ -21,7 +21,7 @@ from bidding.db import Database
 from bidding.identity import Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
-from bidding.opening import service as opening
+from bidding.opening import ceremony
 from bidding.settings import Settings
 from bidding.tenders import service
 from bidding.tenders.model import TenderInput
@@ -115,7 +115,7 @@ async def run_ceremony(db: Database, cast: Cast, tender_id: int) -> tuple[age.Hy
 
     Custodians without a key register one first (``custodian-N``, the same for every tender of a test).
     """
-    view = await opening.custody_view(db, cast.agent, tender_id)
+    view = await ceremony.custody_view(db, cast.agent, tender_id)
     custodian_keys = []
     for custodian in view.custodians:
         keys_file = key_file(custodian.login, 50 + custodian.user_id % 50)
@@ -128,14 +128,14 @@ async def run_ceremony(db: Database, cast: Cast, tender_id: int) -> tuple[age.Hy
                 recipient=keys_file.recipient.encode(),
             )
         custodian_keys.append(keys_file)
-    view = await opening.custody_view(db, cast.agent, tender_id)
-    ceremony, _ = custody.split_opening_key(
+    view = await ceremony.custody_view(db, cast.agent, tender_id)
+    made, _ = custody.split_opening_key(
         view.reference,
         [(c.login, age.parse_recipient(c.recipient or "")) for c in view.custodians],  # type: ignore[misc]
         view.threshold,
     )
-    await opening.record_ceremony(db, cast.agent, tender_id, custody.encode_ceremony(ceremony))
-    return ceremony.recipient, custodian_keys
+    await ceremony.record_ceremony(db, cast.agent, tender_id, custody.encode_ceremony(made))
+    return made.recipient, custodian_keys
 
 
 async def publish(db: Database, cast: Cast, tender_id: int, settings: Settings | None = None) -> None:
