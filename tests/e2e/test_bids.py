@@ -74,6 +74,16 @@ def _answer(room: ClientConnection) -> dict[str, object]:
             return message
 
 
+def assert_documents_read(supervisor: httpx.Client, bid_id: int) -> None:
+    """An opened bid's documents are listed, and each downloads whole (decrypted on the fly) for a supervisor."""
+    listed = supervisor.get(f"/api/v1/bids/{bid_id}/documents")
+    assert listed.status_code == 200, listed.text
+    assert listed.json(), "an opened bid has documents"
+    for document in listed.json():
+        downloaded = supervisor.get(document["url"])
+        assert downloaded.status_code == 200 and hashlib.sha256(downloaded.content).hexdigest() == document["sha256"]
+
+
 def _seal(reference: str, credit_code: str, keys: keyfile.KeyFile, recipient: str, total: str) -> tuple[bytes, bytes]:
     target = io.BytesIO()
     tender_recipient = age.parse_recipient(recipient)
@@ -230,10 +240,5 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     assert {line["bid"]: line["total"] for line in lines} == {bids[login]: prices[login] for login in bids}
     assert all(line["outcome"] == "opened" for line in lines)
     # After the opening a supervisor reads a bid's documents, decrypted on the fly; a bidder cannot.
-    supervisor = clients.api("supervisor1")
-    listed = supervisor.get(f"/api/v1/bids/{bids['bidder1']}/documents")
-    assert listed.status_code == 200, listed.text
-    for document in listed.json():
-        downloaded = supervisor.get(document["url"])
-        assert downloaded.status_code == 200 and hashlib.sha256(downloaded.content).hexdigest() == document["sha256"]
+    assert_documents_read(clients.api("supervisor1"), bids["bidder1"])
     assert bidders["bidder1"].get(f"/api/v1/bids/{bids['bidder1']}/documents").status_code == 403

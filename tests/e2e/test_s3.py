@@ -15,6 +15,7 @@ import pytest
 from tests import s3
 from tests.conftest import PostgresServer
 from tests.e2e.conftest import Clients, Server
+from tests.e2e.test_bids import assert_documents_read
 from tests.e2e.test_log import Platform
 from tests.s3 import S3Server
 
@@ -69,11 +70,6 @@ def test_documents_download_and_bids_open_from_the_bucket(platform: Platform) ->
         record = httpx.get(f"{platform.url}/api/v1/tenders/{tender_id}/opening/record")
         lines = json.loads(record.content)["lines"]
         assert len(lines) >= 3 and all(line["outcome"] == "opened" for line in lines)
-        supervisor = clients.api("supervisor1")
-        listed = supervisor.get(f"/api/v1/bids/{lines[0]['bid']}/documents")
-        assert listed.status_code == 200, listed.text
-        for document in listed.json():
-            opened = supervisor.get(document["url"])
-            assert opened.status_code == 200 and hashlib.sha256(opened.content).hexdigest() == document["sha256"]
+        assert_documents_read(clients.api("supervisor1"), lines[0]["bid"])
     finally:
         clients.close()
