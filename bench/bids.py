@@ -52,24 +52,19 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import io
 import json
 import math
 import os
-import random
-import resource
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, cast
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import asyncpg
 import httpx
@@ -80,21 +75,25 @@ from litestar import Litestar, Request, Response, get, patch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import audit_log, http_baseline  # noqa: E402  # after the path is set, when run as a script
-from bidding.accounts import service as accounts  # noqa: E402
-from bidding.accounts.model import NewOrganisation, NewUser, credit_code_check_character  # noqa: E402
-from bidding.bids import service as bids  # noqa: E402
-from bidding.blobs import BlobStore  # noqa: E402
-from bidding.db import Database  # noqa: E402
-from bidding.identity import PLATFORM, Actor, OrganisationKind, Role  # noqa: E402
-from bidding.keys import service as keys  # noqa: E402
-from bidding.keys.model import Purpose  # noqa: E402
-from bidding.opening import ceremony  # noqa: E402
-from bidding.settings import Settings, ensure_secret_key  # noqa: E402
-from bidding.tenders import service as tenders  # noqa: E402
-from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, Procedure, TenderInput  # noqa: E402
-from crypto import age, custody, envelope, keyfile  # noqa: E402
-from crypto.note import parse_verifier_key  # noqa: E402
-from crypto.statement import PriceSheet, parse_unverified_statement  # noqa: E402
+from bench.bids_opening import (  # noqa: E402
+    OpeningFigures,
+    bare_loops,
+    envelopes_of,
+    insert_bids,
+    open_bids,
+    print_opening,
+)
+from bench.bids_world import Bidder, World, seal, set_up  # noqa: E402
+from bench.probes import (  # noqa: E402
+    HTTP_TIMEOUT,
+    MB,
+    RSS_INTERVAL,
+    Answer,
+    PoolWatch,
+    ResidentMemory,
+    readers_child,
+    send,
+)
 
 #: Targets: an upload streams at least this share of the bare read's MB/s...
 UPLOAD_SHARE_TARGET = 0.7
@@ -129,28 +128,9 @@ QUICK = {
     "bid_mb": 1.0,
 }
 
-MB = 1024 * 1024
-#: What the upload client writes to its socket at a time.
-PIECE = MB
 TUS = {"Tus-Resumable": "1.0.0"}
-HTML = "text/html,application/xhtml+xml"
-AGENT = "bench-agent"
-#: Every bench user's password.
-PASSWORD = "bench-password-不用于生产"  # noqa: S105  # a throwaway database, removed at the end
-REGION = "示范市"
-#: The one criterion of each lot (lowest evaluated price: a pass/fail check, then the price decides).
-QUALIFICATION = Criterion(LocalText("资格审查", "Qualification review"), kind="check")
-#: Resident memory is sampled this often during the memory runs.
-RSS_INTERVAL = 0.005
 #: Seconds the readers read before the quiet window starts (connections made, first pages cached).
 READERS_WARMUP = 3.0
-#: How often the probe asks for /health/live, and how often the server's database connections are looked at.
-PROBE_INTERVAL = 0.05
-POOL_INTERVAL = 0.02
-#: The server's pool (``Settings.database_pool_size``, default) and its sequencer's connection.
-POOL_SIZE = Settings().database_pool_size
-#: Longest a single HTTP exchange may take here (the k-th share opens every bid before it answers).
-HTTP_TIMEOUT = 900.0
 
 
 # --- The baseline server ---------------------------------------------------------------------------------------
@@ -174,278 +154,7 @@ def sink_app() -> Litestar:
     return Litestar([_ready, _sink], debug=False)
 
 
-# --- A lean HTTP/1.1 client for large bodies -------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    #: From the first byte sent to the whole answer read.
-    seconds: float
-    #: When the last byte of the body was handed to the socket.
-    sent_at: float
-
-
-async def send(port: int, method: str, path: str, headers: Mapping[str, str], body: bytes | memoryview) -> Answer:
-    """One request on a connection of its own, the body written in :data:`PIECE` slices without copying, as a
-    tus client sends a file; the answer whole. An answer the server gives before the body is all sent (a
-    refusal) is read all the same."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    sent = 0
-    try:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        started = time.perf_counter()
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        view = memoryview(body)
-        with contextlib.suppress(ConnectionError):
-            for start in range(0, len(view), PIECE):
-                writer.write(view[start : start + PIECE])
-                await writer.drain()
-                sent = start + len(view[start : start + PIECE])
-        sent_at = time.perf_counter()
-        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-        answer_headers = {}
-        for line in head[1:]:
-            name, _, value = line.partition(":")
-            if name:
-                answer_headers[name.strip().lower()] = value.strip()
-        content = await reader.readexactly(int(answer_headers.get("content-length", "0")))
-        return Answer(int(head[0].split(" ")[1]), answer_headers, content, time.perf_counter() - started, sent_at)
-    except (ConnectionError, asyncio.IncompleteReadError) as error:
-        raise RuntimeError(
-            f"{method} {path}: the connection ended without an answer, {sent:,} of {len(body):,} bytes sent: {error!r}"
-        ) from None
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-
-# --- Memory ----------------------------------------------------------------------------------------------------
-
-
-class ResidentMemory:
-    """The resident memory of a process and its descendants, read from ``/proc/PID/statm`` on a thread of its
-    own every :data:`RSS_INTERVAL` while the block runs: the highest sum seen, and the sum just before."""
-
-    def __init__(self, root: psutil.Process) -> None:
-        self.processes = [root, *root.children(recursive=True)]
-        self.before = self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def read(self) -> int:
-        total = 0
-        for process in self.processes:
-            with contextlib.suppress(OSError), open(f"/proc/{process.pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * resource.getpagesize()
-        return total
-
-    def _sample(self) -> None:
-        while not self._stop.wait(RSS_INTERVAL):
-            self.peak = max(self.peak, self.read())
-
-    def __enter__(self) -> ResidentMemory:
-        self.before = self.peak = self.read()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.read())
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.before) / MB
-
-
-# --- Setup -----------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Bidder:
-    login: str
-    credit_code: str
-    keys: keyfile.KeyFile
-    token: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Tender:
-    id: int
-    reference: str
-    recipient: age.HybridRecipient
-    #: The opening identity, which a real ceremony never keeps: here it is the bare loop's key.
-    identity: age.HybridIdentity
-
-
-@dataclasses.dataclass(frozen=True)
-class World:
-    settings: Settings
-    bidders: list[Bidder]
-    agent_token: str
-    #: Login, API token and key file of each custodian, in the ceremony's order.
-    custodians: list[tuple[str, str, keyfile.KeyFile]]
-    #: For the uploads and the burst (two lots: the burst bids on lot 1, the lone upload on lot 2).
-    burst: Tender
-    #: For the opening.
-    opening: Tender
-
-
-def credit_code(serial: int) -> str:
-    """A valid unified social credit code (GB 32100-2015) of its own for each bench bidder."""
-    first17 = f"91320599BE{serial:07d}"
-    return first17 + credit_code_check_character(first17)
-
-
-def tender_input(purchaser_id: int, custodian_ids: list[int], lots: int, title: str, now: dt.datetime) -> TenderInput:
-    """An open goods tender of ``lots`` lots by lowest evaluated price, the deadline 30 days from ``now``."""
-    deadline = (now + dt.timedelta(days=30)).replace(hour=9, minute=30, second=0, microsecond=0)
-    return TenderInput(
-        title=LocalText(f"基准测试：{title}", f"Benchmark: {title}"),
-        description=LocalText("bench/bids.py 生成的招标项目。", "A tender made by bench/bids.py."),
-        category=Category.GOODS,
-        procedure=Procedure.OPEN,
-        purchaser_id=purchaser_id,
-        region=REGION,
-        lots=[
-            LotInput(n, LocalText(f"第{n}包", f"Lot {n}"), "1000000.00", "0", Method.LOWEST_PRICE, [QUALIFICATION])
-            for n in range(1, lots + 1)
-        ],
-        documents_from=now,
-        questions_until=deadline - dt.timedelta(days=10),
-        deadline=deadline,
-        evaluation_at=deadline + dt.timedelta(hours=1),
-        custodian_ids=custodian_ids,
-        custody_threshold=2,
-    )
-
-
-async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-async def publish_tender(
-    db: Database, settings: Settings, agent: Actor, terms: TenderInput, bidders: Sequence[Actor]
-) -> Tender:
-    """Draft, run the custody ceremony as the offline command does, add a document, publish, register bidders."""
-    tender_id = await tenders.create_draft(db, settings, agent, terms)
-    view = await ceremony.custody_view(db, agent, tender_id)
-    custodians = []
-    for custodian in view.custodians:
-        recipient = age.parse_recipient(custodian.recipient or "")
-        assert isinstance(recipient, age.HybridRecipient), "custodian keys are post-quantum"
-        custodians.append((custodian.login, recipient))
-    made, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
-    await ceremony.record_ceremony(db, agent, tender_id, custody.encode_ceremony(made))
-    document = b"%PDF-1.7\n% tender documents made by bench/bids.py\n"
-    await tenders.upload_document(
-        db, settings, BlobStore(settings.blobs), agent, tender_id, filename="招标文件.pdf", chunks=_one_chunk(document)
-    )
-    await tenders.publish(db, settings, agent, tender_id)
-    for bidder in bidders:
-        await tenders.register(db, bidder, tender_id)
-    return Tender(tender_id, view.reference, made.recipient, identity)
-
-
-async def make_bidder(db: Database, serial: int) -> tuple[Actor, Bidder]:
-    """A bidder organisation with one user, a registered key and an API token, each through its use case."""
-    code = credit_code(serial)
-    organisation = await accounts.create_organisation(
-        db,
-        PLATFORM,
-        NewOrganisation(OrganisationKind.BIDDER, f"基准投标人{serial:03d}有限公司", REGION, code),
-    )
-    login = f"bench-bidder-{serial:03d}"
-    await accounts.create_user(
-        db, PLATFORM, NewUser(login, f"投标人{serial:03d}", PASSWORD, [Role.BIDDER], organisation.id)
-    )
-    actor = await accounts.act_as(db, login)
-    key_file = keyfile.generate_key_file(f"bidder-{code}")
-    await keys.register_key(
-        db, actor, Purpose.BIDDER, verifier_key=key_file.verifier_key, recipient=key_file.recipient.encode()
-    )
-    token = await accounts.create_api_token(db, actor, "bench")
-    return actor, Bidder(login, code, key_file, token.secret)
-
-
-async def make_person(db: Database, login: str, name: str, role: Role, organisation_id: int) -> Actor:
-    await accounts.create_user(db, PLATFORM, NewUser(login, name, PASSWORD, [role], organisation_id))
-    return await accounts.act_as(db, login)
-
-
-async def set_up(url: str, data_dir: Path, bidder_count: int, opening_lots: int) -> World:
-    """The people and tenders of every part, made through the platform's use cases as an operator's script
-    would make them."""
-    settings = ensure_secret_key(Settings(data_dir=data_dir, database_url=url))
-    db = await Database.connect(url, max_size=8)
-    try:
-        agency = await accounts.create_organisation(
-            db, PLATFORM, NewOrganisation(OrganisationKind.AGENCY, "示范市基准招标代理有限公司", REGION)
-        )
-        purchaser = await accounts.create_organisation(
-            db, PLATFORM, NewOrganisation(OrganisationKind.PURCHASER, "示范市基准采购人", REGION)
-        )
-        agent = await make_person(db, AGENT, "代理人", Role.AGENCY_STAFF, agency.id)
-        custodians = []
-        for number, organisation in enumerate((agency, agency, purchaser), start=1):
-            login = f"bench-custodian{number}"
-            actor = await make_person(db, login, f"保管人{number}", Role.CUSTODIAN, organisation.id)
-            key_file = keyfile.generate_key_file(f"custodian-{login}")
-            await keys.register_key(
-                db, actor, Purpose.CUSTODIAN, verifier_key=key_file.verifier_key, recipient=key_file.recipient.encode()
-            )
-            custodians.append((login, (await accounts.create_api_token(db, actor, "bench")).secret, key_file, actor))
-        # Eight at a time: each user's password is hashed (Argon2id, 64 MiB) on a worker thread.
-        limit = asyncio.Semaphore(8)
-
-        async def bounded(serial: int) -> tuple[Actor, Bidder]:
-            async with limit:
-                return await make_bidder(db, serial)
-
-        made = await asyncio.gather(*(bounded(serial) for serial in range(1, bidder_count + 1)))
-        custodian_ids = [actor.principal.user_id for *_, actor in custodians if actor.principal is not None]
-        now = dt.datetime.now(ZoneInfo(settings.timezone))
-        actors = [actor for actor, _ in made]
-        burst = await publish_tender(
-            db, settings, agent, tender_input(purchaser.id, custodian_ids, 2, "投标高峰", now), actors
-        )
-        opened = await publish_tender(
-            db, settings, agent, tender_input(purchaser.id, custodian_ids, opening_lots, "千标开标", now), actors
-        )
-        agent_token = (await accounts.create_api_token(db, agent, "bench")).secret
-    finally:
-        await db.close()
-    return World(
-        settings,
-        [bidder for _, bidder in made],
-        agent_token,
-        [(login, token, key_file) for login, token, key_file, _ in custodians],
-        burst,
-        opened,
-    )
-
-
-def seal(tender: Tender, bidder: Bidder, lot: int, document: bytes, total: str) -> tuple[bytes, bytes]:
-    """An envelope of one document and its signed statement, sealed as the bidder's own machine seals them."""
-    target = io.BytesIO()
-    sealed = envelope.seal_envelope(
-        target,
-        [("投标文件.pdf", io.BytesIO(document))],
-        tender=tender.reference,
-        lot=str(lot),
-        bidder=bidder.credit_code,
-        slot="single",
-        price_sheet=PriceSheet("CNY", total, duration_days=90, bid_security="0"),
-        recipients=[tender.recipient, bidder.keys.recipient],
-        signer=bidder.keys.signer,
-        created="2026-11-21T09:00:00Z",
-    )
-    return target.getvalue(), sealed.signed_statement
+# --- Uploads ---------------------------------------------------------------------------------------------------
 
 
 def bearer(bidder: Bidder) -> dict[str, str]:
@@ -474,10 +183,6 @@ async def sink_upload(port: int, body: bytes | memoryview) -> Answer:
     if answer.status != 204 or answer.headers.get("upload-offset") != str(len(body)):
         raise RuntimeError(f"PATCH /sink: {answer.status} {answer.body[:500]!r}")
     return answer
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -557,117 +262,6 @@ async def measure_upload(
 
 
 # --- (b) The deadline burst -----------------------------------------------------------------------------------
-
-
-def readers_child(port: int, paths_file: str, connections: int, think: float) -> None:
-    """The readers, in a process of their own: ``connections`` people each reading a notice page, waiting
-    ``think`` seconds on average (uniformly 0 to twice that), and again; beside them one probe asking for
-    ``GET /health/live`` (no database, no template: its delay is the event loop's own) every
-    :data:`PROBE_INTERVAL`. Until standard input closes; then each request's send time (``time.time()``),
-    latency and status, by kind, as JSON on standard output."""
-    paths = [line.strip() for line in Path(paths_file).read_text(encoding="ascii").splitlines() if line.strip()]
-    records: dict[str, list[tuple[float, float, int]]] = {"notice": [], "probe": []}
-    failures: Counter[str] = Counter()
-
-    async def client(kind: str, number: int, stop: asyncio.Event) -> None:
-        rng = random.Random(number)
-        request_head = f"Host: 127.0.0.1:{port}\r\nAccept: {HTML}\r\n\r\n"
-
-        async def pause() -> None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), PROBE_INTERVAL if kind == "probe" else rng.uniform(0, 2 * think))
-
-        await pause()
-        while not stop.is_set():
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-            except OSError as error:
-                failures[f"connect: {error}"] += 1
-                await asyncio.sleep(0.1)
-                continue
-            try:
-                while not stop.is_set():
-                    path = "/health/live" if kind == "probe" else rng.choice(paths)
-                    sent, started = time.time(), time.perf_counter()
-                    writer.write(f"GET {path} HTTP/1.1\r\n{request_head}".encode("ascii"))
-                    head = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-                    length = next(
-                        (int(line.split(b":", 1)[1]) for line in head if line.lower().startswith(b"content-length:")),
-                        None,
-                    )
-                    if length is None:
-                        failures["an answer without content-length"] += 1
-                        break
-                    await reader.readexactly(length)
-                    records[kind].append((sent, time.perf_counter() - started, int(head[0].split(b" ")[1])))
-                    await pause()
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
-                failures[f"{type(error).__name__}: {error}"] += 1
-            finally:
-                writer.close()
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        clients = [asyncio.create_task(client("notice", number, stop)) for number in range(connections)]
-        clients.append(asyncio.create_task(client("probe", -1, stop)))
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
-        stop.set()
-        _, pending = await asyncio.wait(clients, timeout=5)
-        for task in pending:
-            task.cancel()
-
-    uvloop.run(run())
-    json.dump({"records": records, "failures": dict(failures)}, sys.stdout)
-
-
-class PoolWatch:
-    """What the server's database connections do, from ``pg_stat_activity`` every :data:`POOL_INTERVAL` on a
-    connection of its own: how many are busy (in a statement or a transaction) and how many wait for a lock."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        #: (``time.time()``, busy, waiting for a lock, open), per sample.
-        self.samples: list[tuple[float, int, int, int]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> PoolWatch:
-        connection = await asyncpg.connect(self.url)
-        self._task = asyncio.create_task(self._poll(connection))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    async def _poll(self, connection: asyncpg.Connection) -> None:
-        try:
-            while True:
-                # The server's connections are named "bidding" (bidding.db); this one is not.
-                row = await connection.fetchrow(
-                    """SELECT count(*) FILTER (WHERE state <> 'idle') AS busy,
-                              count(*) FILTER (WHERE wait_event_type = 'Lock') AS locked, count(*) AS open
-                       FROM pg_stat_activity WHERE application_name = 'bidding'"""
-                )
-                assert row is not None
-                self.samples.append((time.time(), row["busy"], row["locked"], row["open"]))
-                await asyncio.sleep(POOL_INTERVAL)
-        finally:
-            await connection.close()
-
-    def between(self, start: float, end: float) -> str:
-        window = [sample for sample in self.samples if start <= sample[0] <= end]
-        if not window:
-            return "no samples"
-        busy = [sample[1] for sample in window]
-        locked = [sample[2] for sample in window]
-        full = sum(1 for sample in window if sample[1] >= POOL_SIZE) / len(window)
-        return (
-            f"busy mean {statistics.mean(busy):.1f}, max {max(busy)} of {max(s[3] for s in window)} open; "
-            f"waiting for a lock mean {statistics.mean(locked):.1f}, max {max(locked)}; "
-            f"{POOL_SIZE} or more busy in {full:.0%} of {len(window)} samples"
-        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -875,217 +469,6 @@ def print_burst(figures: BurstFigures, args: argparse.Namespace) -> None:
         print(f"  !!! readers' errors: {figures.reader_errors}", flush=True)
 
 
-# --- (c) The opening ----------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class OpeningFigures:
-    insert_seconds: float = 0.0
-    #: Why ``POST /api/v1/tenders/{id}/opening`` refused, if it did (then the opening is started in this process).
-    envelope_size: int = 0
-    #: From sending the k-th share to its answer, and to the record's 200.
-    hand_in_seconds: float = 0.0
-    record_seconds: float = 0.0
-    lines: int = 0
-    opened: int = 0
-    #: From the hall's message times: the k-th share to the key rebuilt, to the first and the last line, to the record.
-    phases: dict[str, float] = dataclasses.field(default_factory=dict)
-    cpu: str = ""
-    bare_decrypt_seconds: float = 0.0
-    bare_open_seconds: float = 0.0
-
-
-async def insert_bids(world: World, args: argparse.Namespace) -> int:
-    """Seal and submit ``--bids`` bids through the bid use cases, ``--insert-concurrency`` at a time; return the
-    size of an envelope."""
-    settings = world.settings
-    assert settings.database_url is not None
-    blobs = BlobStore(settings.blobs)
-    tender = world.opening
-    document = os.urandom(int(args.bid_mb * MB))
-    db = await Database.connect(settings.database_url, max_size=args.insert_concurrency)
-    size = 0
-    try:
-        actors = [await accounts.act_as(db, bidder.login) for bidder in world.bidders]
-        limit = asyncio.Semaphore(args.insert_concurrency)
-        done = 0
-
-        async def submit(number: int) -> None:
-            nonlocal size, done
-            index = number % len(world.bidders)
-            lot = number // len(world.bidders) + 1
-            async with limit:
-                data, statement = await asyncio.to_thread(
-                    seal, tender, world.bidders[index], lot, document, f"{100000 + number}.00"
-                )
-                size = len(data)
-                actor = actors[index]
-                upload_id = await bids.create_upload(db, actor, tender.id, len(data))
-                await bids.append_upload(db, blobs, actor, upload_id, 0, _one_chunk(data))
-                await bids.submit_bid(
-                    db, settings, blobs, actor, tender.id, upload_id=upload_id, signed_statement=statement
-                )
-                done += 1
-                if done % max(1, args.bids // 10) == 0:
-                    print(f"  {done:,} bids in", flush=True)
-
-        await asyncio.gather(*(submit(number) for number in range(args.bids)))
-    finally:
-        await db.close()
-    return size
-
-
-async def hall_phases(url: str, tender_id: int, handed_at: float) -> dict[str, float]:
-    """Seconds from the k-th share (``handed_at``, this process's ``time.time()``) to the hall's messages, by the
-    database clock (one machine: the same clock)."""
-    connection = await asyncpg.connect(url)
-    try:
-        row = await connection.fetchrow(
-            """SELECT min(at) FILTER (WHERE kind = 'key_rebuilt') AS key_rebuilt,
-                      min(at) FILTER (WHERE kind = 'line') AS first_line,
-                      max(at) FILTER (WHERE kind = 'line') AS last_line,
-                      min(at) FILTER (WHERE kind = 'record') AS record
-               FROM opening_messages WHERE tender_id = $1""",
-            tender_id,
-        )
-    finally:
-        await connection.close()
-    assert row is not None
-    names = ("key_rebuilt", "first_line", "last_line", "record")
-    return {name: row[name].timestamp() - handed_at for name in names if row[name] is not None}
-
-
-async def open_bids(world: World, port: int, figures: OpeningFigures, meter: audit_log.CpuMeter) -> None:
-    """Deadline past (SQL), the opening started and k shares handed in through the API; the k-th timed until
-    the record answers."""
-    url = world.settings.database_url
-    assert url is not None
-    tender = world.opening
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(
-            "UPDATE tenders SET deadline = clock_timestamp() - interval '1 second' WHERE id = $1", tender.id
-        )
-    finally:
-        await connection.close()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT) as client:
-        started = await client.post(
-            f"/api/v1/tenders/{tender.id}/opening", headers={"Authorization": f"Bearer {world.agent_token}"}
-        )
-        if started.status_code != 200:
-            raise RuntimeError(f"the opening did not start: {started.status_code} {started.text[:300]}")
-        shares = []
-        for login, token, key_file in world.custodians[:2]:
-            sealed = await client.get(
-                f"/api/v1/tenders/{tender.id}/custody/share", headers={"Authorization": f"Bearer {token}"}
-            )
-            share = custody.open_sealed_share(sealed.content, key_file.identity, tender.reference)
-            shares.append((login, token, share))
-        first_login, first_token, first_share = shares[0]
-        handed = await client.post(
-            f"/api/v1/tenders/{tender.id}/opening/shares",
-            headers={"Authorization": f"Bearer {first_token}"},
-            json={"share": first_share},
-        )
-        if handed.status_code != 200 or handed.json()["count"] != 1:
-            raise RuntimeError(f"{first_login}'s share: {handed.status_code} {handed.text}")
-        _, last_token, last_share = shares[1]
-        before = meter.read()
-        handed_at = time.time()
-        clock = time.perf_counter()
-        handed = await client.post(
-            f"/api/v1/tenders/{tender.id}/opening/shares",
-            headers={"Authorization": f"Bearer {last_token}"},
-            json={"share": last_share},
-        )
-        figures.hand_in_seconds = time.perf_counter() - clock
-        if handed.status_code != 200:
-            raise RuntimeError(f"the k-th share: {handed.status_code} {handed.text}")
-        while (record := await client.get(f"/api/v1/tenders/{tender.id}/opening/record")).status_code != 200:
-            await asyncio.sleep(0.01)
-        figures.record_seconds = time.perf_counter() - clock
-        figures.cpu = audit_log.CpuMeter.since(before, meter.read(), figures.record_seconds)
-    lines = json.loads(record.content)["lines"]
-    figures.lines = len(lines)
-    figures.opened = sum(1 for line in lines if line["outcome"] == "opened")
-    figures.phases = await hall_phases(url, tender.id, handed_at)
-
-
-class Discard(io.RawIOBase):
-    """A writable stream that keeps nothing."""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        return len(data)
-
-
-async def envelopes_of(url: str, tender_id: int) -> list[tuple[str, bytes, str]]:
-    """Each bid's envelope key, statement and verifier key, in the order the server opens them."""
-    connection = await asyncpg.connect(url)
-    try:
-        rows = await connection.fetch(
-            """SELECT b.envelope_sha256, b.statement, k.verifier_key FROM bids b JOIN party_keys k ON k.id = b.key_id
-               WHERE b.tender_id = $1 ORDER BY b.id""",
-            tender_id,
-        )
-    finally:
-        await connection.close()
-    return [(row["envelope_sha256"].hex(), row["statement"], row["verifier_key"]) for row in rows]
-
-
-def bare_loops(world: World, envelopes: list[tuple[str, bytes, str]], figures: OpeningFigures) -> None:
-    """The same envelope files, one after another in this process: decrypted into nothing, then opened and
-    checked as the server checks a bid."""
-    blobs = BlobStore(world.settings.blobs)
-    identities: list[age.AnyIdentity] = [world.opening.identity]
-    started = time.perf_counter()
-    for key, _, _ in envelopes:
-        with blobs.open(key) as source:
-            age.decrypt_file(source, cast(BinaryIO, Discard()), identities)
-    figures.bare_decrypt_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    for key, statement, verifier_key in envelopes:
-        with (
-            blobs.open(key) as source,
-            envelope.open_envelope(
-                source, parse_unverified_statement(statement), parse_verifier_key(verifier_key), identities
-            ) as opened,
-        ):
-            assert opened.manifest.bidder
-    figures.bare_open_seconds = time.perf_counter() - started
-
-
-def print_opening(figures: OpeningFigures, args: argparse.Namespace) -> None:
-    total_mb = figures.envelope_size * args.bids / MB
-    phases = figures.phases
-    print(
-        f"  the k-th share's answer after {figures.hand_in_seconds:.2f} s; the record 200 after "
-        f"{figures.record_seconds:.2f} s: {figures.lines:,} lines, {figures.opened:,} opened; "
-        f"{total_mb / figures.record_seconds:,.0f} MB/s, {figures.lines / figures.record_seconds:,.0f} bids/s",
-        flush=True,
-    )
-    if {"key_rebuilt", "first_line", "last_line", "record"} <= phases.keys():
-        lines_seconds = phases["last_line"] - phases["first_line"]
-        print(
-            f"  hall: key rebuilt at {phases['key_rebuilt']:.2f} s, first line {phases['first_line']:.2f} s, "
-            f"last line {phases['last_line']:.2f} s ({figures.lines / max(lines_seconds, 1e-9):,.0f} lines/s), "
-            f"record {phases['record']:.2f} s",
-            flush=True,
-        )
-    print(f"  CPU from the k-th share to the record: {figures.cpu}", flush=True)
-    for name, seconds in (
-        ("age.decrypt_file", figures.bare_decrypt_seconds),
-        ("envelope.open_envelope", figures.bare_open_seconds),
-    ):
-        print(
-            f"  bare loop, {name} over the same {args.bids:,} files: {seconds:.2f} s "
-            f"({total_mb / seconds:,.0f} MB/s); the opening takes {figures.record_seconds / seconds:.2f} x this",
-            flush=True,
-        )
-
-
 # --- The run ----------------------------------------------------------------------------------------------------
 
 
@@ -1172,18 +555,18 @@ def report(results: Results, args: argparse.Namespace) -> None:
         print(
             f"  upload {args.upload_mb} MB to storage >= {UPLOAD_SHARE_TARGET} x read and discard: {share:.2f} "
             f"({args.upload_mb / min(upload.real):,.0f} vs {args.upload_mb / min(upload.sink):,.0f} MB/s)  "
-            f"{verdict(share >= UPLOAD_SHARE_TARGET)}"
+            f"{audit_log.verdict(share >= UPLOAD_SHARE_TARGET)}"
         )
         print(
             f"  server memory per concurrent upload <= {MEMORY_PER_UPLOAD_TARGET_MB:g} MB: {per_upload:.1f} MB "
             f"({args.concurrent} at once; the sink's {upload.memory_sink / args.concurrent:.1f} MB)  "
-            f"{verdict(per_upload <= MEMORY_PER_UPLOAD_TARGET_MB)}"
+            f"{audit_log.verdict(per_upload <= MEMORY_PER_UPLOAD_TARGET_MB)}"
         )
     if (burst := results.burst) is not None:
         within = max(times.submitted for times in burst.burst) - min(times.started for times in burst.burst)
         print(
             f"  burst: {len(burst.burst)} bids of {args.burst_mb} MB all in within {BURST_WITHIN_SECONDS:g} s: "
-            f"{within:.1f} s  {verdict(within <= BURST_WITHIN_SECONDS)}; notice p99 "
+            f"{within:.1f} s  {audit_log.verdict(within <= BURST_WITHIN_SECONDS)}; notice p99 "
             f"{percentile(burst.during, 0.99) * 1000:.0f} ms vs {percentile(burst.quiet, 0.99) * 1000:.0f} ms quiet "
             f"= {percentile(burst.during, 0.99) / percentile(burst.quiet, 0.99):.1f} x (no target set)"
         )
@@ -1194,7 +577,7 @@ def report(results: Results, args: argparse.Namespace) -> None:
             f"{OPENING_TARGET_SECONDS:g} s: {opened.record_seconds:.1f} s "
             f"({opened.record_seconds / opened.bare_open_seconds:.2f} x the bare open_envelope loop, "
             f"{opened.record_seconds / opened.bare_decrypt_seconds:.2f} x bare decryption)  "
-            f"{verdict(opened.record_seconds <= OPENING_TARGET_SECONDS and complete)}"
+            f"{audit_log.verdict(opened.record_seconds <= OPENING_TARGET_SECONDS and complete)}"
             + ("" if complete else f"   !!! {opened.opened} of {args.bids} opened")
         )
 
