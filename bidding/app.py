@@ -269,6 +269,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await opening_service.stop_background_openings()
 
     def provide_database(state: State) -> Database:
         database: Database = state.database

@@ -126,9 +126,10 @@ class HandedInOut(msgspec.Struct, frozen=True):
 async def hand_in_share(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[ShareIn]
 ) -> HandedInOut:
-    """Hand in your opened share; with the k-th, every bid is opened and read out."""
+    """Hand in your opened share; with the k-th, every bid is opened and read out (after this answers: follow the
+    hall, or ask for the record until it is there)."""
     count = await service.hand_in_share(
-        db, settings_of(request), blobs_of(request), actor_of(request), tender_id, data.share
+        db, settings_of(request), blobs_of(request), actor_of(request), tender_id, data.share, background=True
     )
     return HandedInOut(count)
 

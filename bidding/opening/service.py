@@ -92,9 +92,17 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
 
 
 async def hand_in_share(
-    db: Database, settings: Settings, blobs: BlobStore, actor: Actor, tender_id: int, mnemonic: str
+    db: Database,
+    settings: Settings,
+    blobs: BlobStore,
+    actor: Actor,
+    tender_id: int,
+    mnemonic: str,
+    *,
+    background: bool = False,
 ) -> int:
-    """A custodian hands in its opened share; returns how many are in. At k, the bids are opened.
+    """A custodian hands in its opened share; returns how many are in. At k, the bids are opened: before this
+    returns, or with ``background`` on a task of this process (:func:`open_in_background`) while it returns.
 
     Raises InvalidInput for a share that is not this custodian's share of this tender (another tender's, mistyped,
     made up), InvalidTransition outside the opening.
@@ -120,8 +128,42 @@ async def hand_in_share(
         custody_row = await repo.select_custody(connection, tender_id)
         assert custody_row is not None
     if count >= custody_row.threshold:
-        await continue_opening(db, settings, blobs, tender_id)
+        if background:
+            open_in_background(db, settings, blobs, tender_id)
+        else:
+            await continue_opening(db, settings, blobs, tender_id)
     return count
+
+
+#: Openings this process carries on in the background, by tender (see :func:`open_in_background`).
+_OPENINGS: dict[int, asyncio.Task[bool]] = {}
+
+
+def open_in_background(db: Database, settings: Settings, blobs: BlobStore, tender_id: int) -> None:
+    """Carry on a tender's opening on a task of its own, so that the k-th share's answer need not wait for every
+    bid to be read (the hall shows each line as it is read). One such task per tender in this process; should the
+    process stop meanwhile, the opening carries on when one starts (:func:`resume_openings`)."""
+    running = _OPENINGS.get(tender_id)
+    if running is not None and not running.done():
+        return
+    task = asyncio.create_task(continue_opening(db, settings, blobs, tender_id))
+    _OPENINGS[tender_id] = task
+
+    def ended(task: asyncio.Task[bool]) -> None:
+        if _OPENINGS.get(tender_id) is task:
+            del _OPENINGS[tender_id]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("tender %d: the opening stopped; it resumes at the next start", tender_id, exc_info=error)
+
+    task.add_done_callback(ended)
+
+
+async def stop_background_openings() -> None:
+    """Stop the openings carried on in the background, as the process stops (they resume at the next start)."""
+    tasks = list(_OPENINGS.values())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _record_share(

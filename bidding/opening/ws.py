@@ -50,7 +50,7 @@ async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, u
     text = unverified.get("text")
     if kind == "share" and isinstance(unverified.get("share"), str):
         # The k-th share starts the opening of every bid: that runs on, reported through the hall's messages.
-        await service.hand_in_share(db, settings, blobs, actor, tender_id, unverified["share"])
+        await service.hand_in_share(db, settings, blobs, actor, tender_id, unverified["share"], background=True)
     elif bid is None:
         raise InvalidInput(errors={"bid": N_("Say which bid, by its number.")})
     elif kind == "confirm":

@@ -7,6 +7,7 @@ Each crash point (see :mod:`bidding.faults`) is reached by a real ``bidding serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -203,8 +204,10 @@ def test_a_crash_during_the_opening_carries_on_when_the_platform_starts_again(
 
     assert hand_in("custodian1").status_code == 200
     crashable.restart(crash_at=f"opening.line_recorded@{tmp_path / 'opening.crashed'}")
-    with pytest.raises(httpx.TransportError):
-        hand_in("custodian2")
+    # The k-th share is answered at once and the bids are read on a task of their own, which dies at the crash
+    # point: the answer may or may not have left before.
+    with contextlib.suppress(httpx.TransportError):
+        assert hand_in("custodian2").status_code == 200
     crashable.crashed()
     record = None
     for _ in range(100):
