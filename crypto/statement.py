@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -219,6 +220,13 @@ def _document(value: Any) -> Document:
     return Document(name, size, bytes.fromhex(digest))
 
 
+#: General categories refused in a document name: controls, format characters (bidi overrides among them),
+#: surrogates, private use, and line and paragraph separators; of the spaces, only the ASCII space is allowed.
+#: Unassigned code points are allowed: which ones are unassigned depends on the Unicode version of whoever checks
+#: (a browser's is often newer than this Python's), and a name accepted at sealing must not be refused at opening.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"})
+
+
 def check_document_name(name: object) -> None:
     """Refuse names that could escape a folder or confuse a reader: plain file names only."""
     if (
@@ -226,7 +234,7 @@ def check_document_name(name: object) -> None:
         or not 0 < len(name) <= MAX_NAME_LENGTH
         or name in (".", "..")
         or any(c in name for c in "/\\\x00")
-        or not name.isprintable()
+        or any(c != " " and unicodedata.category(c) in REFUSED_CATEGORIES for c in name)
         or name != name.strip()
     ):
         raise StatementError(f"{name!r} is not an acceptable document name")

@@ -39,8 +39,9 @@ export class EnvelopeError extends Error {
 const IDENTIFIER = /^[\x21-\x7e]{1,64}$/;
 const MONEY = /^(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?$/;
 const CREATED = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
-// What Python's str.isprintable() refuses: every "Other" and separator category but the ASCII space.
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+// statement.REFUSED_CATEGORIES: controls, format characters, surrogates, private use and separators but the ASCII
+// space. Unassigned code points pass, as there: this browser's Unicode is likely newer than the platform's Python.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
 
 function checkIdentifier(kind, value) {
   if (typeof value !== "string" || !IDENTIFIER.test(value)) {

@@ -138,7 +138,17 @@ def test_malformed_manifests_are_refused(data: bytes, message: str) -> None:
         parse_manifest(data)
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "a\x00", " a", "a\n", "x" * 256, 5])
+@pytest.mark.parametrize(
+    "name",
+    ["", ".", "..", "a/b", "a\\b", "a\x00", " a", "a\n", "x" * 256, 5]
+    + ["a\u202egpj.exe", "\ue000", "a\u2028", "a\u3000b"],  # a bidi override, private use, separators
+)
 def test_document_names_cannot_escape_or_confuse(name: object) -> None:
     with pytest.raises(StatementError, match="not an acceptable document name"):
         check_document_name(name)
+
+
+@pytest.mark.parametrize("name", ["投标文件 第1册.pdf", "a b.pdf", "报价\U00031350.pdf", "\U0001fae8.txt"])
+def test_document_names_in_any_script_pass_whatever_this_python_s_unicode_version(name: str) -> None:
+    """U+31350 (CJK Extension H) and U+1FAE8 are in Unicode 15, newer than Python 3.11's tables, as browsers are."""
+    check_document_name(name)
