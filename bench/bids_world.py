@@ -18,14 +18,14 @@ from bidding.accounts import service as accounts
 from bidding.accounts.model import NewOrganisation, NewUser, credit_code_check_character
 from bidding.blobs import BlobStore
 from bidding.db import Database
+from bidding.demo_bids import run_ceremony
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
-from bidding.opening import ceremony
 from bidding.settings import Settings, ensure_secret_key
 from bidding.tenders import service as tenders
 from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, Procedure, TenderInput
-from crypto import age, custody, envelope, keyfile
+from crypto import age, envelope, keyfile
 from crypto.statement import PriceSheet
 
 AGENT = "bench-agent"
@@ -104,14 +104,7 @@ async def publish_tender(
 ) -> Tender:
     """Draft, run the custody ceremony as the offline command does, add a document, publish, register bidders."""
     tender_id = await tenders.create_draft(db, settings, agent, terms)
-    view = await ceremony.custody_view(db, agent, tender_id)
-    custodians = []
-    for custodian in view.custodians:
-        recipient = age.parse_recipient(custodian.recipient or "")
-        assert isinstance(recipient, age.HybridRecipient), "custodian keys are post-quantum"
-        custodians.append((custodian.login, recipient))
-    made, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
-    await ceremony.record_ceremony(db, agent, tender_id, custody.encode_ceremony(made))
+    made, identity = await run_ceremony(db, agent, tender_id)
     document = b"%PDF-1.7\n% tender documents made by bench/bids.py\n"
     await tenders.upload_document(
         db, settings, BlobStore(settings.blobs), agent, tender_id, filename="招标文件.pdf", chunks=one_chunk(document)
@@ -119,7 +112,7 @@ async def publish_tender(
     await tenders.publish(db, settings, agent, tender_id)
     for bidder in bidders:
         await tenders.register(db, bidder, tender_id)
-    return Tender(tender_id, view.reference, made.recipient, identity)
+    return Tender(tender_id, made.tender, made.recipient, identity)
 
 
 async def make_bidder(db: Database, serial: int) -> tuple[Actor, Bidder]:

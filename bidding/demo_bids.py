@@ -67,16 +67,19 @@ async def seed_keys(
     return found
 
 
-async def run_ceremony(database: Database, agent: Actor, tender_id: int) -> None:
-    """The custody ceremony as the offline command runs it: the opening key is split and dropped at once."""
+async def run_ceremony(database: Database, agent: Actor, tender_id: int) -> tuple[custody.Ceremony, age.HybridIdentity]:
+    """The custody ceremony as the offline command runs it, here in the process (the demo's, a test's, a
+    benchmark's): the opening key is split, and the ceremony recorded. Returns it and the key, which the demo drops
+    at once; a test or a benchmark may keep it to check what the custodians' shares rebuild."""
     view = await ceremony.custody_view(database, agent, tender_id)
     custodians = []
     for custodian in view.custodians:
         recipient = age.parse_recipient(custodian.recipient or "")
         assert isinstance(recipient, age.HybridRecipient), "demo custodians have post-quantum keys"
         custodians.append((custodian.login, recipient))
-    made, _ = custody.split_opening_key(view.reference, custodians, view.threshold)
+    made, identity = custody.split_opening_key(view.reference, custodians, view.threshold)
     await ceremony.record_ceremony(database, agent, tender_id, custody.encode_ceremony(made))
+    return made, identity
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

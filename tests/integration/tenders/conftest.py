@@ -18,6 +18,7 @@ from bidding.accounts.model import NewUser
 from bidding.accounts.repo import Organisation
 from bidding.blobs import BlobStore
 from bidding.db import Database
+from bidding.demo_bids import run_ceremony as run_ceremony_here
 from bidding.identity import Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
@@ -25,7 +26,7 @@ from bidding.opening import ceremony
 from bidding.settings import Settings
 from bidding.tenders import service
 from bidding.tenders.model import TenderInput
-from crypto import age, custody, keyfile
+from crypto import age, keyfile
 from tests.integration.conftest import PASSWORD, MakeOrganisation
 from tests.samples import sample_tender
 
@@ -128,13 +129,7 @@ async def run_ceremony(db: Database, cast: Cast, tender_id: int) -> tuple[age.Hy
                 recipient=keys_file.recipient.encode(),
             )
         custodian_keys.append(keys_file)
-    view = await ceremony.custody_view(db, cast.agent, tender_id)
-    made, _ = custody.split_opening_key(
-        view.reference,
-        [(c.login, age.parse_recipient(c.recipient or "")) for c in view.custodians],  # type: ignore[misc]
-        view.threshold,
-    )
-    await ceremony.record_ceremony(db, cast.agent, tender_id, custody.encode_ceremony(made))
+    made, _ = await run_ceremony_here(db, cast.agent, tender_id)
     return made.recipient, custodian_keys
 
 
