@@ -35,6 +35,7 @@ from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.audit import http as audit_http
 from bidding.audit import pages as audit_pages
+from bidding.audit import repo as audit_repo
 from bidding.audit import sequencer
 from bidding.audit.log import load_log_key
 from bidding.bids import http as bids_http
@@ -248,12 +249,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             yield
             return
         assert settings.database_url is not None
-        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL,))
+        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL, audit_repo.CHECKPOINT_CHANNEL))
         await bulletin.start()
-        app.state.bulletin = bulletin
+        app.state.database.bulletin = bulletin
         try:
             yield
         finally:
+            app.state.database.bulletin = None
             await bulletin.stop()
 
     @asynccontextmanager

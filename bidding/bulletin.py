@@ -1,7 +1,8 @@
 """Wake-ups across processes: PostgreSQL ``NOTIFY`` heard by one ``LISTEN``ing connection per process.
 
 Live pages (the opening hall) store their messages in the database, numbered, and notify a channel with a short
-key (a tender's id, and the message's number) in the same transaction. Each process keeps one connection of its
+key (a tender's id, and the message's number) in the same transaction; the log notifies each checkpoint, for
+whoever waits for a receipt. Each process keeps one connection of its
 own listening to every channel; a connection serving a page waits on :meth:`Bulletin.event` for its key and then
 reads what is new from the database. Notifications carry no content, so a missed one costs only delay: waiters
 also look again every :data:`SAFETY_INTERVAL`, and all of them are woken when the listening connection is lost.
@@ -47,10 +48,10 @@ class Bulletin:
         return found
 
     @staticmethod
-    async def wait(event: asyncio.Event) -> None:
-        """Wait for ``event`` (from :meth:`event`), at most :data:`SAFETY_INTERVAL`."""
+    async def wait(event: asyncio.Event, timeout: float = SAFETY_INTERVAL) -> None:
+        """Wait for ``event`` (from :meth:`event`), at most ``timeout`` and :data:`SAFETY_INTERVAL` seconds."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), SAFETY_INTERVAL)
+            await asyncio.wait_for(event.wait(), min(timeout, SAFETY_INTERVAL))
 
     def _notified(self, _connection: Any, _pid: int, channel: str, payload: object) -> None:
         key = str(payload).split(":", 1)[0]

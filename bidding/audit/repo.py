@@ -231,8 +231,13 @@ def _checkpoint(row: asyncpg.Record) -> StoredCheckpoint:
     return StoredCheckpoint(row["size"], bytes(row["root"]), bytes(row["note"]), row["cosignatures"], row["signed_at"])
 
 
+#: The channel on which processes tell each other of a new or newly cosigned checkpoint: ``log:size``.
+CHECKPOINT_CHANNEL = "log_checkpoint"
+
+
 async def insert_checkpoint(connection: Connection, size: int, root: bytes, note: bytes) -> None:
     await connection.execute("INSERT INTO log_checkpoints (size, root, note) VALUES ($1, $2, $3)", size, root, note)
+    await _notify_checkpoint(connection, size)
 
 
 async def select_latest_checkpoint(connection: Connection, *, quorum: int = 0) -> StoredCheckpoint | None:
@@ -259,6 +264,12 @@ async def update_checkpoint_cosignatures(connection: Connection, size: int, note
     await connection.execute(
         "UPDATE log_checkpoints SET note = $2, cosignatures = $3 WHERE size = $1", size, note, cosignatures
     )
+    await _notify_checkpoint(connection, size)
+
+
+async def _notify_checkpoint(connection: Connection, size: int) -> None:
+    """Wake whoever waits for a receipt (delivered when the transaction commits)."""
+    await connection.execute("SELECT pg_notify($1, $2)", CHECKPOINT_CHANNEL, f"log:{size}")
 
 
 async def select_witness_sizes(connection: Connection) -> dict[str, int]:

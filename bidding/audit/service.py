@@ -18,6 +18,7 @@ from bidding.accounts.model import normalise_login
 from bidding.audit import log, model, repo
 from bidding.audit.model import RecordedEvent, StoredEvent, private_record
 from bidding.audit.verify import EXPORT_FORMAT
+from bidding.bulletin import Bulletin
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
@@ -42,7 +43,7 @@ async def recent_events(db: Database, actor: Actor, *, limit: int) -> list[Recor
 
 #: The longest a caller may ask to wait for an event's receipt, in seconds.
 MAX_RECEIPT_WAIT = 10.0
-#: How often a waiting caller looks again.
+#: How often a waiting caller looks again when no bulletin wakes it at each checkpoint (a test's single connection).
 RECEIPT_POLL = 0.05
 
 
@@ -123,18 +124,24 @@ async def receipt(db: Database, settings: Settings, actor: Actor, event_id: int,
     """
     deadline = time.monotonic() + min(max(wait, 0), MAX_RECEIPT_WAIT)
     while True:
+        # Taken before looking, so that a checkpoint published meanwhile still wakes the wait below.
+        woken = db.bulletin.event(repo.CHECKPOINT_CHANNEL, "log") if db.bulletin is not None else None
         async with db.connection() as connection:
             event = await _visible_event(connection, actor, event_id)
             if event.log_index is not None:
                 checkpoint = await repo.select_latest_checkpoint(connection, quorum=settings.quorum)
                 if checkpoint is not None and checkpoint.size > event.log_index:
                     return await log.receipt(connection, event, checkpoint)
-        if time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise InvalidTransition(
                 N_("The event is not in a published checkpoint yet. Ask again in a moment."),
                 headers={"Retry-After": "1"},
             )
-        await asyncio.sleep(RECEIPT_POLL)
+        if woken is None:
+            await asyncio.sleep(RECEIPT_POLL)
+        else:
+            await Bulletin.wait(woken, remaining)
 
 
 # --- The supervisors' console ---------------------------------------------------------------------------------

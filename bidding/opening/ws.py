@@ -105,7 +105,7 @@ async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int
     after = int(raw_after) if raw_after.isdigit() else 0
     translator = translator_of(socket)
 
-    bulletin: Bulletin | None = socket.app.state.get("bulletin")
+    bulletin = db.bulletin
 
     async def follow() -> None:
         """Send what is new each time the hall is notified (taking the wake-up before reading: none is missed)."""
