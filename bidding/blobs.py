@@ -259,11 +259,16 @@ class S3BlobStore(BlobStore):
         from minio import Minio
 
         super().__init__(folder)
+        self._made_with = (folder, url, access_key, secret_key, region)
         parts = urlsplit(url)
         self.bucket = parts.path.strip("/")
         self.client = Minio(
             parts.netloc, access_key=access_key, secret_key=secret_key, secure=parts.scheme == "https", region=region
         )
+
+    def __reduce__(self) -> tuple[type[S3BlobStore], tuple[Path, str, str, str, str]]:
+        """Made again from its settings in another process (one opening bids): a client is not carried across."""
+        return S3BlobStore, self._made_with
 
     def _name(self, key: str) -> str:
         return self.path(key).relative_to(self.folder).as_posix()

@@ -174,6 +174,7 @@ async def open_tender(
         mnemonic = custody.open_sealed_share(shares[login].sealed, key_files[login].identity, reference)
         custodian = await accounts.act_as(database, login)
         await opening.hand_in_share(database, settings, blobs, custodian, tender_id, mnemonic)
+    opening.stop_openers()  # the demo is seeded before the server starts: its processes need none kept idle
 
 
 def key_table(settings: Settings, logins: tuple[str, ...]) -> str:

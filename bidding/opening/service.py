@@ -13,9 +13,12 @@ its line, the record is signed and logged, and the tender is opened.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import hashlib
 import logging
+import multiprocessing
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -46,8 +49,11 @@ from crypto.statement import Manifest, StatementError, parse_unverified_statemen
 
 logger = logging.getLogger(__name__)
 
-#: Most bids opened at the same time (each on a worker thread): decryption and hashing are CPU-bound.
+#: Most bids being opened at the same time (by :data:`OPENING_PROCESSES` processes): a few more than there are
+#: processes, so that none waits while the server hands out the next.
 OPENING_CONCURRENCY = 4
+#: Processes opening bids: one per core.
+OPENING_PROCESSES = os.cpu_count() or 1
 #: Most lines of the record read out in one transaction.
 LINES_PER_TRANSACTION = 64
 
@@ -199,6 +205,40 @@ async def _opening_identity(connection: Connection, tender_id: int) -> age.Hybri
         return None
 
 
+#: Processes opening bids for this process, started at its first opening (see :func:`_openers`).
+_OPENERS: concurrent.futures.ProcessPoolExecutor | None = None
+
+
+def _openers() -> concurrent.futures.ProcessPoolExecutor:
+    """The processes that open bids, one per core: decrypting, reading the ZIP and hashing hold Python's lock much
+    of the time, so on threads they would use one core and slow the server's event loop. They are started fresh
+    (``spawn``): this process runs threads, which a forked copy would not have."""
+    global _OPENERS  # noqa: PLW0603  # one pool per process, made when first needed
+    if _OPENERS is None:
+        _OPENERS = concurrent.futures.ProcessPoolExecutor(
+            max_workers=OPENING_PROCESSES, mp_context=multiprocessing.get_context("spawn")
+        )
+    return _OPENERS
+
+
+def stop_openers() -> None:
+    """Stop the processes that open bids, if any were started (they are started again when needed)."""
+    global _OPENERS  # noqa: PLW0603  # see _openers
+    if _OPENERS is not None:
+        _OPENERS.shutdown(wait=False, cancel_futures=True)
+    _OPENERS = None
+
+
+def _forget_openers() -> None:
+    """A forked process has none of its parent's threads or pipes: it starts processes of its own when it needs
+    them (``make run`` opens the demo's bids before the server forks its workers)."""
+    global _OPENERS  # noqa: PLW0603  # see _openers
+    _OPENERS = None
+
+
+os.register_at_fork(after_in_child=_forget_openers)
+
+
 def _open_one(
     blobs: BlobStore,
     bid: bids_repo.Bid,
@@ -206,7 +246,7 @@ def _open_one(
     identities: list[age.AnyIdentity],
     file_key: bytes | None,
 ) -> Manifest:
-    """Decrypt and check one envelope (on a worker thread); returns the manifest or raises.
+    """Decrypt and check one envelope (in an opening process, or on a worker thread); returns the manifest or raises.
 
     Raises ``KeyError`` when the envelope is missing from storage.
     """
@@ -226,7 +266,9 @@ async def _read_bid(
     """A bid's line: opened with its price sheet, or revoked or withdrawn with the reason (art. 31)."""
     summary = _bid_summary(bid)
     try:
-        manifest = await asyncio.to_thread(_open_one, blobs, bid, verifier_key, identities, file_key)
+        manifest = await asyncio.get_running_loop().run_in_executor(
+            _openers(), _open_one, blobs, bid, verifier_key, identities, file_key
+        )
     except KeyError:
         logger.error("bid %d: its envelope %s is missing from storage", bid.id, bid.envelope_sha256.hex())
         return model.failed_line(summary, bidders_fault=False, reason="the envelope could not be read from storage")
