@@ -52,8 +52,9 @@ logger = logging.getLogger(__name__)
 #: Most bids being opened at the same time (by :data:`OPENING_PROCESSES` processes): a few more than there are
 #: processes, so that none waits while the server hands out the next.
 OPENING_CONCURRENCY = 4
-#: Processes opening bids: one per core.
-OPENING_PROCESSES = os.cpu_count() or 1
+#: Processes opening bids, per server process: one per core, up to 4 (each server process has its own, kept once
+#: started, about 60 MB each).
+OPENING_PROCESSES = min(os.cpu_count() or 1, 4)
 #: Most lines of the record read out in one transaction.
 LINES_PER_TRANSACTION = 64
 
