@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 #: processes, so that none waits while the server hands out the next.
 OPENING_CONCURRENCY = 4
 #: Processes opening bids, per server process: one per core, up to 4 (each server process has its own, kept once
-#: started, about 60 MB each).
+#: started, about 45 MB each when idle).
 OPENING_PROCESSES = min(os.cpu_count() or 1, 4)
 #: Most lines of the record read out in one transaction.
 LINES_PER_TRANSACTION = 64
