@@ -68,6 +68,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import http_baseline  # noqa: E402  # after the path is set, when run as a script
+from bench.probes import Poller  # noqa: E402
 from bidding.audit import repo  # noqa: E402
 from bidding.audit.log import load_log_key  # noqa: E402
 from bidding.audit.model import SEALED_ACTIONS, event  # noqa: E402
@@ -217,36 +218,21 @@ async def clock_offset(connection: asyncpg.Connection) -> tuple[float, float]:
     return best[1], best[0] / 2
 
 
-class CheckpointWatch:
+class CheckpointWatch(Poller):
     """Polls the newest checkpoint's size on a connection of its own, recording when each new size is first seen."""
 
+    interval = POLL_INTERVAL
+
     def __init__(self, url: str) -> None:
-        self.url = url
+        super().__init__(url)
         self.sizes: list[int] = []
         self.seen_at: list[float] = []
-        self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> CheckpointWatch:
-        connection = await asyncpg.connect(self.url)
-        self._task = asyncio.create_task(self._poll(connection))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    async def _poll(self, connection: asyncpg.Connection) -> None:
-        try:
-            while True:
-                size = await connection.fetchval("SELECT max(size) FROM log_checkpoints") or 0
-                if not self.sizes or size > self.sizes[-1]:
-                    self.sizes.append(size)
-                    self.seen_at.append(time.time())
-                await asyncio.sleep(POLL_INTERVAL)
-        finally:
-            await connection.close()
+    async def sample(self, connection: asyncpg.Connection) -> None:
+        size = await connection.fetchval("SELECT max(size) FROM log_checkpoints") or 0
+        if not self.sizes or size > self.sizes[-1]:
+            self.sizes.append(size)
+            self.seen_at.append(time.time())
 
     def first_seen(self, index: int) -> float | None:
         """When a checkpoint covering entry ``index`` (size > index) was first seen."""

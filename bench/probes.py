@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 import asyncpg
 import psutil
@@ -194,17 +195,17 @@ def readers_child(port: int, paths_file: str, connections: int, think: float) ->
     json.dump({"records": records, "failures": dict(failures)}, sys.stdout)
 
 
-class PoolWatch:
-    """What the server's database connections do, from ``pg_stat_activity`` every :data:`POOL_INTERVAL` on a
-    connection of its own: how many are busy (in a statement or a transaction) and how many wait for a lock."""
+class Poller:
+    """Takes a sample (:meth:`sample`) every :attr:`interval` seconds on a database connection of its own, for as
+    long as an ``async with`` block runs."""
+
+    interval: float
 
     def __init__(self, url: str) -> None:
         self.url = url
-        #: (``time.time()``, busy, waiting for a lock, open), per sample.
-        self.samples: list[tuple[float, int, int, int]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> PoolWatch:
+    async def __aenter__(self) -> Self:
         connection = await asyncpg.connect(self.url)
         self._task = asyncio.create_task(self._poll(connection))
         return self
@@ -218,17 +219,35 @@ class PoolWatch:
     async def _poll(self, connection: asyncpg.Connection) -> None:
         try:
             while True:
-                # The server's connections are named "bidding" (bidding.db); this one is not.
-                row = await connection.fetchrow(
-                    """SELECT count(*) FILTER (WHERE state <> 'idle') AS busy,
-                              count(*) FILTER (WHERE wait_event_type = 'Lock') AS locked, count(*) AS open
-                       FROM pg_stat_activity WHERE application_name = 'bidding'"""
-                )
-                assert row is not None
-                self.samples.append((time.time(), row["busy"], row["locked"], row["open"]))
-                await asyncio.sleep(POOL_INTERVAL)
+                await self.sample(connection)
+                await asyncio.sleep(self.interval)
         finally:
             await connection.close()
+
+    async def sample(self, connection: asyncpg.Connection) -> None:
+        raise NotImplementedError
+
+
+class PoolWatch(Poller):
+    """What the server's database connections do, from ``pg_stat_activity`` every :data:`POOL_INTERVAL` on a
+    connection of its own: how many are busy (in a statement or a transaction) and how many wait for a lock."""
+
+    interval = POOL_INTERVAL
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        #: (``time.time()``, busy, waiting for a lock, open), per sample.
+        self.samples: list[tuple[float, int, int, int]] = []
+
+    async def sample(self, connection: asyncpg.Connection) -> None:
+        # The server's connections are named "bidding" (bidding.db); this one is not.
+        row = await connection.fetchrow(
+            """SELECT count(*) FILTER (WHERE state <> 'idle') AS busy,
+                      count(*) FILTER (WHERE wait_event_type = 'Lock') AS locked, count(*) AS open
+               FROM pg_stat_activity WHERE application_name = 'bidding'"""
+        )
+        assert row is not None
+        self.samples.append((time.time(), row["busy"], row["locked"], row["open"]))
 
     def between(self, start: float, end: float) -> str:
         window = [sample for sample in self.samples if start <= sample[0] <= end]
