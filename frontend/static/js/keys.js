@@ -22,6 +22,7 @@ import {
   identityToRecipient,
   sha256,
 } from "../vendor/sealing-libs.js";
+import { concat } from "./bytes.js";
 
 const HEADER = "# bidding key file v1";
 const SIGNING_PREFIX = "# signing key (secret): ";
@@ -67,16 +68,6 @@ function fromBase64(text) {
   }
   const bytes = Uint8Array.from(binary, (character) => character.charCodeAt(0));
   return toBase64(bytes) === text ? bytes : null;
-}
-
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 // --- Signed notes (C2SP signed-note) ---------------------------------------------------------------------------

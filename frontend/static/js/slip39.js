@@ -19,6 +19,8 @@
 // arithmetic uses table look-ups, whose timing may depend on the secret; the ceremony runs once, on the agency's
 // own machine, where no one else measures it.
 
+import { concat } from "./bytes.js";
+
 const RADIX_BITS = 10;
 const RADIX = 1 << RADIX_BITS;
 const ID_LENGTH_BITS = 15;
@@ -122,18 +124,6 @@ export const WORDLIST = Object.freeze(
   "wine wireless wisdom withdraw wits wolf woman work worthy wrap wrist writing wrote year yelp yield yoga zero"
   ).split(" "),
 );
-
-// --- Bytes ------------------------------------------------------------------------------------------------------
-
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 function wipe(...arrays) {
   for (const array of arrays) array.fill(0);
