@@ -31,7 +31,6 @@ from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
-from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Status, effective_status
@@ -88,8 +87,6 @@ async def create_upload(db: Database, actor: Actor, tender_id: int, length: int)
             raise TooLarge(N_("This tender takes envelopes of at most %(size)d bytes.", size=limit))
         if await keys_repo.select_current_organisation_key(connection, bidder.organisation_id) is None:
             raise InvalidTransition(N_("Register your organisation's keys before bidding."))
-        if await opening_repo.select_custody(connection, tender_id) is None:
-            raise InvalidTransition(N_("This tender has no opening key yet: bids cannot be sealed to it."))
         upload_id = secrets.token_hex(16)
         await repo.insert_upload(connection, upload_id, tender_id, bidder.organisation_id, bidder.user_id, length)
     return upload_id
