@@ -13,6 +13,7 @@ its line, the record is signed and logged, and the tender is opened.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import dataclasses
 import hashlib
@@ -219,6 +220,7 @@ def _openers() -> concurrent.futures.ProcessPoolExecutor:
         _OPENERS = concurrent.futures.ProcessPoolExecutor(
             max_workers=OPENING_PROCESSES, mp_context=multiprocessing.get_context("spawn")
         )
+        atexit.register(stop_openers)  # while the interpreter is whole, rather than as it is taken apart
     return _OPENERS
 
 
