@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
@@ -45,6 +46,7 @@ from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
+from bidding.inputs import field_error
 from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
 from bidding.opendata import http as opendata_http
@@ -58,9 +60,11 @@ from bidding.settings import Settings
 from bidding.tenders import http as tenders_http
 from bidding.tenders import pages as tenders_pages
 from bidding.web import (
+    BiddingRequest,
     csrf_middleware,
     make_security_headers_hook,
     page,
+    refuse_nul_in_url,
     request_id,
     see_other,
     template_engine,
@@ -130,10 +134,34 @@ def _problem(
     if detail is not None:
         body["detail"] = translator.render(detail)
     if errors:
-        # RFC 9457 §3's example form: a JSON pointer into the request body, and what is wrong there.
-        body["errors"] = [{"pointer": f"#/{field}", "detail": translator.render(m)} for field, m in errors.items()]
+        body["errors"] = [
+            {**_error_location(request, field), "detail": translator.render(message)}
+            for field, message in errors.items()
+        ]
     body["request_id"] = request_id(request.scope)
     return Response(body, status_code=status_code, media_type="application/problem+json", headers=headers)
+
+
+#: A field named as a request header names it (``Upload-Length``, ``Repr-Digest``): capitalised words and hyphens.
+_HEADER_NAME = re.compile(r"[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+")
+
+
+def _error_location(request: Request[Any, Any, Any], field: str) -> dict[str, str]:
+    """Where in the request a field error is, as the problem's ``errors`` entries say it.
+
+    RFC 9457 §3's example form for the body: ``pointer``, a JSON Pointer (RFC 6901) in its URI fragment form into
+    the request body. The platform's field names are dotted paths (``lots.0.bid_security``, as the pages' form
+    fields are named), which become ``#/lots/0/bid_security``. A query or path parameter is named by
+    ``parameter``, a request header by ``header``, since no pointer into the body reaches them.
+    """
+    if field in request.query_params or field in request.path_params:
+        return {"parameter": field}
+    if _HEADER_NAME.fullmatch(field):
+        return {"header": field}
+    pointer = (
+        "".join("/" + segment.replace("~", "~0").replace("/", "~1") for segment in field.split(".")) if field else ""
+    )
+    return {"pointer": "#" + quote(pointer, safe="/~!$&'()*+,;=:@")}
 
 
 def handle_bidding_error(request: Request[Any, Any, Any], error: BiddingError) -> Response[Any]:
@@ -159,9 +187,11 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
         limit = route.resolve_request_max_body_size() if isinstance(route, HTTPRouteHandler) else None
         detail = N_("Requests here may carry at most %(size)d bytes.", size=limit or settings.max_body_size)
     elif isinstance(error, ValidationException) and isinstance(error.extra, list):
+        # Litestar's check of parameters and bodies against the handler's types; msgspec wrote the messages.
         for item in error.extra:
-            if isinstance(item, dict) and item.get("key"):
-                errors[str(item["key"])] = Message(str(item.get("message", "")))
+            if isinstance(item, dict) and "message" in item:
+                field, reason = field_error(str(item.get("key", "")), str(item["message"]))
+                errors[field] = reason
         if not errors:
             detail = N_("The body could not be read: %(reason)s", reason=error.detail)
     elif isinstance(error, PermissionDeniedException):
@@ -320,6 +350,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         lifespan=[open_database, listen, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
+        middleware=[refuse_nul_in_url],
+        request_class=BiddingRequest,
         before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
         exception_handlers={
             BiddingError: handle_bidding_error,

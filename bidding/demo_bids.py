@@ -130,7 +130,7 @@ async def submit_bids(
             created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         data = target.getvalue()
-        upload_id = await bids.create_upload(database, actor, tender_id, len(data))
+        upload_id = await bids.create_upload(database, blobs, actor, tender_id, len(data))
         await bids.append_upload(database, blobs, actor, upload_id, 0, _chunks(data))
         await bids.submit_bid(
             database,

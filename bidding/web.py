@@ -5,15 +5,16 @@ The rules of a domain do not live here; this is the thin shell between HTTP and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import ipaddress
 import itertools
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -23,26 +24,40 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar import MediaType, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import Parameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, Receive, ReceiveMessage, Scope, Send
 from litestar.types import Message as ASGIMessage
 from markupsafe import Markup, escape
+from multipart import MultipartSegment, ParserError, PushMultipartParser  # type: ignore[import-untyped]  # no stubs
 
 from bidding.blobs import BlobStore
 from bidding.db import Database
-from bidding.errors import CSRFFailed
-from bidding.i18n import Message, Translator, choose_language
+from bidding.errors import CSRFFailed, InvalidInput, TooLarge
+from bidding.i18n import N_, Message, Translator, choose_language
 from bidding.identity import Actor, Principal
+from bidding.inputs import BIGINT_MAX, NUL, MalformedRequest, decode_json
 from bidding.settings import Settings
 
 #: The database, as route handlers declare it: ``db: DB`` is injected from the app's state.
 DB = NamedDependency[Database]
+
+#: A row's id in a path (``/tenders/{tender_id:int}``): a positive ``bigint``, as every id column is. Anything
+#: larger names no row and is refused with 400 before it reaches a query.
+PathId = Annotated[int, Parameter(ge=1, le=BIGINT_MAX)]
+
+
+def id_parameter(description: str) -> Any:
+    """The ``Annotated`` metadata of a row's id in a query string, bounded as :data:`PathId` is."""
+    return Parameter(ge=1, le=BIGINT_MAX, description=description)
+
 
 #: The cookie that remembers the language of someone not signed in.
 LANGUAGE_COOKIE = "lang"
@@ -161,24 +176,70 @@ def make_security_headers_hook(settings: Settings) -> Any:
     return add_security_headers
 
 
+# --- What every request is checked for before anything reads it -----------------------------------------------
+
+
+class BiddingRequest(Request[Any, Any, Any]):
+    """Litestar's request, with the platform's reading of bodies: malformed JSON (invalid UTF-8, a syntax error,
+    nesting deeper than the decoder goes) is :class:`MalformedRequest` (400), and a form field holding NUL, which
+    no text column can store, is :class:`InvalidInput` naming the field, wherever a handler reads them."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            self._json = decode_json(await self.body() or b"null")
+        return self._json
+
+    async def form(self) -> FormMultiDict:
+        form = await super().form()
+        _refuse_nul({key: value for key, value in form.multi_items() if isinstance(value, str)})
+        return form
+
+
+def refuse_nul_in_url(app: ASGIApp) -> ASGIApp:
+    """Middleware refusing a path or query string that decodes to text holding NUL (``%00``), for every route.
+
+    Path and query parameters go to queries as text, and PostgreSQL's text types cannot hold U+0000: refusing it
+    here, once, keeps every route from answering it with a 500. A ``%2500`` is a literal ``%00``, and passes.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in (ScopeType.HTTP, ScopeType.WEBSOCKET) and (
+            NUL in scope["path"] or b"%00" in scope.get("query_string", b"").replace(b"%2500", b"")
+        ):
+            raise MalformedRequest(N_("Addresses cannot contain the NUL character."))
+        await app(scope, receive, send)
+
+    return middleware
+
+
 # --- CSRF ---------------------------------------------------------------------------------------------------
 
 #: Paths whose GET responses need no CSRF cookie: nothing there renders a form.
 _NO_CSRF_COOKIE_PREFIXES = ("/api/",)
+#: How far into a multipart form the CSRF token may be: our forms send it as their first field (``csrf_input``
+#: comes first in every form), so it is in the first few hundred bytes.
+CSRF_PART_LIMIT = 4096
 
 
 class BiddingCSRFMiddleware(CSRFMiddleware):
-    """Litestar's signed double-submit CSRF check, skipped where no browser session can be abused.
+    """Litestar's signed double-submit CSRF check, skipped where no browser session can be abused, and made before
+    any of the body is read.
 
     A request carrying an ``Authorization`` header is authenticated by that header alone (the session cookie is
     ignored, see :mod:`bidding.accounts.guards`), and a forged cross-site request cannot set that header, so it
     needs no CSRF token. Safe requests to the API get no CSRF cookie, which they never use.
     A failed check becomes :class:`CSRFFailed`, which tells the person what to do.
 
-    The API takes JSON and files, never forms, so a browser session calling it must send its token in the
-    header. An unsafe API request without one is refused before its body is read: the stock check would read
-    a form body to look for the token, and would do so without limit on routes that take large bodies (the
-    document upload), letting anyone fill the disk with a request that is refused in the end anyway.
+    The stock check reads a whole form body to look for the token, before the route's guards have run: anyone,
+    signed in or not, could make the server read (and hold in memory, or spool to disk) up to the route's body
+    limit, hundreds of MiB on the document upload, only to be refused in the end. So an unsafe request is
+    checked in this order, each step reading nothing of the body unless the one before it passed:
+
+    1. the route's guards (401 for nobody signed in, 403 for the wrong role);
+    2. the CSRF cookie: a request without a valid one is refused at once;
+    3. the token: from the ``X-CSRF-Token`` header (the only place the API takes it), or from the form, where a
+       multipart form must send it as its first part, read up to :data:`CSRF_PART_LIMIT` bytes and then handed on
+       to the route, which streams the rest; a URL-encoded form is read whole, within the route's body limit.
     """
 
     def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
@@ -191,19 +252,35 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
         await self._next(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and (
-            any(name == b"authorization" for name, _ in scope["headers"])
-            or (scope["method"] in self.config.safe_methods and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES))
-        ):
+        if scope["type"] != ScopeType.HTTP or any(name == b"authorization" for name, _ in scope["headers"]):
             await self._next(scope, receive, send)
             return
-        if (
-            scope["type"] == ScopeType.HTTP
-            and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES)
-            and scope["method"] not in self.config.safe_methods
-            and not any(name == self._header for name, _ in scope["headers"])
-        ):
+        if scope["method"] in self.config.safe_methods:
+            if scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES):
+                await self._next(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
+            return
+        route = scope.get("route_handler")
+        if isinstance(route, HTTPRouteHandler):
+            await route.authorize_connection(ASGIConnection(scope))
+        request: Request[Any, Any, Any] = BiddingRequest(scope, receive)
+        cookie = request.cookies.get(self.config.cookie_name)
+        if cookie is None or self._decode_csrf_token(cookie) is None:
             raise CSRFFailed()
+        token = request.headers.get(self.config.header_name)
+        if token is None and scope["path"].startswith(_NO_CSRF_COOKIE_PREFIXES):
+            raise CSRFFailed()
+        content_type, options = request.content_type
+        if token is None and content_type == "multipart/form-data":
+            token, receive = await _first_part_token(receive, options.get("boundary", ""))
+            if token is None:
+                raise CSRFFailed()
+        if token is not None:
+            if not self._csrf_tokens_match(token, cookie):
+                raise CSRFFailed()
+            await self._checked(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         except PermissionDeniedException:
@@ -211,6 +288,125 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
             if not scope.get("state", {}).get("csrf_checked"):
                 raise CSRFFailed() from None
             raise
+
+
+async def _first_part_token(receive: Receive, boundary: str) -> tuple[str | None, Receive]:
+    """The value of a multipart body's first part if it is ``_csrf_token``, read from the first
+    :data:`CSRF_PART_LIMIT` bytes at most, and a ``receive`` that hands the route the body from its start.
+
+    ``None`` when the first part is anything else, or the body is malformed or ends first: the check then fails.
+    """
+    read: list[ReceiveMessage] = []
+    value = bytearray()
+    seen = 0
+    found: str | None = None
+    try:
+        parser = PushMultipartParser(boundary.encode("latin-1", "replace"), max_header_size=1024)
+        while found is None and seen <= CSRF_PART_LIMIT:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                break
+            chunk: bytes = message.get("body", b"")
+            seen += len(chunk)
+            for event in parser.parse(chunk[: max(0, CSRF_PART_LIMIT + 1 - (seen - len(chunk)))]):
+                if isinstance(event, MultipartSegment):
+                    if event.name != "_csrf_token" or event.filename is not None:
+                        raise ParserError("the first part is not the CSRF token")
+                elif event is None:
+                    found = value.decode("ascii")
+                    break
+                else:
+                    value.extend(event)
+            if not message.get("more_body", False):
+                break
+    except (ParserError, UnicodeDecodeError):
+        found = None
+
+    async def replay() -> ReceiveMessage:
+        return read.pop(0) if read else await receive()
+
+    return found, replay
+
+
+# --- Multipart uploads from pages ----------------------------------------------------------------------------
+
+#: The largest text field of a multipart form: an amendment's summary is 2,000 characters, a reason 1,000.
+FORM_FIELD_LIMIT = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadedFile:
+    """The file part of a multipart form, as its bytes arrive: read ``chunks`` once, to the end."""
+
+    filename: str
+    chunks: AsyncIterator[bytes]
+
+
+async def read_upload_form(
+    request: Request[Any, Any, Any], file_field: str
+) -> tuple[dict[str, str], UploadedFile | None]:
+    """The text fields of a multipart form up to its part ``file_field``, and that file, streamed.
+
+    Nothing is spooled: each text field is held (at most :data:`FORM_FIELD_LIMIT` bytes, else 413) and the file is
+    handed on as it arrives, so the fields a form needs must come before its file (``csrf_input`` first, the file
+    last). Parts after the file are read and dropped. Raises :class:`MalformedRequest` for a body that is not
+    multipart, and :class:`InvalidInput` for a field holding NUL; a file that is not there gives ``None``.
+    """
+    content_type, options = request.content_type
+    boundary = options.get("boundary", "")
+    if content_type != "multipart/form-data" or not boundary:
+        raise MalformedRequest(N_("This form is sent as multipart/form-data."))
+    events = _multipart_events(request.stream(), boundary)
+    fields: dict[str, str] = {}
+    name, value = "", bytearray()
+    async for event in events:
+        if isinstance(event, MultipartSegment):
+            if event.name == file_field and event.filename:
+                _refuse_nul(fields)
+                return fields, UploadedFile(event.filename, _file_chunks(events))
+            name, value = event.name, bytearray()
+        elif event is None:
+            try:
+                fields[name] = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedRequest(N_("The form is not valid UTF-8.")) from None
+        elif len(value) + len(event) > FORM_FIELD_LIMIT:
+            raise TooLarge(N_("A form field can have at most %(size)d bytes.", size=FORM_FIELD_LIMIT))
+        else:
+            value.extend(event)
+    _refuse_nul(fields)
+    return fields, None
+
+
+async def _multipart_events(stream: AsyncIterator[bytes], boundary: str) -> AsyncIterator[Any]:
+    """The events of :class:`PushMultipartParser` over a body: a segment (a part's headers), bytes of its body,
+    ``None`` at its end."""
+    try:
+        parser = PushMultipartParser(boundary.encode("latin-1", "replace"))
+        async for chunk in stream:
+            for event in parser.parse(chunk):
+                yield event
+            if parser.closed:
+                return
+    except ParserError:
+        raise MalformedRequest(N_("The form is not valid multipart/form-data.")) from None
+
+
+async def _file_chunks(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    async for event in events:
+        if event is None:
+            break
+        if not isinstance(event, MultipartSegment) and event:
+            yield bytes(event)
+    async for _ in events:  # the rest of the body, read so the connection can carry on
+        pass
+
+
+def _refuse_nul(fields: Mapping[str, str]) -> None:
+    with_nul = sorted(key for key, value in fields.items() if NUL in key or NUL in value)
+    if with_nul:
+        raise InvalidInput(errors={key: N_("Text cannot contain the NUL character.") for key in with_nul})
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 
 from bidding.accounts import repo, service
@@ -18,11 +18,22 @@ from bidding.audit.pages import ACTOR_ROLE_NAMES
 from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
+from bidding.inputs import parse_id
 from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
-from bidding.web import DB, LANGUAGE_COOKIE, actor_of, page, principal_of, safe_next_path, see_other, settings_of
+from bidding.web import (
+    DB,
+    LANGUAGE_COOKIE,
+    PathId,
+    actor_of,
+    page,
+    principal_of,
+    safe_next_path,
+    see_other,
+    settings_of,
+)
 
 admin_only = requires(Role.ADMIN)
 
@@ -213,7 +224,7 @@ async def create_token(request: Request[Any, Any, Any], db: DB) -> Template:
 
 
 @post("/account/tokens/{token_id:int}/revoke", include_in_schema=False, guards=[signed_in])
-async def revoke_token(request: Request[Any, Any, Any], db: DB, token_id: FromPath[int]) -> Redirect:
+async def revoke_token(request: Request[Any, Any, Any], db: DB, token_id: PathId) -> Redirect:
     await service.revoke_api_token(db, actor_of(request), token_id)
     return see_other("/account")
 
@@ -266,7 +277,7 @@ async def create_organisation_page(request: Request[Any, Any, Any], db: DB) -> A
 
 
 @get("/admin/organisations/{organisation_id:int}", include_in_schema=False, guards=[admin_only])
-async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Template:
+async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Template:
     actor = actor_of(request)
     organisation = await service.get_organisation(db, actor, organisation_id)
     members = await service.list_organisation_members(db, actor, organisation_id)
@@ -314,7 +325,7 @@ async def create_user_page(request: Request[Any, Any, Any], db: DB) -> Any:
             display_name=form.get("display_name", ""),
             password=form.get("password", ""),
             roles=roles,
-            organisation_id=int(organisation) if organisation.isdigit() else None,
+            organisation_id=parse_id(organisation),
             language="en" if form.get("language") == "en" else "zh-CN",
         )
         created = await service.create_user(db, actor_of(request), new_user)
@@ -371,15 +382,13 @@ async def create_organisation(request: Request[Any, Any, Any], db: DB, data: JSO
 
 
 @get("/api/v1/organisations/{organisation_id:int}", guards=[signed_in], tags=["accounts"])
-async def read_organisation(
-    request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]
-) -> repo.Organisation:
+async def read_organisation(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> repo.Organisation:
     """One organisation: your own, or any for administrators and supervisors."""
     return await service.get_organisation(db, actor_of(request), organisation_id)
 
 
 @get("/api/v1/organisations/{organisation_id:int}/members", guards=[signed_in], tags=["accounts"])
-async def read_members(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> list[repo.User]:
+async def read_members(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> list[repo.User]:
     """The people of one organisation: your own, or any for administrators and supervisors."""
     return await service.list_organisation_members(db, actor_of(request), organisation_id)
 
@@ -391,7 +400,7 @@ async def list_users(request: Request[Any, Any, Any], db: DB) -> list[repo.User]
 
 
 @get("/api/v1/users/{user_id:int}", guards=[admin_only], tags=["accounts"])
-async def read_user(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> repo.User:
+async def read_user(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> repo.User:
     """One user (administrators)."""
     return await service.get_user(db, actor_of(request), user_id)
 

@@ -14,6 +14,7 @@ import msgspec
 from bidding.errors import InvalidInput
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
+from bidding.inputs import RowId
 from bidding.settings import LANGUAGES, Language
 
 ROLE_NAMES: Mapping[Role, Message] = {
@@ -154,7 +155,7 @@ class NewUser(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     display_name: str
     password: str
     roles: list[Role]
-    organisation_id: int | None = None
+    organisation_id: RowId | None = None
     language: Language = "zh-CN"
 
 

@@ -22,6 +22,7 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import Actor, Principal, Role
+from bidding.inputs import parse_id
 from bidding.settings import LANGUAGES
 
 
@@ -117,8 +118,9 @@ async def get_organisation(db: Database, actor: Actor, organisation_id: int) -> 
 async def find_organisation(db: Database, reference: str) -> repo.Organisation | None:
     """The organisation with this id or unified social credit code (for the command line)."""
     async with db.connection() as connection:
-        if reference.isdigit() and len(reference) < 18:
-            return await repo.select_organisation(connection, int(reference))
+        # A credit code has 18 characters and may be all digits; an id here is never that long.
+        if len(reference) < 18 and (organisation_id := parse_id(reference)) is not None:
+            return await repo.select_organisation(connection, organisation_id)
         return await repo.select_organisation_by_credit_code(connection, model.normalise_credit_code(reference))
 
 

@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from bidding.accounts.guards import signed_in
 from bidding.audit import service
 from bidding.audit.log import LogKey, load_log_key
-from bidding.web import DB, actor_of, settings_of
+from bidding.web import DB, PathId, actor_of, settings_of
 
 #: Served as ``text/plain; charset=utf-8``, as tlog-tiles asks: Litestar adds the charset to any ``text/`` type
 #: itself, so naming it here too would send it twice (``text/plain; charset=utf-8; charset=utf-8``).
@@ -57,7 +57,7 @@ async def tile(db: DB, path: FromPath[str]) -> Response[bytes]:
 async def receipt(
     request: Request[Any, Any, Any],
     db: DB,
-    event_id: FromPath[int],
+    event_id: PathId,
     # Bounded here, not only clamped by the service: ``wait=nan`` passes any clamp (every comparison with NaN is
     # false) and would keep the request polling until the event is published, for ever if it never is.
     wait: Annotated[
@@ -80,7 +80,7 @@ async def receipt(
 
 
 @get("/api/v1/events/{event_id:int}/record", tags=["transparency log"], guards=[signed_in])
-async def record(request: Request[Any, Any, Any], db: DB, event_id: FromPath[int]) -> dict[str, Any]:
+async def record(request: Request[Any, Any, Any], db: DB, event_id: PathId) -> dict[str, Any]:
     """What the log commits to without showing (who, for which organisation, from where, the salt): the SHA-256
     of its canonical JSON is the entry's ``private``."""
     return await service.event_record(db, actor_of(request), event_id)

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
-from litestar.params import FromPath
 from litestar.response import Template
 
 from bidding.accounts import service as accounts
@@ -26,7 +25,7 @@ from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
-from bidding.web import DB, actor_of, page, settings_of
+from bidding.web import DB, PathId, actor_of, page, settings_of
 
 supervisors = requires(Role.SUPERVISOR)
 
@@ -120,7 +119,7 @@ def _timeline(request: Request[Any, Any, Any], kind: str, found: service.EventPa
 
 
 @get("/supervision/tenders/{tender_id:int}/events", include_in_schema=False, guards=[supervisors])
-async def tender_events_page(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
+async def tender_events_page(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Template:
     """A tender's timeline, with its history to download as evidence."""
     actor = actor_of(request)
     view = await tenders.get_tender(db, actor, tender_id)
@@ -129,7 +128,7 @@ async def tender_events_page(request: Request[Any, Any, Any], db: DB, tender_id:
 
 
 @get("/supervision/organisations/{organisation_id:int}/events", include_in_schema=False, guards=[supervisors])
-async def organisation_events_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Template:
+async def organisation_events_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Template:
     """An organisation's timeline: what its people did for it, and what was done to it."""
     actor = actor_of(request)
     organisation = await accounts.get_organisation(db, actor, organisation_id)
@@ -138,7 +137,7 @@ async def organisation_events_page(request: Request[Any, Any, Any], db: DB, orga
 
 
 @get("/supervision/users/{user_id:int}/events", include_in_schema=False, guards=[supervisors])
-async def user_events_page(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> Template:
+async def user_events_page(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> Template:
     """A person's timeline: what they did, in whichever role, and what was done to their account."""
     actor = actor_of(request)
     user = await accounts.get_user(db, actor, user_id)
@@ -147,7 +146,7 @@ async def user_events_page(request: Request[Any, Any, Any], db: DB, user_id: Fro
 
 
 @get("/supervision/events/{event_id:int}", include_in_schema=False, guards=[supervisors])
-async def event_page(request: Request[Any, Any, Any], db: DB, event_id: FromPath[int]) -> Template:
+async def event_page(request: Request[Any, Any, Any], db: DB, event_id: PathId) -> Template:
     """One event with every field, and whether the transparency log holds exactly what the database says."""
     inspection = await service.inspect_event(db, settings_of(request), actor_of(request), event_id)
     return page(
@@ -163,7 +162,7 @@ async def event_page(request: Request[Any, Any, Any], db: DB, event_id: FromPath
 
 
 @get("/supervision/tenders/{tender_id:int}/export", include_in_schema=False, guards=[supervisors])
-async def tender_export(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[bytes]:
+async def tender_export(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[bytes]:
     """A tender's whole history as one export file: ``bidding log proof FILE --key KEY`` checks it offline."""
     actor = actor_of(request)
     await tenders.get_tender(db, actor, tender_id)

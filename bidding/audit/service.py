@@ -4,8 +4,6 @@ console: searching the trail, timelines, an event held against the log, and expo
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
 import json
 import time
@@ -23,6 +21,7 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, Role
+from bidding.inputs import decode_cursor, encode_cursor, parse_id
 from bidding.settings import Settings
 from crypto import merkle, note, tiles
 from crypto.merkle import HASH_SIZE
@@ -187,20 +186,7 @@ class EventPage:
 
 
 def _encode_cursor(item: RecordedEvent) -> str:
-    raw = f"{item.at.isoformat()}|{item.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, event_id = raw.split("|")
-        at = datetime.fromisoformat(moment)
-        if at.tzinfo is None:
-            raise ValueError("a cursor's time has its offset")
-        return at, int(event_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(errors={"cursor": N_("This is not a cursor this search gave.")}) from None
+    return encode_cursor(item.at, item.id)
 
 
 def _page_errors(cursor: str | None, limit: int) -> tuple[tuple[datetime, int] | None, dict[str, Message]]:
@@ -208,7 +194,7 @@ def _page_errors(cursor: str | None, limit: int) -> tuple[tuple[datetime, int] |
     after = None
     if cursor:
         try:
-            after = _decode_cursor(cursor)
+            after = decode_cursor(cursor)
         except InvalidInput as error:
             errors |= error.errors
     if not 1 <= limit <= MAX_EVENTS:
@@ -252,9 +238,8 @@ async def _event_filters(
         errors["subject"] = N_("Give a subject such as tender:17 or user:3.")
     organisation_id = None
     if raw_organisation := query.organisation.strip():
-        if raw_organisation.isdigit() and len(raw_organisation) < 19:
-            organisation_id = int(raw_organisation)
-        else:
+        organisation_id = parse_id(raw_organisation)
+        if organisation_id is None:
             errors["organisation"] = N_("Give the organisation's number, such as 5.")
     filters = repo.EventFilters(
         since=since,

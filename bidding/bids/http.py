@@ -24,7 +24,8 @@ from bidding.bids import model, repo, service
 from bidding.errors import BiddingError, NotFound
 from bidding.i18n import N_
 from bidding.identity import Role
-from bidding.web import DB, actor_of, blobs_of, settings_of
+from bidding.inputs import RowId
+from bidding.web import DB, PathId, actor_of, blobs_of, id_parameter, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -90,15 +91,15 @@ async def tus_options() -> Response[None]:
 
 
 @post("/api/v1/tenders/{tender_id:int}/uploads", tags=["bids"], guards=[bidders], status_code=201)
-async def create_upload(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[None]:
+async def create_upload(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[None]:
     """Create a tus upload for an envelope (``Upload-Length`` in bytes; at most the tender's size limit).
 
     ``Upload-Metadata`` is accepted and ignored: the statement says everything about the envelope.
     """
     _check_version(request)
-    length = model.parse_length(request.headers.get("upload-length"), "Upload-Length")
+    length = model.parse_upload_length(request.headers.get("upload-length"))
     model.parse_metadata(request.headers.get("upload-metadata"))
-    upload_id = await service.create_upload(db, actor_of(request), tender_id, length)
+    upload_id = await service.create_upload(db, blobs_of(request), actor_of(request), tender_id, length)
     return Response(None, status_code=201, headers={"Location": f"/api/v1/uploads/{upload_id}", **_NO_STORE})
 
 
@@ -151,7 +152,7 @@ class SubmissionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: The signed statement (a C2SP signed note), as text.
     statement: Annotated[str, msgspec.Meta(max_length=4096)]
     #: The bid this one replaces, if any.
-    replaces: int | None = None
+    replaces: RowId | None = None
 
 
 class BidOut(msgspec.Struct, frozen=True):
@@ -204,7 +205,7 @@ def _submitted(submitted: service.Submitted) -> SubmittedOut:
 
 @post("/api/v1/tenders/{tender_id:int}/bids", tags=["bids"], guards=[bidders], status_code=201)
 async def submit_bid(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[SubmissionIn]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[SubmissionIn]
 ) -> SubmittedOut:
     """Submit a whole upload as a sealed bid, with its signed statement; returns the bid and its receipt.
 
@@ -224,7 +225,7 @@ async def submit_bid(
 
 
 @post("/api/v1/bids/{bid_id:int}/withdrawal", tags=["bids"], guards=[bidders], status_code=200)
-async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> SubmittedOut:
+async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> SubmittedOut:
     """Withdraw a sealed bid before the deadline; returns the withdrawal's receipt."""
     return _submitted(await service.withdraw_bid(db, settings_of(request), actor_of(request), bid_id))
 
@@ -233,14 +234,14 @@ async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath
 async def list_bids(
     request: Request[Any, Any, Any],
     db: DB,
-    tender: Annotated[int | None, QueryParameter(description="Only the bids in this tender")] = None,
+    tender: Annotated[int | None, id_parameter("Only the bids in this tender")] = None,
 ) -> list[BidOut]:
     """Your organisation's bids, newest first (or, in one tender, oldest first)."""
     return [_bid(bid) for bid in await service.own_bids(db, actor_of(request), tender)]
 
 
 @get("/api/v1/bids/{bid_id:int}", tags=["bids"], guards=[bidders])
-async def read_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> BidOut:
+async def read_bid(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> BidOut:
     return _bid(await service.own_bid(db, actor_of(request), bid_id))
 
 
@@ -248,7 +249,7 @@ async def read_bid(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int
 async def bid_receipt(
     request: Request[Any, Any, Any],
     db: DB,
-    bid_id: FromPath[int],
+    bid_id: PathId,
     ended: Annotated[bool, QueryParameter(description="The receipt of the replacement or withdrawal")] = False,
 ) -> Response[bytes]:
     """The bid's receipt (C2SP tlog-proof): ``bidding log proof`` checks it offline."""

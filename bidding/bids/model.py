@@ -5,8 +5,6 @@ Nothing here reads the clock or the database: the service passes the database's 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -15,6 +13,7 @@ from enum import StrEnum
 from bidding.blobs import Checksum
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.i18n import N_
+from bidding.inputs import base64_bytes, parse_id
 from crypto import age
 from crypto.statement import Statement
 
@@ -29,6 +28,11 @@ MAX_METADATA = 4096
 HEADER_READ = 64 * 1024
 #: Stanzas an envelope may carry: the tender's opening recipient and the bidder's own, and a few more copies.
 MAX_STANZAS = 8
+#: Unfinished uploads an organisation may hold for one tender. An envelope is sealed and sent one at a time, so a
+#: bidder reaching this has left earlier attempts behind (a reload, a lost connection): the oldest of them makes way
+#: for the new one, which bounds what a bidder can leave on disk at this many times the tender's envelope limit
+#: without ever refusing the attempt a person is making now.
+MAX_OPEN_UPLOADS = 16
 
 
 class BidStatus(StrEnum):
@@ -49,6 +53,14 @@ class TusError(InvalidInput):
     title = N_("The upload request is not valid")
 
 
+def parse_upload_length(raw: str | None) -> int:
+    """``Upload-Length``: the envelope's size, never 0 (an age file has a header at the very least)."""
+    length = parse_length(raw, "Upload-Length")
+    if length == 0:
+        raise TusError(N_("An envelope is never empty: seal the bid, then upload the sealed file."))
+    return length
+
+
 def parse_length(raw: str | None, header: str) -> int:
     """A non-negative integer header (``Upload-Length``, ``Upload-Offset``); raises :class:`TusError`."""
     if raw is None or not re.fullmatch(r"0|[1-9][0-9]{0,15}", raw.strip()):
@@ -67,10 +79,13 @@ def parse_metadata(raw: str | None) -> dict[str, str]:
         key, _, value = pair.strip().partition(" ")
         if not re.fullmatch(r"[\x21-\x2b\x2d-\x7e]+", key) or key in metadata:
             raise TusError(N_("Upload-Metadata keys must be distinct and printable without spaces or commas."))
+        decoded = base64_bytes(value.strip())
         try:
-            metadata[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise TusError(N_("Upload-Metadata values must be base64 of UTF-8 text.")) from None
+            metadata[key] = decoded.decode("utf-8") if decoded is not None else ""
+        except UnicodeDecodeError:
+            decoded = None
+        if decoded is None:
+            raise TusError(N_("Upload-Metadata values must be base64 of UTF-8 text."))
     return metadata
 
 
@@ -82,11 +97,8 @@ def parse_checksum(raw: str | None) -> Checksum | None:
     size = TUS_CHECKSUMS.get(algorithm)
     if size is None:
         raise TusError(N_("Upload-Checksum algorithms supported: %(names)s.", names=", ".join(TUS_CHECKSUMS)))
-    try:
-        digest = base64.b64decode(value.strip(), validate=True)
-    except binascii.Error:
-        digest = b""
-    if len(digest) != size:
+    digest = base64_bytes(value.strip())
+    if digest is None or len(digest) != size:
         raise TusError(N_("The Upload-Checksum digest must be base64 of %(size)d bytes.", size=size))
     return Checksum(algorithm, digest)
 
@@ -133,7 +145,7 @@ def check_statement_fits(
         errors["statement"] = N_(
             "The statement is for tender %(other)s, not %(this)s.", other=statement.tender, this=reference
         )
-    elif not statement.lot.isdigit() or int(statement.lot) not in lots:
+    elif parse_id(statement.lot) not in lots:
         errors["statement"] = N_("The statement names lot %(lot)s, which this tender does not have.", lot=statement.lot)
     elif statement.bidder != credit_code:
         errors["statement"] = N_("The statement names another bidder than your organisation.")

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath
 
 from bidding.accounts import service as accounts_service
 from bidding.accounts.guards import requires
@@ -27,7 +26,7 @@ from bidding.keys import service as keys_service
 from bidding.keys.model import Purpose
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
-from bidding.web import DB, actor_of, page, see_other, settings_of
+from bidding.web import DB, PathId, actor_of, page, see_other, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -83,13 +82,13 @@ async def _bid_page(
 
 
 @get("/tenders/{tender_id:int}/bid", include_in_schema=False, guards=[bidders])
-async def bid_page(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def bid_page(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     """Your organisation's bids in a tender, their receipts, and the form to seal and submit one."""
     return await _bid_page(request, db, tender_id)
 
 
 @post("/tenders/{tender_id:int}/bids/{bid_id:int}/withdrawal", include_in_schema=False, guards=[bidders])
-async def withdraw(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], bid_id: FromPath[int]) -> Any:
+async def withdraw(request: Request[Any, Any, Any], db: DB, tender_id: PathId, bid_id: PathId) -> Any:
     """Withdraw a sealed bid (the form without the script; the script calls the API and offers the receipt)."""
     actor = actor_of(request)
     bid = await service.own_bid(db, actor, bid_id)

@@ -67,6 +67,24 @@ async def insert_upload(
     )
 
 
+async def lock_open_uploads(connection: Connection, tender_id: int, organisation_id: int) -> list[str]:
+    """The organisation's unfinished uploads for the tender (neither submitted nor terminated), oldest first,
+    under a transaction lock on that pair, so that two uploads created at once count each other."""
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('bid_uploads:' || $1::bigint || ':' || $2::bigint, 0))",
+        tender_id,
+        organisation_id,
+    )
+    rows = await connection.fetch(
+        """SELECT id FROM bid_uploads
+           WHERE tender_id = $1 AND organisation_id = $2 AND bid_id IS NULL AND terminated_at IS NULL
+           ORDER BY created_at, id""",
+        tender_id,
+        organisation_id,
+    )
+    return [row["id"] for row in rows]
+
+
 async def select_upload(connection: Connection, upload_id: str, *, for_update: bool = False) -> Upload | None:
     row = await connection.fetchrow(
         f"SELECT {_UPLOAD_COLUMNS} FROM bid_uploads WHERE id = $1" + (" FOR UPDATE" if for_update else ""), upload_id

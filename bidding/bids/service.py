@@ -73,8 +73,11 @@ async def _open_tender(
 # --- Uploads (tus 1.0) ----------------------------------------------------------------------------------------
 
 
-async def create_upload(db: Database, actor: Actor, tender_id: int, length: int) -> str:
+async def create_upload(db: Database, blobs: BlobStore, actor: Actor, tender_id: int, length: int) -> str:
     """Start an upload of ``length`` bytes for a tender; returns its id (the tus upload URL's last part).
+
+    At :data:`~bidding.bids.model.MAX_OPEN_UPLOADS` unfinished uploads of the organisation for the tender, the
+    oldest ones are terminated and their bytes dropped to make room.
 
     Raises Forbidden (not a registered bidder), NotFound, InvalidTransition (deadline), TooLarge (over the
     tender's limit) or InvalidTransition (no key registered: nothing could be signed).
@@ -87,8 +90,14 @@ async def create_upload(db: Database, actor: Actor, tender_id: int, length: int)
             raise TooLarge(N_("This tender takes envelopes of at most %(size)d bytes.", size=limit))
         if await keys_repo.select_current_organisation_key(connection, bidder.organisation_id) is None:
             raise InvalidTransition(N_("Register your organisation's keys before bidding."))
+        open_uploads = await repo.lock_open_uploads(connection, tender_id, bidder.organisation_id)
+        superseded = open_uploads[: max(0, len(open_uploads) - model.MAX_OPEN_UPLOADS + 1)]
+        for old_id in superseded:
+            await repo.set_upload_terminated(connection, old_id)
         upload_id = secrets.token_hex(16)
         await repo.insert_upload(connection, upload_id, tender_id, bidder.organisation_id, bidder.user_id, length)
+    for old_id in superseded:
+        blobs.delete_upload(old_id)
     return upload_id
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from bidding.db import Connection, Database
 from bidding.errors import InvalidInput, NotFound
 from bidding.i18n import N_
+from bidding.inputs import parse_id
 from bidding.opendata import model, repo
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
@@ -46,10 +47,11 @@ def parse_cursor(cursor: str | None, limit: int | None) -> tuple[int, int]:
     errors = {}
     after = 0
     if cursor:
-        if not cursor.isdigit() or len(cursor) > 18:
+        release_id = parse_id(cursor)
+        if release_id is None:
             errors["cursor"] = N_("This is not a cursor this feed gave.")
         else:
-            after = int(cursor)
+            after = release_id
     size = model.PAGE_SIZE if limit is None else limit
     if not 1 <= size <= model.MAX_PAGE_SIZE:
         errors["limit"] = N_("A page has 1 to %(count)d releases.", count=model.MAX_PAGE_SIZE)

@@ -15,7 +15,6 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
 from litestar.response import Template
 
 from bidding.accounts.guards import requires
@@ -26,7 +25,7 @@ from bidding.opening import ceremony
 from bidding.opening.http import MAX_CEREMONY
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES
-from bidding.web import DB, actor_of, page, see_other
+from bidding.web import DB, PathId, actor_of, page, see_other
 
 agency_staff = requires(Role.AGENCY_STAFF)
 
@@ -71,7 +70,7 @@ async def _custody_page(
 
 
 @get("/tenders/{tender_id:int}/custody", include_in_schema=False, guards=[agency_staff])
-async def custody_page(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
+async def custody_page(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Template:
     """The custody request and outcome, and the ceremony to run; for the staff of the agency running the tender."""
     return await _custody_page(request, db, tender_id)
 
@@ -83,7 +82,7 @@ async def custody_page(request: Request[Any, Any, Any], db: DB, tender_id: FromP
     # The CSRF check reads the whole form before the handler runs, so the limit has to hold there already.
     request_max_body_size=MAX_CEREMONY + UPLOAD_FORM_OVERHEAD,
 )
-async def upload_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def upload_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     """Record a ceremony file written by ``bidding custody ceremony`` (multipart, field ``ceremony``)."""
     form = await request.form()
     upload = form.get("ceremony")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import os
 import tempfile
@@ -17,11 +16,10 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
 from bidding.accounts.guards import requires, signed_in
-from bidding.errors import InvalidInput
-from bidding.i18n import N_
 from bidding.identity import Role
+from bidding.inputs import decode_base64
 from bidding.opening import ceremony, service
-from bidding.web import DB, actor_of, blobs_of, settings_of
+from bidding.web import DB, PathId, actor_of, blobs_of, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 custodians = requires(Role.CUSTODIAN)
@@ -72,7 +70,7 @@ async def _custody(request: Request[Any, Any, Any], db: DB, tender_id: int) -> C
 
 
 @get("/api/v1/tenders/{tender_id:int}/custody", tags=["opening"], guards=[signed_in])
-async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> CustodyOut:
+async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> CustodyOut:
     """The ceremony's inputs and outcome: for the tender's staff, its custodians and supervisors."""
     return await _custody(request, db, tender_id)
 
@@ -84,7 +82,7 @@ async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: FromP
     status_code=200,
     request_max_body_size=MAX_CEREMONY,
 )
-async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> CustodyOut:
+async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> CustodyOut:
     """Record the ceremony file (from the browser or ``bidding custody ceremony``); the body is the file."""
     await ceremony.record_ceremony(db, actor_of(request), tender_id, await request.body())
     return await _custody(request, db, tender_id)
@@ -96,7 +94,7 @@ async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: Fr
     guards=[custodians],
     media_type="application/octet-stream",
 )
-async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Response[bytes]:
+async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[bytes]:
     """Your sealed share (an age file): open it with your key file to check it, or at the opening to hand it in."""
     share = await ceremony.own_sealed_share(db, actor_of(request), tender_id)
     return Response(
@@ -107,7 +105,7 @@ async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: Fro
 
 
 @post("/api/v1/tenders/{tender_id:int}/opening", tags=["opening"], guards=[agency_staff], status_code=200)
-async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
+async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
     """Start the opening after the deadline: the sealed bids are frozen and listed in the hall."""
     await service.start_opening(db, settings_of(request), actor_of(request), tender_id)
 
@@ -124,7 +122,7 @@ class HandedInOut(msgspec.Struct, frozen=True):
 
 @post("/api/v1/tenders/{tender_id:int}/opening/shares", tags=["opening"], guards=[custodians], status_code=200)
 async def hand_in_share(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[ShareIn]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[ShareIn]
 ) -> HandedInOut:
     """Hand in your opened share; with the k-th, every bid is opened and read out (after this answers: follow the
     hall, or ask for the record until it is there)."""
@@ -135,7 +133,7 @@ async def hand_in_share(
 
 
 @post("/api/v1/tenders/{tender_id:int}/opening/finish", tags=["opening"], guards=[agency_staff], status_code=200)
-async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> None:
+async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
     """Close the opening when the custodians cannot reach k: bids not read are withdrawn (not the bidders' fault)."""
     await service.finish_opening(db, settings_of(request), actor_of(request), tender_id)
 
@@ -147,13 +145,10 @@ class FileKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post("/api/v1/bids/{bid_id:int}/file-key", tags=["opening"], guards=[bidders], status_code=200)
 async def hand_in_file_key(
-    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[FileKeyIn]
+    request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[FileKeyIn]
 ) -> dict[str, Any]:
     """The fallback when the custodians cannot reach k: your envelope's file key opens only your bid."""
-    try:
-        file_key = base64.b64decode(data.file_key, validate=True)
-    except binascii.Error:
-        raise InvalidInput(errors={"file_key": N_("The file key must be base64.")}) from None
+    file_key = decode_base64(data.file_key, "file_key")
     return await service.hand_in_file_key(
         db, settings_of(request), blobs_of(request), actor_of(request), bid_id, file_key
     )
@@ -165,7 +160,7 @@ async def hand_in_file_key(
     guards=[bidders],
     media_type="application/octet-stream",
 )
-async def read_own_header(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> Response[bytes]:
+async def read_own_header(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> Response[bytes]:
     """Your envelope's age header (up to its ``---`` MAC line): unwrap your file key from it with your key file
     (``bidding file-key``, or the opening hall) to hand it in when the custodians cannot reach k."""
     header = await service.own_envelope_header(db, blobs_of(request), actor_of(request), bid_id)
@@ -177,29 +172,25 @@ class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 @post("/api/v1/bids/{bid_id:int}/confirmation", tags=["opening"], guards=[bidders], status_code=200)
-async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> None:
+async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> None:
     """Confirm your line of the opening record."""
     await service.confirm_line(db, actor_of(request), bid_id)
 
 
 @post("/api/v1/bids/{bid_id:int}/objection", tags=["opening"], guards=[bidders], status_code=200)
-async def object_to_line(
-    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[TextIn]
-) -> None:
+async def object_to_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Object to your line of the opening record (异议); the agency must answer."""
     await service.object_to_line(db, actor_of(request), bid_id, data.text)
 
 
 @post("/api/v1/bids/{bid_id:int}/objection/answer", tags=["opening"], guards=[agency_staff], status_code=200)
-async def answer_objection(
-    request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], data: JSONBody[TextIn]
-) -> None:
+async def answer_objection(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Answer an objection to a line of the opening record."""
     await service.answer_objection(db, actor_of(request), bid_id, data.text)
 
 
 @get("/api/v1/tenders/{tender_id:int}/opening/record", tags=["opening"], media_type="application/json")
-async def opening_record(db: DB, tender_id: FromPath[int]) -> Response[bytes]:
+async def opening_record(db: DB, tender_id: PathId) -> Response[bytes]:
     """The signed opening record (canonical JSON); its signature, a signed note by the log key, is in
     ``X-Record-Signature`` (base64)."""
     record, signature = await service.opening_record(db, tender_id)
@@ -216,7 +207,7 @@ class OpenedDocumentOut(msgspec.Struct, frozen=True):
 
 
 @get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors])
-async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int]) -> list[OpenedDocumentOut]:
+async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> list[OpenedDocumentOut]:
     """The documents of an opened bid, as its signed manifest lists them (supervisors)."""
     documents = await service.opened_documents(db, blobs_of(request), actor_of(request), bid_id)
     return [
@@ -231,7 +222,7 @@ async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: From
     guards=[supervisors],
     media_type="application/octet-stream",
 )
-async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: FromPath[int], name: FromPath[str]) -> File:
+async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: PathId, name: FromPath[str]) -> File:
     """One document of an opened bid, decrypted on the fly from the sealed envelope (supervisors).
 
     The plaintext exists only in a temporary file for the time of the download.

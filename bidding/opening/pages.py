@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
-from litestar.params import FromPath
 from litestar.response import Template
 
 from bidding.accounts.guards import signed_in
@@ -27,11 +26,11 @@ from bidding.identity import Role
 from bidding.opening import service
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
-from bidding.web import DB, actor_of, page, settings_of
+from bidding.web import DB, PathId, actor_of, page, settings_of
 
 
 @get("/tenders/{tender_id:int}/opening", include_in_schema=False, guards=[signed_in])
-async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
+async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Template:
     """The opening hall of a tender: its registered bidders, its agency's staff, its custodians, supervisors."""
     actor = actor_of(request)
     settings = settings_of(request)

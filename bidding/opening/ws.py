@@ -14,59 +14,102 @@ or ``{"type": "error", "detail": …}``; the hall's own messages say what happen
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
-from typing import Any
+import logging
+import re
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import FromPath
 
 from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
+from bidding.inputs import BIGINT_MAX, RowId, decode_base64, decode_json
+from bidding.opening import model as opening_model
 from bidding.opening import repo, service
-from bidding.web import actor_of, blobs_of, settings_of, translator_of
+from bidding.web import PathId, actor_of, blobs_of, request_id, settings_of, translator_of
+
+logger = logging.getLogger(__name__)
 
 #: The largest message a client may send: a share is about 300 characters, an objection 2,000.
 MAX_MESSAGE = 64 * 1024
 #: How often a connection looks for new messages when the process has no bulletin to wake it (a test's app).
 POLL_INTERVAL = 0.25
-#: Close codes: not allowed to attend (4403), no such tender (4404).
+#: Close codes: not allowed to attend (4403), a handshake that cannot be read (4400).
 CLOSE_FORBIDDEN = 4403
+CLOSE_BAD_REQUEST = 4400
+#: ``after``, the number of the last message a client saw: 0 (none) or a message number.
+_AFTER = re.compile(r"[0-9]{1,19}")
 
 
-async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, unverified: dict[str, Any]) -> None:
+# --- What a client may send -----------------------------------------------------------------------------------
+# Each message is one of these, told apart by ``type``; msgspec checks every field (ids within bigint, lengths),
+# so a message that reaches a use case is well formed, and one that is not gets an error naming the field.
+
+
+class ShareMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="share"):
+    share: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class ConfirmMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="confirm"):
+    bid: RowId
+
+
+class ObjectMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="object"):
+    bid: RowId
+    text: Annotated[str, msgspec.Meta(max_length=opening_model.MAX_OBJECTION)]
+
+
+class AnswerMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="answer"):
+    bid: RowId
+    text: Annotated[str, msgspec.Meta(max_length=opening_model.MAX_OBJECTION)]
+
+
+class FileKeyMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="file_key"):
+    bid: RowId
+    #: The envelope's 16-byte file key, base64.
+    file_key: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+HallMessage = ShareMessage | ConfirmMessage | ObjectMessage | AnswerMessage | FileKeyMessage
+
+
+def parse_message(text: str) -> HallMessage:
+    """A client's message, checked; raises :class:`BiddingError` saying what is wrong with it."""
+    if len(text.encode()) > MAX_MESSAGE:
+        raise InvalidInput(N_("A message can have at most %(size)d bytes.", size=MAX_MESSAGE))
+    try:
+        message: HallMessage = decode_json(text, HallMessage)
+    except InvalidInput as error:
+        if "type" in error.errors:
+            raise InvalidInput(
+                errors={"type": N_("Unknown message: send share, confirm, object, answer or file_key.")}
+            ) from None
+        raise
+    return message
+
+
+async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, message: HallMessage) -> None:
     settings = settings_of(socket)
     blobs = blobs_of(socket)
     actor = actor_of(socket)
-    kind = unverified.get("type")
-    raw_bid = unverified.get("bid")
-    bid = raw_bid if isinstance(raw_bid, int) and not isinstance(raw_bid, bool) else None
-    text = unverified.get("text")
-    if kind == "share" and isinstance(unverified.get("share"), str):
-        # The k-th share starts the opening of every bid: that runs on, reported through the hall's messages.
-        await service.hand_in_share(db, settings, blobs, actor, tender_id, unverified["share"], background=True)
-    elif bid is None:
-        raise InvalidInput(errors={"bid": N_("Say which bid, by its number.")})
-    elif kind == "confirm":
-        await service.confirm_line(db, actor, bid)
-    elif kind == "object" and isinstance(text, str):
-        await service.object_to_line(db, actor, bid, text)
-    elif kind == "answer" and isinstance(text, str):
-        await service.answer_objection(db, actor, bid, text)
-    elif kind == "file_key" and isinstance(unverified.get("file_key"), str):
-        try:
-            file_key = base64.b64decode(unverified["file_key"], validate=True)
-        except binascii.Error:
-            raise InvalidInput(errors={"file_key": N_("The file key must be base64.")}) from None
-        await service.hand_in_file_key(db, settings, blobs, actor, bid, file_key)
-    else:
-        raise InvalidInput(errors={"type": N_("Unknown message: send share, confirm, object, answer or file_key.")})
+    match message:
+        case ShareMessage(share=share):
+            # The k-th share starts the opening of every bid: that runs on, reported through the hall's messages.
+            await service.hand_in_share(db, settings, blobs, actor, tender_id, share, background=True)
+        case ConfirmMessage(bid=bid):
+            await service.confirm_line(db, actor, bid)
+        case ObjectMessage(bid=bid, text=text):
+            await service.object_to_line(db, actor, bid, text)
+        case AnswerMessage(bid=bid, text=text):
+            await service.answer_objection(db, actor, bid, text)
+        case FileKeyMessage(bid=bid, file_key=file_key):
+            await service.hand_in_file_key(db, settings, blobs, actor, bid, decode_base64(file_key, "file_key"))
 
 
 async def _send_new(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, after: int) -> int:
@@ -94,7 +137,20 @@ def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
 
 
 @websocket("/ws/tenders/{tender_id:int}/opening")
-async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int]) -> None:
+async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: PathId) -> None:
+    try:
+        await _serve_hall(socket, tender_id)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        # A bug, not the client's doing: logged with the request id a report can quote, and the connection
+        # closed as the protocol says for a server error (1011), instead of the framework's bare 4500.
+        logger.exception("websocket %s failed: opening hall of tender %d", request_id(socket.scope), tender_id)
+        with contextlib.suppress(Exception):
+            await socket.close(code=1011, reason=f"internal error, request {request_id(socket.scope)}")
+
+
+async def _serve_hall(socket: WebSocket[Any, Any, Any], tender_id: int) -> None:
     db: Database = socket.app.state.database
     actor = actor_of(socket)
     if not _same_origin(socket) or not await service.may_attend(db, actor, tender_id):
@@ -102,7 +158,10 @@ async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int
         return
     await socket.accept()
     raw_after = socket.query_params.get("after", "0")
-    after = int(raw_after) if raw_after.isdigit() else 0
+    if not _AFTER.fullmatch(raw_after) or int(raw_after) > BIGINT_MAX:
+        await socket.close(code=CLOSE_BAD_REQUEST, reason="after is the number of the last message seen, or 0")
+        return
+    after = int(raw_after)
     translator = translator_of(socket)
 
     bulletin = db.bulletin
@@ -124,24 +183,15 @@ async def opening_hall(socket: WebSocket[Any, Any, Any], tender_id: FromPath[int
             text = await socket.receive_text()
             answer: dict[str, Any] = {"type": "ok"}
             try:
-                if len(text.encode()) > MAX_MESSAGE:
-                    raise InvalidInput(N_("A message can have at most %(size)d bytes.", size=MAX_MESSAGE))
-                try:
-                    unverified = json.loads(text)
-                except ValueError:
-                    raise InvalidInput(N_("Messages are JSON objects.")) from None
-                if not isinstance(unverified, dict):
-                    raise InvalidInput(N_("Messages are JSON objects."))
-                await _act(socket, db, tender_id, unverified)
+                await _act(socket, db, tender_id, parse_message(text))
             except BiddingError as error:
+                # The attendee's mistake (or a refusal of the use case): said, and the connection stays open.
                 answer = {"type": "error", "title": translator.render(error.title)}
                 if error.detail is not None:
                     answer["detail"] = translator.render(error.detail)
                 if error.errors:
                     answer["errors"] = {field: translator.render(m) for field, m in error.errors.items()}
             await socket.send_text(json.dumps(answer, ensure_ascii=False))
-    except WebSocketDisconnect:
-        pass
     finally:
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):

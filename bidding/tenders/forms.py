@@ -126,7 +126,8 @@ def _text(node: Mapping[str, Any], key: str) -> str:
 def _rows(node: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     """The rows under ``key``, in the order of their numbers (gaps left by removed rows do not matter)."""
     group = _group(node, key)
-    return [group[number] for number in sorted(group, key=int) if number.isdigit() and isinstance(group[number], dict)]
+    numbers = sorted((number for number in group if number.isascii() and number.isdigit()), key=int)
+    return [group[number] for number in numbers if isinstance(group[number], dict)]
 
 
 def _local(node: Mapping[str, Any], key: str) -> dict[str, str]:
@@ -274,7 +275,7 @@ _RESTS_ON: Mapping[str, tuple[str, ...]] = {
 _STAND_INS: Mapping[str, object] = {
     "category": "works",
     "procedure": "open",
-    "purchaser_id": 0,
+    "purchaser_id": 1,
     "committee_size": 5,
     "custody_threshold": 2,
 }

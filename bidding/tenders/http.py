@@ -6,8 +6,6 @@ The pages live in :mod:`bidding.tenders.pages`; both call the same use cases in 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
 import logging
 import re
@@ -15,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from bidding.accounts.guards import requires, signed_in
@@ -23,11 +21,12 @@ from bidding.blobs import chunks_of
 from bidding.errors import InvalidInput, NotFound
 from bidding.i18n import N_
 from bidding.identity import Role
+from bidding.inputs import base64_bytes, parse_id
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
 from bidding.tenders import model, repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
-from bidding.web import DB, actor_of, attachment, blobs_of, settings_of
+from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +269,7 @@ async def search_tenders(
 
 
 @get("/api/v1/tenders/{tender_id:int}", tags=["tenders"])
-async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
+async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> TenderOut:
     """One tender with its lots, documents, published questions and answers, and amendments."""
     view = await service.get_tender(db, actor_of(request), tender_id)
     return tender_out(view, settings_of(request))
@@ -289,9 +288,7 @@ async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[Te
 
 
 @get("/api/v1/tenders/{tender_id:int}/registrations", tags=["tenders"], guards=[signed_in])
-async def read_registrations(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]
-) -> list[repo.Registration]:
+async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> list[repo.Registration]:
     """Who registered for a tender: for the tender's own staff and supervisors only."""
     view = await service.get_tender(db, actor_of(request), tender_id)
     if not view.access.internals:
@@ -318,7 +315,7 @@ async def create_tender(request: Request[Any, Any, Any], db: DB, data: JSONBody[
 
 @put("/api/v1/tenders/{tender_id:int}", tags=["tenders"], guards=[agency_staff])
 async def update_tender(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[TenderInput]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[TenderInput]
 ) -> TenderOut:
     """Replace a draft's terms (a published tender is amended instead)."""
     actor = actor_of(request)
@@ -327,7 +324,7 @@ async def update_tender(
 
 
 @post("/api/v1/tenders/{tender_id:int}/publish", tags=["tenders"], guards=[agency_staff], status_code=200)
-async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> TenderOut:
+async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> TenderOut:
     """Publish a draft: it needs its documents, and at least the legal bidding period before the deadline."""
     actor = actor_of(request)
     await service.publish(db, settings_of(request), actor, tender_id)
@@ -336,7 +333,7 @@ async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: Fro
 
 @post("/api/v1/tenders/{tender_id:int}/amendments", tags=["tenders"], guards=[agency_staff], status_code=201)
 async def amend_tender(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[AmendmentIn]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[AmendmentIn]
 ) -> repo.Amendment:
     """Amend a published tender before its deadline; registered bidders are notified.
 
@@ -357,7 +354,7 @@ async def amend_tender(
 
 @post("/api/v1/tenders/{tender_id:int}/cancellation", tags=["tenders"], guards=[agency_staff], status_code=200)
 async def cancel_tender(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[CancellationIn]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[CancellationIn]
 ) -> TenderOut:
     """Cancel a tender, giving the reason published with it."""
     actor = actor_of(request)
@@ -373,19 +370,16 @@ def declared_sha256(header: str | None) -> bytes | None:
     if not header:
         return None
     found = _DIGEST.search(header)
-    try:
-        digest = base64.b64decode(found.group(1), validate=True) if found else b""
-    except binascii.Error:
-        digest = b""
-    if len(digest) != 32:
+    digest = base64_bytes(found.group(1)) if found else None
+    if digest is None or len(digest) != 32:
         raise InvalidInput(errors={"Repr-Digest": N_("Give the file's SHA-256 as sha-256=:base64:.")})
     return digest
 
 
 def check_content_length(request: Request[Any, Any, Any], settings: Settings, overhead: int = 0) -> None:
     """Refuse at once a body announced larger than a document may be, before reading any of it."""
-    announced = request.headers.get("content-length")
-    if announced is not None and announced.isdigit() and int(announced) > settings.max_document_size + overhead:
+    announced = parse_id(request.headers.get("content-length", ""))
+    if announced is not None and announced > settings.max_document_size + overhead:
         raise service.document_too_large(settings)
 
 
@@ -400,7 +394,7 @@ def check_content_length(request: Request[Any, Any, Any], settings: Settings, ov
 async def upload_document(
     request: Request[Any, Any, Any],
     db: DB,
-    tender_id: FromPath[int],
+    tender_id: PathId,
     name: Annotated[str, QueryParameter(description="File name, whose extension decides the kind")],
     summary: Annotated[str | None, QueryParameter(description="Published tender: the amendment summary")] = None,
     substantive: Annotated[bool, QueryParameter(description="For a published tender: affects bid preparation")] = True,
@@ -435,9 +429,7 @@ async def upload_document(
     tags=["tenders"],
     guards=[signed_in],
 )
-async def download_document(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], document_id: FromPath[int]
-) -> Stream:
+async def download_document(request: Request[Any, Any, Any], db: DB, tender_id: PathId, document_id: PathId) -> Stream:
     """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded."""
     document = await service.open_document(db, actor_of(request), tender_id, document_id)
     try:
@@ -458,7 +450,7 @@ async def download_document(
 
 
 @post("/api/v1/tenders/{tender_id:int}/registration", tags=["tenders"], guards=[bidders], status_code=200)
-async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> RegistrationOut:
+async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> RegistrationOut:
     """Register your organisation for a tender: it unlocks the documents and questions."""
     added = await service.register(db, actor_of(request), tender_id)
     return RegistrationOut(registered=True, new=added)
@@ -466,7 +458,7 @@ async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id
 
 @post("/api/v1/tenders/{tender_id:int}/questions", tags=["tenders"], guards=[bidders], status_code=201)
 async def ask_question(
-    request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[QuestionIn]
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[QuestionIn]
 ) -> service.QuestionView:
     """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
     return await service.ask(db, actor_of(request), tender_id, data.question)
@@ -481,8 +473,8 @@ async def ask_question(
 async def answer_question(
     request: Request[Any, Any, Any],
     db: DB,
-    tender_id: FromPath[int],
-    question_id: FromPath[int],
+    tender_id: PathId,
+    question_id: PathId,
     data: JSONBody[AnswerIn],
 ) -> Response[None]:
     """Answer a question; the answer is published to everyone and registered bidders are notified."""

@@ -20,6 +20,7 @@ import msgspec
 
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
+from bidding.inputs import RowId
 from bidding.settings import TimeRules
 
 
@@ -155,7 +156,7 @@ class TenderInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     description: LocalText
     category: Category
     procedure: Procedure
-    purchaser_id: int
+    purchaser_id: RowId
     region: str
     lots: list[LotInput]
     documents_from: dt.datetime
@@ -164,10 +165,10 @@ class TenderInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     evaluation_at: dt.datetime
     committee_size: int = 5
     specialties: list[Specialty] = []
-    custodian_ids: list[int] = []
+    custodian_ids: list[RowId] = []
     custody_threshold: int = 2
     #: The bidder organisations invited, for an invited tender (at least three); none for an open one.
-    invited_ids: list[int] = []
+    invited_ids: list[RowId] = []
     currency: str = "CNY"
     reference: str | None = None
 

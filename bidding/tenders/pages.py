@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -20,9 +20,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath
 from litestar.response import Template
 
 from bidding.accounts.guards import requires
@@ -41,7 +39,7 @@ from bidding.tenders.model import (
     Method,
     Status,
 )
-from bidding.web import DB, actor_of, blobs_of, page, see_other, settings_of
+from bidding.web import DB, PathId, actor_of, blobs_of, page, read_upload_form, see_other, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
 bidders = requires(Role.BIDDER)
@@ -49,8 +47,6 @@ bidders = requires(Role.BIDDER)
 #: What an upload form carries besides the file: the CSRF token, the summary (2,000 characters of up to four
 #: bytes), the checkbox and the parts' headers.
 UPLOAD_FORM_OVERHEAD = 64 * 1024
-#: Bytes read from the spooled upload at a time on their way to the blob store.
-UPLOAD_CHUNK_SIZE = 256 * 1024
 
 CRITERION_KIND_NAMES: Mapping[str, Message] = {
     "subjective": N_("Subjective"),
@@ -332,7 +328,7 @@ async def _notice_page(
 
 
 @get("/tenders/{tender_id:int}", include_in_schema=False)
-async def notice(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Template:
+async def notice(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Template:
     """A tender notice: everyone sees a published one, its own staff and supervisors a draft (as a preview)."""
     return await _notice_page(request, db, tender_id)
 
@@ -367,7 +363,7 @@ async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 @post("/tenders/{tender_id:int}/register", include_in_schema=False, guards=[bidders])
-async def register(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def register(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     async def run() -> object:
         return await service.register(db, actor_of(request), tender_id)
 
@@ -375,7 +371,7 @@ async def register(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[
 
 
 @post("/tenders/{tender_id:int}/questions", include_in_schema=False, guards=[bidders])
-async def ask(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def ask(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     form = await _fields(request)
 
     async def run() -> object:
@@ -385,7 +381,7 @@ async def ask(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int])
 
 
 @post("/tenders/{tender_id:int}/questions/{question_id:int}/answer", include_in_schema=False, guards=[agency_staff])
-async def answer(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], question_id: FromPath[int]) -> Any:
+async def answer(request: Request[Any, Any, Any], db: DB, tender_id: PathId, question_id: PathId) -> Any:
     form = await _fields(request)
 
     async def run() -> None:
@@ -397,7 +393,7 @@ async def answer(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[in
 
 
 @post("/tenders/{tender_id:int}/publish", include_in_schema=False, guards=[agency_staff])
-async def publish(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def publish(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     async def run() -> None:
         await service.publish(db, settings_of(request), actor_of(request), tender_id)
 
@@ -405,7 +401,7 @@ async def publish(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[i
 
 
 @post("/tenders/{tender_id:int}/cancel", include_in_schema=False, guards=[agency_staff])
-async def cancel(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def cancel(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     form = await _fields(request)
 
     async def run() -> None:
@@ -414,24 +410,17 @@ async def cancel(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[in
     return await _attempt(request, db, tender_id, run, form_name="cancel", done="cancelled", anchor="main", form=form)
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(UPLOAD_CHUNK_SIZE):
-        yield chunk
+async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
+    """A document from the upload form (multipart), streamed as it arrives into the blob store.
 
-
-async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
-    """A document from the upload form (multipart), streamed from its spooled file into the blob store.
-
-    Routed by :func:`routes` with a body limit of the largest document plus :data:`UPLOAD_FORM_OVERHEAD`: the CSRF
-    check reads the whole form before this runs, so the limit has to hold there already, and it refuses a body
-    announced larger before reading any of it.
+    Routed by :func:`routes` with a body limit of the largest document plus :data:`UPLOAD_FORM_OVERHEAD`, which
+    holds from the first byte. The guard and the CSRF check come before any of the body is read (see
+    :class:`bidding.web.BiddingCSRFMiddleware`); the form's fields precede its file, so nothing is spooled.
     """
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    upload = form.get("file")
+    fields, upload = await read_upload_form(request, "file")
 
     async def run() -> None:
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        if upload is None:
             raise InvalidInput(errors={"file": N_("Choose the file to upload.")})
         await service.upload_document(
             db,
@@ -440,18 +429,14 @@ async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: Fr
             actor_of(request),
             tender_id,
             filename=upload.filename,
-            chunks=_chunks(upload),
+            chunks=upload.chunks,
             summary=fields.get("summary"),
             substantive=fields.get("substantive") == "yes",
         )
 
-    try:
-        return await _attempt(
-            request, db, tender_id, run, form_name="upload", done="uploaded", anchor="documents", form=fields
-        )
-    finally:
-        if isinstance(upload, UploadFile):
-            await upload.close()
+    return await _attempt(
+        request, db, tender_id, run, form_name="upload", done="uploaded", anchor="documents", form=fields
+    )
 
 
 # --- The draft and amendment forms ------------------------------------------------------------------------------
@@ -534,7 +519,7 @@ async def _own_view(request: Request[Any, Any, Any], db: DB, tender_id: int, mod
 
 
 @get("/tenders/{tender_id:int}/edit", include_in_schema=False, guards=[agency_staff])
-async def edit_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def edit_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     """The draft form, filled in; a published tender's staff are sent to the amendment form instead."""
     view = await service.get_tender(db, actor_of(request), tender_id)
     if view.access.amend:
@@ -546,7 +531,7 @@ async def edit_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPa
 
 
 @post("/tenders/{tender_id:int}/edit", include_in_schema=False, guards=[agency_staff])
-async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "edit")
     values, _ = await _submitted(request)
     current = service.tender_input(view.tender)
@@ -562,14 +547,14 @@ async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: From
 
 
 @get("/tenders/{tender_id:int}/amend", include_in_schema=False, guards=[agency_staff])
-async def amend_form(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def amend_form(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "amend")
     values = forms.values_from_tender(service.tender_input(view.tender), _timezone(request))
     return await _form_page(request, db, mode="amend", values=values, view=view)
 
 
 @post("/tenders/{tender_id:int}/amend", include_in_schema=False, guards=[agency_staff])
-async def amend_tender(request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int]) -> Any:
+async def amend_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "amend")
     values, form = await _submitted(request)
     current = service.tender_input(view.tender)

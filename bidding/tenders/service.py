@@ -7,8 +7,6 @@ release of a change is written in that transaction too, so the public record nev
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
 import hashlib
@@ -27,6 +25,7 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
+from bidding.inputs import decode_cursor, encode_cursor
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
@@ -346,17 +345,7 @@ class SearchPage:
 
 def _encode_cursor(summary: repo.TenderSummary) -> str:
     assert summary.published_at is not None, "search lists published tenders"
-    raw = f"{summary.published_at.isoformat()}|{summary.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, tender_id = raw.split("|")
-        return dt.datetime.fromisoformat(moment), int(tender_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(errors={"cursor": N_("This is not a cursor this search gave.")}) from None
+    return encode_cursor(summary.published_at, summary.id)
 
 
 def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> repo.SearchFilters:
@@ -393,7 +382,7 @@ def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> repo.SearchFilter
 async def search(db: Database, settings: Settings, query: SearchQuery) -> SearchPage:
     """Published tenders matching the query, newest first, a page at a time; raises InvalidInput."""
     filters = _search_filters(query, ZoneInfo(settings.timezone))
-    after = _decode_cursor(query.cursor) if query.cursor else None
+    after = decode_cursor(query.cursor) if query.cursor else None
     async with db.connection() as connection:
         found = await repo.search_tenders(connection, filters, after=after, limit=query.limit + 1)
     items = found[: query.limit]

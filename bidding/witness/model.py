@@ -16,7 +16,6 @@ Only the third step depends on the witness's state; the caller runs it and persi
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
@@ -116,7 +115,7 @@ def _decode_hash(line: str) -> bytes:
     """A proof line: the canonical standard base64 (RFC 4648 §4) of 32 bytes."""
     try:
         value = base64.b64decode(line, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and the ValueError of text that is not ASCII
         raise MalformedRequest("a proof line is the base64 of a hash") from None
     if len(value) != merkle.HASH_SIZE or base64.b64encode(value).decode() != line:
         raise MalformedRequest("a proof line is the base64 of a 32-byte hash")

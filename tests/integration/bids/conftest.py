@@ -51,7 +51,7 @@ class Bidding:
 
     async def upload(self, index: int, data: bytes) -> str:
         actor = self.cast.bidders[index]
-        upload_id = await bids.create_upload(self.db, actor, self.tender_id, len(data))
+        upload_id = await bids.create_upload(self.db, self.cast.blobs, actor, self.tender_id, len(data))
         await bids.append_upload(self.db, self.cast.blobs, actor, upload_id, 0, chunks_of(data))
         return upload_id
 

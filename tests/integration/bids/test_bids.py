@@ -84,7 +84,7 @@ async def _index(connection: asyncpg.Connection, event_id: int) -> int:
 async def test_an_upload_resumes_from_the_bytes_made_durable(bidding: Bidding) -> None:
     data, statement = bidding.seal(0)
     actor = bidding.cast.bidders[0]
-    upload_id = await bids.create_upload(bidding.db, actor, bidding.tender_id, len(data))
+    upload_id = await bids.create_upload(bidding.db, bidding.cast.blobs, actor, bidding.tender_id, len(data))
 
     async def broken() -> AsyncIterator[bytes]:
         yield data[:1000]
@@ -115,7 +115,7 @@ async def test_an_upload_resumes_from_the_bytes_made_durable(bidding: Bidding) -
 async def test_a_checksum_that_differs_counts_nothing_of_the_request(bidding: Bidding) -> None:
     data, _ = bidding.seal(0)
     actor = bidding.cast.bidders[0]
-    upload_id = await bids.create_upload(bidding.db, actor, bidding.tender_id, len(data))
+    upload_id = await bids.create_upload(bidding.db, bidding.cast.blobs, actor, bidding.tender_id, len(data))
     with pytest.raises(InvalidInput) as refused:
         await bids.append_upload(
             bidding.db, bidding.cast.blobs, actor, upload_id, 0, chunks_of(data), Checksum("sha1", bytes(20))
@@ -203,7 +203,7 @@ async def test_the_deadline_is_the_database_clock_s(bidding: Bidding, connection
             bidding.db, bidding.cast.blobs, bidding.cast.bidders[0], upload_id, len(data), chunks_of(b"")
         )
     with pytest.raises(InvalidTransition):
-        await bids.create_upload(bidding.db, bidding.cast.bidders[0], bidding.tender_id, 10)
+        await bids.create_upload(bidding.db, bidding.cast.blobs, bidding.cast.bidders[0], bidding.tender_id, 10)
     assert await _bid_rows(connection) == []
 
 
@@ -212,15 +212,15 @@ async def test_only_registered_bidders_with_keys_upload_within_the_size_limit(
 ) -> None:
     cast = bidding.cast
     with pytest.raises(Forbidden):
-        await bids.create_upload(bidding.db, cast.agent, bidding.tender_id, 10)
+        await bids.create_upload(bidding.db, bidding.cast.blobs, cast.agent, bidding.tender_id, 10)
     await connection.execute("DELETE FROM tender_registrations WHERE tender_id = $1", bidding.tender_id)
     with pytest.raises(Forbidden, match="Register your organisation"):
-        await bids.create_upload(bidding.db, cast.bidders[0], bidding.tender_id, 10)
+        await bids.create_upload(bidding.db, bidding.cast.blobs, cast.bidders[0], bidding.tender_id, 10)
     await tenders.register(bidding.db, cast.bidders[0], bidding.tender_id)
     await connection.execute("UPDATE tenders SET max_envelope_size = 2048 WHERE id = $1", bidding.tender_id)
     with pytest.raises(TooLarge):
-        await bids.create_upload(bidding.db, cast.bidders[0], bidding.tender_id, 2049)
-    upload_id = await bids.create_upload(bidding.db, cast.bidders[0], bidding.tender_id, 2048)
+        await bids.create_upload(bidding.db, bidding.cast.blobs, cast.bidders[0], bidding.tender_id, 2049)
+    upload_id = await bids.create_upload(bidding.db, bidding.cast.blobs, cast.bidders[0], bidding.tender_id, 2048)
     with pytest.raises(TooLarge):
         await bids.append_upload(bidding.db, cast.blobs, cast.bidders[0], upload_id, 0, chunks_of(bytes(4096)))
     with pytest.raises(NotFound):
