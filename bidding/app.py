@@ -26,7 +26,6 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -49,6 +48,7 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.inputs import field_error
 from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
+from bidding.openapi import CompletedJsonRenderPlugin
 from bidding.opendata import http as opendata_http
 from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
@@ -76,6 +76,15 @@ logger = logging.getLogger(__name__)
 #: Seconds a stopping process gives the sequencer to finish its batch (it is one transaction: cut short, it is
 #: simply rolled back and done again by the next holder of the lock).
 SEQUENCER_STOP_TIMEOUT = 5.0
+
+#: The API document's introduction, for the author of a client.
+API_DESCRIPTION = """The API of bidders, agencies and custodians, and the public open data and transparency log.
+
+Programs authenticate with an API token (`Authorization: Bearer bid_…`): make one on the account page, or with
+`POST /api/v1/tokens` from a login and password. JSON everywhere, amounts as decimal strings, times in RFC 3339.
+Errors are RFC 9457 problem details (`application/problem+json`), in the language of `Accept-Language`.
+Envelopes are uploaded with tus 1.0 (core, creation, termination, checksum) and then submitted with their signed
+statement; the README says how to seal them."""
 
 #: Titles for errors raised by the framework rather than by our code, by status.
 _HTTP_TITLES: dict[int, Message] = {
@@ -363,7 +372,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             title="Public-resource electronic bidding platform",
             version="1",
             path="/api",
-            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+            description=API_DESCRIPTION,
+            use_handler_docstrings=True,
+            render_plugins=[CompletedJsonRenderPlugin(AuthenticationMiddleware, path="/openapi.json")],
         ),
         request_max_body_size=settings.max_body_size,
         debug=False,

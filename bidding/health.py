@@ -11,6 +11,7 @@ from litestar import get
 from bidding.db import select_status
 from bidding.errors import DatabaseUnavailable
 from bidding.i18n import N_
+from bidding.openapi import documented
 from bidding.web import DB
 
 
@@ -30,7 +31,7 @@ def live() -> Liveness:
     return Liveness("ok")
 
 
-@get("/health", tags=["health"])
+@get("/health", tags=["health"], opt=documented(DatabaseUnavailable))
 async def ready(db: DB) -> Readiness:
     """The process reaches PostgreSQL: its clock and schema version; 503 when it cannot."""
     try:

@@ -28,6 +28,7 @@ from litestar.datastructures import Cookie, FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import Parameter
@@ -236,8 +237,9 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
     checked in this order, each step reading nothing of the body unless the one before it passed:
 
     1. the route's guards (401 for nobody signed in, 403 for the wrong role);
-    2. the CSRF cookie: a request without a valid one is refused at once;
-    3. the token: from the ``X-CSRF-Token`` header (the only place the API takes it), or from the form, where a
+    2. the body's announced size against the route's limit (413);
+    3. the CSRF cookie: a request without a valid one is refused at once;
+    4. the token: from the ``X-CSRF-Token`` header (the only place the API takes it), or from the form, where a
        multipart form must send it as its first part, read up to :data:`CSRF_PART_LIMIT` bytes and then handed on
        to the route, which streams the rest; a URL-encoded form is read whole, within the route's body limit.
     """
@@ -263,8 +265,15 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
             return
         route = scope.get("route_handler")
         if isinstance(route, HTTPRouteHandler):
+            if route.opt.get(self.config.exclude_from_csrf_key):
+                # A route whose credential is in its body (the token for a login and password), not a cookie.
+                await self._next(scope, receive, send)
+                return
             await route.authorize_connection(ASGIConnection(scope))
         request: Request[Any, Any, Any] = BiddingRequest(scope, receive)
+        limit = route.resolve_request_max_body_size() if isinstance(route, HTTPRouteHandler) else None
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
         cookie = request.cookies.get(self.config.cookie_name)
         if cookie is None or self._decode_csrf_token(cookie) is None:
             raise CSRFFailed()

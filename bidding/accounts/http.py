@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.datastructures import Cookie
+from litestar import Request, Response, delete, get, post
+from litestar.datastructures import Cookie, ResponseHeader
 from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 
 from bidding.accounts import repo, service
 from bidding.accounts.guards import requires, session_cookie_name, signed_in
-from bidding.accounts.model import KIND_NAMES, ROLE_NAMES, NewOrganisation, NewUser
+from bidding.accounts.model import (
+    KIND_NAMES,
+    MAX_PASSWORD_LENGTH,
+    MAX_TOKEN_NAME_LENGTH,
+    ROLE_NAMES,
+    NewOrganisation,
+    NewUser,
+)
 from bidding.audit import service as audit_service
 from bidding.audit.pages import ACTOR_ROLE_NAMES
-from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
+from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
 from bidding.inputs import parse_id
+from bidding.openapi import documented
 from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
@@ -36,6 +45,7 @@ from bidding.web import (
 )
 
 admin_only = requires(Role.ADMIN)
+_LOCATION = ResponseHeader(name="Location", description="The address of what was made.", documentation_only=True)
 
 
 def _session_cookie(settings: Settings, value: str, *, expire: bool = False) -> Cookie:
@@ -368,26 +378,112 @@ def me(request: Request[Any, Any, Any]) -> Me:
     )
 
 
+class TokenRequestIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    login: Annotated[str, msgspec.Meta(max_length=200)]
+    password: Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+    #: What the token is for, as the account page lists it.
+    name: Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_NAME_LENGTH)] = "API"
+
+
+class TokenOut(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class NewTokenOut(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    created_at: dt.datetime
+    #: The token: send it as ``Authorization: Bearer …``. It is shown this once; only its hash is kept.
+    token: str
+
+
+def _token(token: repo.ApiToken) -> TokenOut:
+    return TokenOut(token.id, token.name, token.created_at, token.last_used_at, token.revoked_at)
+
+
+@post(
+    "/api/v1/tokens",
+    tags=["accounts"],
+    status_code=201,
+    # Nothing here rides on a browser's cookies: the login and password are the credential, and the token comes
+    # back only to whoever sent them (a page elsewhere cannot read the answer).
+    exclude_from_csrf=True,
+    response_headers=[
+        ResponseHeader(name="Location", description="The token's address, to revoke it.", documentation_only=True)
+    ],
+    opt=documented(WrongCredentials, TooManyAttempts, InvalidInput),
+)
+async def issue_token(request: Request[Any, Any, Any], db: DB, data: JSONBody[TokenRequestIn]) -> Response[NewTokenOut]:
+    """An API token for a login and password, for programs: the same checks as signing in on the page, and the
+    same pause after repeated failures (429 with ``Retry-After``). Each call makes a new token; revoke those you
+    no longer use."""
+    actor = actor_of(request)
+    issued = await service.issue_api_token(
+        db,
+        data.login,
+        data.password,
+        data.name,
+        client_ip=actor.client_ip,
+        user_agent=request.headers.get("user-agent"),
+    )
+    token = issued.token
+    return Response(
+        NewTokenOut(token.id, token.name, token.created_at, issued.secret),
+        status_code=201,
+        headers={"location": f"/api/v1/tokens/{token.id}", "cache-control": "no-store"},
+    )
+
+
+@get("/api/v1/tokens", guards=[signed_in], tags=["accounts"])
+async def list_tokens(request: Request[Any, Any, Any], db: DB) -> list[TokenOut]:
+    """Your API tokens, revoked ones included (never the tokens themselves)."""
+    principal = principal_of(request)
+    assert principal is not None
+    return [_token(token) for token in await service.list_api_tokens(db, principal)]
+
+
+@delete("/api/v1/tokens/{token_id:int}", guards=[signed_in], tags=["accounts"], status_code=204)
+async def revoke_token_api(request: Request[Any, Any, Any], db: DB, token_id: PathId) -> None:
+    """Revoke one of your API tokens; it stops working at once (the one making this request too)."""
+    await service.revoke_api_token(db, actor_of(request), token_id)
+
+
 @get("/api/v1/organisations", guards=[requires(Role.ADMIN, Role.SUPERVISOR)], tags=["accounts"])
 async def list_organisations(request: Request[Any, Any, Any], db: DB) -> list[repo.Organisation]:
     """Every registered organisation (administrators and supervisors)."""
     return await service.list_organisations(db, actor_of(request))
 
 
-@post("/api/v1/organisations", guards=[admin_only], tags=["accounts"], status_code=201)
+@post(
+    "/api/v1/organisations",
+    guards=[admin_only],
+    tags=["accounts"],
+    status_code=201,
+    response_headers=[_LOCATION],
+    opt=documented(Conflict, InvalidInput),
+)
 async def create_organisation(request: Request[Any, Any, Any], db: DB, data: JSONBody[NewOrganisation]) -> Any:
     """Register an organisation. Bidders need a valid unified social credit code."""
     created = await service.create_organisation(db, actor_of(request), data)
     return Response(created, status_code=201, headers={"location": f"/api/v1/organisations/{created.id}"})
 
 
-@get("/api/v1/organisations/{organisation_id:int}", guards=[signed_in], tags=["accounts"])
+@get("/api/v1/organisations/{organisation_id:int}", guards=[signed_in], tags=["accounts"], opt=documented(Forbidden))
 async def read_organisation(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> repo.Organisation:
     """One organisation: your own, or any for administrators and supervisors."""
     return await service.get_organisation(db, actor_of(request), organisation_id)
 
 
-@get("/api/v1/organisations/{organisation_id:int}/members", guards=[signed_in], tags=["accounts"])
+@get(
+    "/api/v1/organisations/{organisation_id:int}/members",
+    guards=[signed_in],
+    tags=["accounts"],
+    opt=documented(Forbidden),
+)
 async def read_members(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> list[repo.User]:
     """The people of one organisation: your own, or any for administrators and supervisors."""
     return await service.list_organisation_members(db, actor_of(request), organisation_id)
@@ -405,7 +501,14 @@ async def read_user(request: Request[Any, Any, Any], db: DB, user_id: PathId) ->
     return await service.get_user(db, actor_of(request), user_id)
 
 
-@post("/api/v1/users", guards=[admin_only], tags=["accounts"], status_code=201)
+@post(
+    "/api/v1/users",
+    guards=[admin_only],
+    tags=["accounts"],
+    status_code=201,
+    response_headers=[_LOCATION],
+    opt=documented(Conflict, InvalidInput),
+)
 async def create_user(request: Request[Any, Any, Any], db: DB, data: JSONBody[NewUser]) -> Any:
     """Create a user with a password, roles and an organisation that suits the roles."""
     created = await service.create_user(db, actor_of(request), data)
@@ -413,6 +516,9 @@ async def create_user(request: Request[Any, Any, Any], db: DB, data: JSONBody[Ne
 
 
 routes = [
+    issue_token,
+    list_tokens,
+    revoke_token_api,
     index,
     sign_in_page,
     sign_in,

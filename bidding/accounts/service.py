@@ -313,6 +313,10 @@ async def set_language(db: Database, actor: Actor, language: str) -> None:
 # --- API tokens ---------------------------------------------------------------------------------------------
 
 
+#: How long the session a program signs in with for :func:`issue_api_token` may last; it is ended at once.
+TOKEN_SIGN_IN = timedelta(minutes=1)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class NewApiToken:
     token: repo.ApiToken
@@ -332,6 +336,21 @@ async def create_api_token(db: Database, actor: Actor, name: str) -> NewApiToken
             connection, event(actor, "self", "api_token.created", f"api_token:{token.id}", {"name": name})
         )
     return NewApiToken(token, secret)
+
+
+async def issue_api_token(
+    db: Database, login: str, password: str, name: str, *, client_ip: str | None, user_agent: str | None
+) -> NewApiToken:
+    """An API token for a program that holds a login and password: it signs in as a person does (the same
+    pauses after failures, the same audit events), takes a token instead of a session, and the session ends at
+    once. Raises what :func:`sign_in` raises, and :class:`InvalidInput` for a token name that is not valid."""
+    name = model.validate_token_name(name)
+    signed = await sign_in(db, login, password, client_ip=client_ip, user_agent=user_agent, lifetime=TOKEN_SIGN_IN)
+    actor = Actor(signed.principal, client_ip=client_ip)
+    try:
+        return await create_api_token(db, actor, name)
+    finally:
+        await sign_out(db, actor)
 
 
 async def revoke_api_token(db: Database, actor: Actor, token_id: int) -> None:

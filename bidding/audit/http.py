@@ -15,6 +15,8 @@ from litestar.params import FromPath, QueryParameter
 from bidding.accounts.guards import signed_in
 from bidding.audit import service
 from bidding.audit.log import LogKey, load_log_key
+from bidding.errors import InvalidTransition, NotFound
+from bidding.openapi import documented
 from bidding.web import DB, PathId, actor_of, settings_of
 
 #: Served as ``text/plain; charset=utf-8``, as tlog-tiles asks: Litestar adds the charset to any ``text/`` type
@@ -33,7 +35,7 @@ def log_key(request: Request[Any, Any, Any]) -> LogKey:
     return key
 
 
-@get("/log/checkpoint", tags=["transparency log"], media_type=_TEXT)
+@get("/log/checkpoint", tags=["transparency log"], media_type=_TEXT, opt=documented(NotFound))
 async def checkpoint(request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
     """The newest published checkpoint: a signed note (C2SP tlog-checkpoint) with its witnesses' cosignatures."""
     published = await service.published_checkpoint(db, settings_of(request))
@@ -53,7 +55,13 @@ async def tile(db: DB, path: FromPath[str]) -> Response[bytes]:
     return Response(data, media_type="application/octet-stream", headers=_IMMUTABLE)
 
 
-@get("/api/v1/events/{event_id:int}/receipt", tags=["transparency log"], guards=[signed_in], media_type=_TEXT)
+@get(
+    "/api/v1/events/{event_id:int}/receipt",
+    tags=["transparency log"],
+    guards=[signed_in],
+    media_type=_TEXT,
+    opt=documented(InvalidTransition),
+)
 async def receipt(
     request: Request[Any, Any, Any],
     db: DB,

@@ -14,17 +14,19 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, head, patch, post, route
-from litestar.enums import HttpMethod
+from litestar.datastructures import ResponseHeader
+from litestar.enums import HttpMethod, MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import Message as ASGIMessage
 from litestar.types import Scope
 
 from bidding.accounts.guards import requires
 from bidding.bids import model, repo, service
-from bidding.errors import BiddingError, NotFound
+from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.inputs import RowId
+from bidding.openapi import Header, documented
 from bidding.web import DB, PathId, actor_of, blobs_of, id_parameter, settings_of
 
 bidders = requires(Role.BIDDER)
@@ -35,9 +37,16 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def add_tus_headers(message: ASGIMessage, scope: Scope) -> None:
-    """Every response of the tus endpoints, errors included, carries ``Tus-Resumable`` (tus 1.0, core)."""
+    """Every response of the tus endpoints, errors included, carries ``Tus-Resumable`` (tus 1.0, core).
+
+    A HEAD answer there has no body and describes none, so it names no ``Content-Type`` (the framework sets one
+    on every response).
+    """
     if message["type"] == "http.response.start" and _TUS_PATH.match(scope["path"]):
-        message["headers"] = [*message.get("headers", ()), *_TUS_HEADERS]
+        headers = message.get("headers", ())
+        if scope.get("method") == "HEAD":
+            headers = [(name, value) for name, value in headers if name.lower() != b"content-type"]
+        message["headers"] = [*headers, *_TUS_HEADERS]
 
 
 class UnsupportedTusVersion(BiddingError):
@@ -69,28 +78,95 @@ def _upload_id(raw: str) -> str:
     return raw
 
 
+#: The tus request headers, as the operations' descriptions name them.
+_TUS_RESUMABLE = Header(
+    "Tus-Resumable",
+    "The tus version the client speaks: 1.0.0.",
+    required=True,
+    schema={"type": "string", "const": "1.0.0"},
+)
+_TUS_ANSWER = [
+    ResponseHeader(name="Tus-Resumable", description="1.0.0, on every answer.", documentation_only=True),
+]
+_TUS_DISCOVERY = [
+    *_TUS_ANSWER,
+    ResponseHeader(name="Tus-Version", description="1.0.0", documentation_only=True),
+    ResponseHeader(name="Tus-Extension", description=model.TUS_EXTENSIONS, documentation_only=True),
+    ResponseHeader(name="Tus-Checksum-Algorithm", description="sha1,sha256", documentation_only=True),
+]
+
+
+def _discovery(max_size: int | None) -> Response[None]:
+    headers = {
+        "Tus-Version": model.TUS_VERSION,
+        "Tus-Extension": model.TUS_EXTENSIONS,
+        "Tus-Checksum-Algorithm": ",".join(model.TUS_CHECKSUMS),
+    }
+    if max_size is not None:
+        headers["Tus-Max-Size"] = str(max_size)
+    return Response(None, status_code=204, headers=headers)
+
+
 @route(
-    ["/api/v1/tenders/{tender_id:int}/uploads", "/api/v1/uploads/{upload_id:str}"],
+    "/api/v1/tenders/{tender_id:int}/uploads",
     http_method=[HttpMethod.OPTIONS],
     tags=["bids"],
     status_code=204,
-    include_in_schema=False,
+    response_headers=[
+        *_TUS_DISCOVERY,
+        ResponseHeader(
+            name="Tus-Max-Size",
+            description="The largest envelope this tender takes, in bytes (absent for a tender not open to bids).",
+            documentation_only=True,
+        ),
+    ],
 )
-async def tus_options() -> Response[None]:
-    """What this tus server supports (tus 1.0, core: OPTIONS)."""
-    return Response(
-        None,
-        status_code=204,
-        headers={
-            "Tus-Version": model.TUS_VERSION,
-            "Tus-Extension": model.TUS_EXTENSIONS,
-            "Tus-Checksum-Algorithm": ",".join(model.TUS_CHECKSUMS),
-            "Tus-Max-Size": str(4 * 1024**3),
-        },
-    )
+async def tus_options(db: DB, tender_id: PathId) -> Response[None]:
+    """What this tus server supports for envelopes of this tender (tus 1.0, core: OPTIONS)."""
+    return _discovery(await service.envelope_limit(db, tender_id))
 
 
-@post("/api/v1/tenders/{tender_id:int}/uploads", tags=["bids"], guards=[bidders], status_code=201)
+@route(
+    "/api/v1/uploads/{upload_id:str}",
+    http_method=[HttpMethod.OPTIONS],
+    tags=["bids"],
+    status_code=204,
+    response_headers=_TUS_DISCOVERY,
+)
+async def tus_upload_options(upload_id: FromPath[str]) -> Response[None]:
+    """What this tus server supports (tus 1.0, core: OPTIONS); an upload's length is fixed when it is made."""
+    return _discovery(None)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/uploads",
+    tags=["bids"],
+    guards=[bidders],
+    status_code=201,
+    response_headers=[
+        *_TUS_ANSWER,
+        ResponseHeader(
+            name="Location", description="The upload's address: send its bytes there.", documentation_only=True
+        ),
+    ],
+    opt=documented(
+        model.TusError,
+        UnsupportedTusVersion,
+        Forbidden,
+        InvalidTransition,
+        TooLarge,
+        headers=[
+            _TUS_RESUMABLE,
+            Header(
+                "Upload-Length",
+                "The envelope's size in bytes, 1 to the tender's limit.",
+                required=True,
+                schema={"type": "string", "pattern": "^[1-9][0-9]{0,15}$"},
+            ),
+            Header("Upload-Metadata", "tus metadata (`key base64,…`); accepted and ignored."),
+        ],
+    ),
+)
 async def create_upload(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[None]:
     """Create a tus upload for an envelope (``Upload-Length`` in bytes; at most the tender's size limit).
 
@@ -103,7 +179,17 @@ async def create_upload(request: Request[Any, Any, Any], db: DB, tender_id: Path
     return Response(None, status_code=201, headers={"Location": f"/api/v1/uploads/{upload_id}", **_NO_STORE})
 
 
-@head("/api/v1/uploads/{upload_id:str}", tags=["bids"], guards=[bidders])
+@head(
+    "/api/v1/uploads/{upload_id:str}",
+    tags=["bids"],
+    guards=[bidders],
+    response_headers=[
+        *_TUS_ANSWER,
+        ResponseHeader(name="Upload-Offset", description="The bytes made durable so far.", documentation_only=True),
+        ResponseHeader(name="Upload-Length", description="The envelope's size.", documentation_only=True),
+    ],
+    opt=documented(UnsupportedTusVersion, headers=[_TUS_RESUMABLE]),
+)
 async def upload_offset(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> Response[None]:
     """Where to resume: ``Upload-Offset`` (the bytes made durable) and ``Upload-Length``."""
     _check_version(request)
@@ -111,6 +197,7 @@ async def upload_offset(request: Request[Any, Any, Any], db: DB, upload_id: From
     return Response(
         None,
         status_code=200,
+        media_type=MediaType.TEXT,
         headers={"Upload-Offset": str(upload.received), "Upload-Length": str(upload.length), **_NO_STORE},
     )
 
@@ -122,6 +209,30 @@ async def upload_offset(request: Request[Any, Any, Any], db: DB, upload_id: From
     status_code=204,
     # The upload's announced length bounds what is written, as the body streams in.
     request_max_body_size=None,
+    response_headers=[
+        *_TUS_ANSWER,
+        ResponseHeader(name="Upload-Offset", description="The offset after these bytes.", documentation_only=True),
+    ],
+    opt=documented(
+        model.TusError,
+        UnsupportedTusVersion,
+        NotOffsetOctetStream,
+        Conflict,
+        InvalidTransition,
+        TooLarge,
+        service.ChecksumMismatch,
+        headers=[
+            _TUS_RESUMABLE,
+            Header(
+                "Upload-Offset",
+                "Where these bytes go: the upload's current offset.",
+                required=True,
+                schema={"type": "string", "pattern": "^(0|[1-9][0-9]{0,15})$"},
+            ),
+            Header("Upload-Checksum", "`sha1 base64` or `sha256 base64` of these bytes, checked on arrival."),
+        ],
+        body=("application/offset+octet-stream", {"type": "string", "format": "binary"}),
+    ),
 )
 async def upload_bytes(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> Response[None]:
     """Append bytes at ``Upload-Offset``; optionally checked against ``Upload-Checksum`` (sha1 or sha256)."""
@@ -136,7 +247,14 @@ async def upload_bytes(request: Request[Any, Any, Any], db: DB, upload_id: FromP
     return Response(None, status_code=204, headers={"Upload-Offset": str(received)})
 
 
-@delete("/api/v1/uploads/{upload_id:str}", tags=["bids"], guards=[bidders], status_code=204)
+@delete(
+    "/api/v1/uploads/{upload_id:str}",
+    tags=["bids"],
+    guards=[bidders],
+    status_code=204,
+    response_headers=_TUS_ANSWER,
+    opt=documented(UnsupportedTusVersion, headers=[_TUS_RESUMABLE]),
+)
 async def terminate_upload(request: Request[Any, Any, Any], db: DB, upload_id: FromPath[str]) -> None:
     """Drop an upload and its bytes (tus termination)."""
     _check_version(request)
@@ -203,7 +321,13 @@ def _submitted(submitted: service.Submitted) -> SubmittedOut:
     )
 
 
-@post("/api/v1/tenders/{tender_id:int}/bids", tags=["bids"], guards=[bidders], status_code=201)
+@post(
+    "/api/v1/tenders/{tender_id:int}/bids",
+    tags=["bids"],
+    guards=[bidders],
+    status_code=201,
+    opt=documented(Forbidden, Conflict, InvalidTransition, InvalidInput),
+)
 async def submit_bid(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[SubmissionIn]
 ) -> SubmittedOut:
@@ -224,13 +348,19 @@ async def submit_bid(
     return _submitted(submitted)
 
 
-@post("/api/v1/bids/{bid_id:int}/withdrawal", tags=["bids"], guards=[bidders], status_code=200)
+@post(
+    "/api/v1/bids/{bid_id:int}/withdrawal",
+    tags=["bids"],
+    guards=[bidders],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition),
+)
 async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> SubmittedOut:
     """Withdraw a sealed bid before the deadline; returns the withdrawal's receipt."""
     return _submitted(await service.withdraw_bid(db, settings_of(request), actor_of(request), bid_id))
 
 
-@get("/api/v1/bids", tags=["bids"], guards=[bidders])
+@get("/api/v1/bids", tags=["bids"], guards=[bidders], opt=documented(Forbidden))
 async def list_bids(
     request: Request[Any, Any, Any],
     db: DB,
@@ -240,12 +370,18 @@ async def list_bids(
     return [_bid(bid) for bid in await service.own_bids(db, actor_of(request), tender)]
 
 
-@get("/api/v1/bids/{bid_id:int}", tags=["bids"], guards=[bidders])
+@get("/api/v1/bids/{bid_id:int}", tags=["bids"], guards=[bidders], opt=documented(Forbidden))
 async def read_bid(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> BidOut:
     return _bid(await service.own_bid(db, actor_of(request), bid_id))
 
 
-@get("/api/v1/bids/{bid_id:int}/receipt", tags=["bids"], guards=[bidders], media_type="text/plain; charset=utf-8")
+@get(
+    "/api/v1/bids/{bid_id:int}/receipt",
+    tags=["bids"],
+    guards=[bidders],
+    media_type="text/plain; charset=utf-8",
+    opt=documented(Forbidden, InvalidTransition),
+)
 async def bid_receipt(
     request: Request[Any, Any, Any],
     db: DB,
@@ -259,6 +395,7 @@ async def bid_receipt(
 
 routes = [
     tus_options,
+    tus_upload_options,
     create_upload,
     upload_offset,
     upload_bytes,

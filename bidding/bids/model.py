@@ -57,14 +57,16 @@ def parse_upload_length(raw: str | None) -> int:
     """``Upload-Length``: the envelope's size, never 0 (an age file has a header at the very least)."""
     length = parse_length(raw, "Upload-Length")
     if length == 0:
-        raise TusError(N_("An envelope is never empty: seal the bid, then upload the sealed file."))
+        raise TusError(
+            errors={"Upload-Length": N_("An envelope is never empty: seal the bid, then upload the sealed file.")}
+        )
     return length
 
 
 def parse_length(raw: str | None, header: str) -> int:
     """A non-negative integer header (``Upload-Length``, ``Upload-Offset``); raises :class:`TusError`."""
     if raw is None or not re.fullmatch(r"0|[1-9][0-9]{0,15}", raw.strip()):
-        raise TusError(N_("The %(header)s header must be a whole number of bytes.", header=header))
+        raise TusError(errors={header: N_("The %(header)s header must be a whole number of bytes.", header=header)})
     return int(raw)
 
 

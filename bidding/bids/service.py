@@ -70,6 +70,16 @@ async def _open_tender(
     return tender
 
 
+async def envelope_limit(db: Database, tender_id: int) -> int | None:
+    """The largest envelope a tender takes, in bytes; ``None`` for a tender not published (its limit is nobody's
+    business yet)."""
+    async with db.connection() as connection:
+        tender = await tenders_repo.select_tender(connection, tender_id)
+        if tender is None or tender.published_at is None:
+            return None
+        return await repo.select_max_envelope_size(connection, tender_id)
+
+
 # --- Uploads (tus 1.0) ----------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,10 @@ from litestar import Request, get, post
 from litestar.params import JSONBody
 
 from bidding.accounts.guards import signed_in
+from bidding.errors import Conflict, Forbidden, InvalidInput
 from bidding.keys import repo, service
 from bidding.keys.model import Purpose
+from bidding.openapi import documented
 from bidding.web import DB, actor_of
 
 
@@ -38,7 +40,13 @@ def key_out(key: repo.RegisteredKey) -> KeyOut:
     return KeyOut(key.id, key.purpose, key.name, key.verifier_key, key.recipient, key.registered_at, key.retired_at)
 
 
-@post("/api/v1/keys", tags=["keys"], guards=[signed_in], status_code=201)
+@post(
+    "/api/v1/keys",
+    tags=["keys"],
+    guards=[signed_in],
+    status_code=201,
+    opt=documented(Forbidden, Conflict, InvalidInput),
+)
 async def register_key(request: Request[Any, Any, Any], db: DB, data: JSONBody[KeyIn]) -> KeyOut:
     """Register a key's public halves: a bidder for its organisation, a custodian or an expert for themselves.
 
@@ -50,7 +58,7 @@ async def register_key(request: Request[Any, Any, Any], db: DB, data: JSONBody[K
     return key_out(key)
 
 
-@get("/api/v1/keys", tags=["keys"], guards=[signed_in])
+@get("/api/v1/keys", tags=["keys"], guards=[signed_in], opt=documented(Forbidden))
 async def list_keys(request: Request[Any, Any, Any], db: DB) -> list[KeyOut]:
     """Your keys and, for a bidder, your organisation's, newest first."""
     return [key_out(key) for key in await service.own_keys(db, actor_of(request))]

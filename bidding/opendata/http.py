@@ -7,13 +7,64 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
+from bidding.errors import InvalidInput
+from bidding.openapi import documented
 from bidding.opendata import service
 from bidding.web import DB
 
 _JSON = "application/json"
+#: The official schemas (release-package-schema.json, record-package-schema.json of OCDS 1.1.5) say everything about
+#: these packages; what is written here is what a client can rely on at the top level, with those schemas' URIs.
+_PUBLISHER = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "uri": {"type": "string"}},
+}
+RELEASE_PACKAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An OCDS 1.1.5 release package: "
+    "https://standard.open-contracting.org/1.1/en/schema/release_package/ (with the lots and bid extensions).",
+    "required": ["uri", "version", "publishedDate", "publisher", "releases"],
+    "properties": {
+        "uri": {"type": "string"},
+        "version": {"const": "1.1"},
+        "extensions": {"type": "array", "items": {"type": "string"}},
+        "publishedDate": {"type": "string"},
+        "publisher": _PUBLISHER,
+        "releases": {
+            "type": "array",
+            "items": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"]},
+        },
+        "links": {"type": "object", "properties": {"next": {"type": "string"}}},
+    },
+}
+RECORD_PACKAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An OCDS 1.1.5 record package: "
+    "https://standard.open-contracting.org/1.1/en/schema/record_package/ (every release and the compiled release).",
+    "required": ["uri", "version", "publishedDate", "publisher", "records"],
+    "properties": {
+        "uri": {"type": "string"},
+        "version": {"const": "1.1"},
+        "extensions": {"type": "array", "items": {"type": "string"}},
+        "publishedDate": {"type": "string"},
+        "publisher": _PUBLISHER,
+        "records": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {"type": "object", "required": ["ocid", "releases", "compiledRelease"]},
+        },
+    },
+}
 
 
-@get("/ocds/releases", tags=["open data"], media_type=_JSON)
+@get(
+    "/ocds/releases",
+    tags=["open data"],
+    media_type=_JSON,
+    opt=documented(InvalidInput, content={_JSON: RELEASE_PACKAGE_SCHEMA}),
+)
 async def releases(
     request: Request[Any, Any, Any],
     db: DB,
@@ -27,7 +78,12 @@ async def releases(
     return Response(body, media_type=_JSON, headers={"access-control-allow-origin": "*"})
 
 
-@get("/ocds/records/{ocid:str}", tags=["open data"], media_type=_JSON)
+@get(
+    "/ocds/records/{ocid:str}",
+    tags=["open data"],
+    media_type=_JSON,
+    opt=documented(content={_JSON: RECORD_PACKAGE_SCHEMA}),
+)
 async def record(request: Request[Any, Any, Any], db: DB, ocid: FromPath[str]) -> Response[bytes]:
     """The OCDS 1.1.5 record package of one contracting process: every release, and the compiled release."""
     body = await service.record(db, request.app.state.settings, ocid)

@@ -133,6 +133,8 @@ def bids_section(bids: Sequence[OpenedBid], opened_at: dt.datetime) -> dict[str,
                 "date": _time(bid.submitted_at),
                 "status": "pending" if bid in opened else "withdrawn",
                 "tenderers": [{"id": _party_id(bid.tenderer), "name": bid.tenderer.name}],
+                # The lot's id in tender.lots, which is its number.
+                "relatedLots": [str(bid.lot)],
                 "description": f"标段 {bid.lot}",
                 **(
                     {"value": {"amount": bid.amount, "currency": bid.currency}}

@@ -12,12 +12,15 @@ from urllib.parse import quote
 import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
 from bidding.accounts.guards import requires, signed_in
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition
 from bidding.identity import Role
 from bidding.inputs import decode_base64
+from bidding.openapi import documented
 from bidding.opening import ceremony, service
 from bidding.web import DB, PathId, actor_of, blobs_of, settings_of
 
@@ -25,6 +28,29 @@ agency_staff = requires(Role.AGENCY_STAFF)
 custodians = requires(Role.CUSTODIAN)
 bidders = requires(Role.BIDDER)
 supervisors = requires(Role.SUPERVISOR)
+#: The signed opening record, as ``opening/model.py`` writes it (canonical JSON, RFC 8785).
+OPENING_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "tender", "opened_at", "lines"],
+    "properties": {
+        "format": {"const": "bidding/opening-record/v1"},
+        "tender": {"type": "string", "description": "The tender's reference."},
+        "opened_at": {"type": "string", "description": "When the key was rebuilt (RFC 3339)."},
+        "lines": {
+            "type": "array",
+            "description": "Each bid as read out, in order: the bidder, lot and slot, and its outcome: `opened` with "
+            "its price sheet (`currency`, `total`, `duration_days`, `bid_security`, `remarks`), or `revoked` / "
+            "`withdrawn` with a `reason`.",
+            "items": {
+                "type": "object",
+                "required": ["outcome"],
+                "properties": {"outcome": {"enum": ["opened", "revoked", "withdrawn"]}},
+            },
+        },
+    },
+}
+
+
 #: The largest ceremony file: sixteen sealed shares of about 1.5 KiB each, in base64, and their digests.
 MAX_CEREMONY = 256 * 1024
 
@@ -81,6 +107,20 @@ async def read_custody(request: Request[Any, Any, Any], db: DB, tender_id: PathI
     guards=[agency_staff],
     status_code=200,
     request_max_body_size=MAX_CEREMONY,
+    opt=documented(
+        Forbidden,
+        InvalidTransition,
+        InvalidInput,
+        body=(
+            "application/json",
+            {
+                "type": "object",
+                "description": "The ceremony file `bidding custody ceremony` (or the custody page) writes: format "
+                "`bidding/ceremony/v1`, the tender, k, the opening recipient, and each custodian's sealed share "
+                "with its digests.",
+            },
+        ),
+    ),
 )
 async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> CustodyOut:
     """Record the ceremony file (from the browser or ``bidding custody ceremony``); the body is the file."""
@@ -93,6 +133,14 @@ async def record_ceremony(request: Request[Any, Any, Any], db: DB, tender_id: Pa
     tags=["opening"],
     guards=[custodians],
     media_type="application/octet-stream",
+    response_headers=[
+        ResponseHeader(
+            name="X-Share-SHA256",
+            description="The share's published digest (hex), to check it.",
+            documentation_only=True,
+        )
+    ],
+    opt=documented(content={"application/octet-stream": {"type": "string", "format": "binary"}}),
 )
 async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[bytes]:
     """Your sealed share (an age file): open it with your key file to check it, or at the opening to hand it in."""
@@ -104,9 +152,16 @@ async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: Pat
     )
 
 
-@post("/api/v1/tenders/{tender_id:int}/opening", tags=["opening"], guards=[agency_staff], status_code=200)
+@post(
+    "/api/v1/tenders/{tender_id:int}/opening",
+    tags=["opening"],
+    guards=[agency_staff],
+    status_code=204,
+    opt=documented(Forbidden, InvalidTransition),
+)
 async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
-    """Start the opening after the deadline: the sealed bids are frozen and listed in the hall."""
+    """Start the opening after the deadline: the sealed bids are frozen and listed in the hall
+    (``/ws/tenders/{id}/opening``), where custodians then hand in their shares."""
     await service.start_opening(db, settings_of(request), actor_of(request), tender_id)
 
 
@@ -120,7 +175,13 @@ class HandedInOut(msgspec.Struct, frozen=True):
     count: int
 
 
-@post("/api/v1/tenders/{tender_id:int}/opening/shares", tags=["opening"], guards=[custodians], status_code=200)
+@post(
+    "/api/v1/tenders/{tender_id:int}/opening/shares",
+    tags=["opening"],
+    guards=[custodians],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
 async def hand_in_share(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[ShareIn]
 ) -> HandedInOut:
@@ -132,7 +193,13 @@ async def hand_in_share(
     return HandedInOut(count)
 
 
-@post("/api/v1/tenders/{tender_id:int}/opening/finish", tags=["opening"], guards=[agency_staff], status_code=200)
+@post(
+    "/api/v1/tenders/{tender_id:int}/opening/finish",
+    tags=["opening"],
+    guards=[agency_staff],
+    status_code=204,
+    opt=documented(Forbidden, InvalidTransition),
+)
 async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
     """Close the opening when the custodians cannot reach k: bids not read are withdrawn (not the bidders' fault)."""
     await service.finish_opening(db, settings_of(request), actor_of(request), tender_id)
@@ -143,7 +210,13 @@ class FileKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     file_key: Annotated[str, msgspec.Meta(max_length=64)]
 
 
-@post("/api/v1/bids/{bid_id:int}/file-key", tags=["opening"], guards=[bidders], status_code=200)
+@post(
+    "/api/v1/bids/{bid_id:int}/file-key",
+    tags=["opening"],
+    guards=[bidders],
+    status_code=200,
+    opt=documented(InvalidTransition, InvalidInput),
+)
 async def hand_in_file_key(
     request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[FileKeyIn]
 ) -> dict[str, Any]:
@@ -159,6 +232,7 @@ async def hand_in_file_key(
     tags=["opening"],
     guards=[bidders],
     media_type="application/octet-stream",
+    opt=documented(content={"application/octet-stream": {"type": "string", "format": "binary"}}),
 )
 async def read_own_header(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> Response[bytes]:
     """Your envelope's age header (up to its ``---`` MAC line): unwrap your file key from it with your key file
@@ -171,25 +245,55 @@ class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: Annotated[str, msgspec.Meta(max_length=4000)]
 
 
-@post("/api/v1/bids/{bid_id:int}/confirmation", tags=["opening"], guards=[bidders], status_code=200)
+@post(
+    "/api/v1/bids/{bid_id:int}/confirmation",
+    tags=["opening"],
+    guards=[bidders],
+    status_code=204,
+    opt=documented(InvalidTransition),
+)
 async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> None:
     """Confirm your line of the opening record."""
     await service.confirm_line(db, actor_of(request), bid_id)
 
 
-@post("/api/v1/bids/{bid_id:int}/objection", tags=["opening"], guards=[bidders], status_code=200)
+@post(
+    "/api/v1/bids/{bid_id:int}/objection",
+    tags=["opening"],
+    guards=[bidders],
+    status_code=204,
+    opt=documented(InvalidTransition, InvalidInput),
+)
 async def object_to_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Object to your line of the opening record (异议); the agency must answer."""
     await service.object_to_line(db, actor_of(request), bid_id, data.text)
 
 
-@post("/api/v1/bids/{bid_id:int}/objection/answer", tags=["opening"], guards=[agency_staff], status_code=200)
+@post(
+    "/api/v1/bids/{bid_id:int}/objection/answer",
+    tags=["opening"],
+    guards=[agency_staff],
+    status_code=204,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
 async def answer_objection(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Answer an objection to a line of the opening record."""
     await service.answer_objection(db, actor_of(request), bid_id, data.text)
 
 
-@get("/api/v1/tenders/{tender_id:int}/opening/record", tags=["opening"], media_type="application/json")
+@get(
+    "/api/v1/tenders/{tender_id:int}/opening/record",
+    tags=["opening"],
+    media_type="application/json",
+    response_headers=[
+        ResponseHeader(
+            name="X-Record-Signature",
+            description="The platform's signature of the record (a signed note by the log key), base64.",
+            documentation_only=True,
+        )
+    ],
+    opt=documented(content={"application/json": OPENING_RECORD_SCHEMA}),
+)
 async def opening_record(db: DB, tender_id: PathId) -> Response[bytes]:
     """The signed opening record (canonical JSON); its signature, a signed note by the log key, is in
     ``X-Record-Signature`` (base64)."""
@@ -206,7 +310,7 @@ class OpenedDocumentOut(msgspec.Struct, frozen=True):
     url: str
 
 
-@get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors])
+@get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors], opt=documented(InvalidTransition))
 async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> list[OpenedDocumentOut]:
     """The documents of an opened bid, as its signed manifest lists them (supervisors)."""
     documents = await service.opened_documents(db, blobs_of(request), actor_of(request), bid_id)
@@ -221,6 +325,7 @@ async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: Path
     tags=["opening"],
     guards=[supervisors],
     media_type="application/octet-stream",
+    opt=documented(InvalidTransition, content={"application/octet-stream": {"type": "string", "format": "binary"}}),
 )
 async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: PathId, name: FromPath[str]) -> File:
     """One document of an opened bid, decrypted on the fly from the sealed envelope (supervisors).

@@ -13,15 +13,17 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from bidding.accounts.guards import requires, signed_in
 from bidding.blobs import chunks_of
-from bidding.errors import InvalidInput, NotFound
+from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.inputs import base64_bytes, parse_id
+from bidding.openapi import Header, documented
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
 from bidding.tenders import model, repo, service
@@ -31,6 +33,7 @@ from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 logger = logging.getLogger(__name__)
 
 agency_staff = requires(Role.AGENCY_STAFF)
+_LOCATION = ResponseHeader(name="Location", description="The address of what was made.", documentation_only=True)
 bidders = requires(Role.BIDDER)
 
 # --- What the API returns -------------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ def summary_out(summary: repo.TenderSummary) -> TenderSummaryOut:
 # --- Reading --------------------------------------------------------------------------------------------------
 
 
-@get("/api/v1/tenders", tags=["tenders"])
+@get("/api/v1/tenders", tags=["tenders"], opt=documented(InvalidInput))
 async def search_tenders(
     request: Request[Any, Any, Any],
     db: DB,
@@ -275,13 +278,47 @@ async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId
     return tender_out(view, settings_of(request))
 
 
-@get("/api/v1/tenders/mine", tags=["tenders"], guards=[agency_staff])
+@get("/api/v1/tenders/mine", tags=["tenders"], guards=[agency_staff], opt=documented(Forbidden))
 async def my_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
     """The tenders your organisation runs or buys for, drafts included."""
     return [summary_out(item) for item in await service.list_own(db, actor_of(request))]
 
 
-@get("/api/v1/tenders/registered", tags=["tenders"], guards=[bidders])
+class CustodianChoiceOut(msgspec.Struct, frozen=True):
+    #: The id a draft names in ``custodian_ids``.
+    user_id: int
+    login: str
+    display_name: str
+    organisation_id: int | None
+    organisation_name: str | None
+
+
+class DraftChoicesOut(msgspec.Struct, frozen=True):
+    """Whom a draft may name, by the ids ``TenderInput`` takes."""
+
+    #: For ``purchaser_id``: every purchaser, or only your own when your organisation is the purchaser.
+    purchasers: list[PartyOut]
+    #: For ``custodian_ids``: people holding the key custodian role.
+    custodians: list[CustodianChoiceOut]
+    #: For ``invited_ids`` of an invited tender: the registered bidder organisations.
+    bidders: list[PartyOut]
+
+
+@get("/api/v1/tenders/choices", tags=["tenders"], guards=[agency_staff], opt=documented(Forbidden))
+async def draft_choices(request: Request[Any, Any, Any], db: DB) -> DraftChoicesOut:
+    """The purchasers, custodians and bidders a new draft can name, with their ids."""
+    choices = await service.draft_choices(db, actor_of(request))
+    return DraftChoicesOut(
+        purchasers=[PartyOut(o.id, o.name, o.name_en, o.credit_code) for o in choices.purchasers],
+        custodians=[
+            CustodianChoiceOut(u.id, u.login, u.display_name, u.organisation_id, u.organisation_name)
+            for u in choices.custodians
+        ],
+        bidders=[PartyOut(o.id, o.name, o.name_en, o.credit_code) for o in choices.bidders],
+    )
+
+
+@get("/api/v1/tenders/registered", tags=["tenders"], guards=[bidders], opt=documented(Forbidden))
 async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
     """The tenders your organisation registered for."""
     return [summary_out(item) for item in await service.list_registered(db, actor_of(request))]
@@ -306,14 +343,26 @@ async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[No
 # --- Changing -------------------------------------------------------------------------------------------------
 
 
-@post("/api/v1/tenders", tags=["tenders"], guards=[agency_staff], status_code=201)
+@post(
+    "/api/v1/tenders",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=201,
+    response_headers=[_LOCATION],
+    opt=documented(Forbidden, Conflict, InvalidInput),
+)
 async def create_tender(request: Request[Any, Any, Any], db: DB, data: JSONBody[TenderInput]) -> Response[Created]:
     """Save a draft tender. Every rule is checked; the response lists every field that breaks one."""
     tender_id = await service.create_draft(db, settings_of(request), actor_of(request), data)
     return Response(Created(tender_id), status_code=201, headers={"location": f"/api/v1/tenders/{tender_id}"})
 
 
-@put("/api/v1/tenders/{tender_id:int}", tags=["tenders"], guards=[agency_staff])
+@put(
+    "/api/v1/tenders/{tender_id:int}",
+    tags=["tenders"],
+    guards=[agency_staff],
+    opt=documented(Forbidden, Conflict, InvalidTransition, InvalidInput),
+)
 async def update_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[TenderInput]
 ) -> TenderOut:
@@ -323,7 +372,13 @@ async def update_tender(
     return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
 
 
-@post("/api/v1/tenders/{tender_id:int}/publish", tags=["tenders"], guards=[agency_staff], status_code=200)
+@post(
+    "/api/v1/tenders/{tender_id:int}/publish",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition),
+)
 async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> TenderOut:
     """Publish a draft: it needs its documents, and at least the legal bidding period before the deadline."""
     actor = actor_of(request)
@@ -331,7 +386,13 @@ async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: Pat
     return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
 
 
-@post("/api/v1/tenders/{tender_id:int}/amendments", tags=["tenders"], guards=[agency_staff], status_code=201)
+@post(
+    "/api/v1/tenders/{tender_id:int}/amendments",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=201,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
 async def amend_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[AmendmentIn]
 ) -> repo.Amendment:
@@ -352,7 +413,13 @@ async def amend_tender(
     return amendment
 
 
-@post("/api/v1/tenders/{tender_id:int}/cancellation", tags=["tenders"], guards=[agency_staff], status_code=200)
+@post(
+    "/api/v1/tenders/{tender_id:int}/cancellation",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
 async def cancel_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[CancellationIn]
 ) -> TenderOut:
@@ -390,6 +457,19 @@ def check_content_length(request: Request[Any, Any, Any], settings: Settings, ov
     status_code=201,
     # The use case enforces the document size limit as the body streams in.
     request_max_body_size=None,
+    opt=documented(
+        Forbidden,
+        InvalidTransition,
+        InvalidInput,
+        TooLarge,
+        headers=[
+            Header(
+                "Repr-Digest",
+                "The file's SHA-256 (RFC 9530), `sha-256=:base64:`, to have it checked on arrival.",
+            )
+        ],
+        body=("application/octet-stream", {"type": "string", "format": "binary", "description": "The file."}),
+    ),
 )
 async def upload_document(
     request: Request[Any, Any, Any],
@@ -422,15 +502,78 @@ async def upload_document(
 
 
 @get(
-    [
-        "/tenders/{tender_id:int}/documents/{document_id:int}",
-        "/api/v1/tenders/{tender_id:int}/documents/{document_id:int}",
-    ],
+    "/api/v1/tenders/{tender_id:int}/documents/{document_id:int}",
     tags=["tenders"],
     guards=[signed_in],
+    media_type="application/octet-stream",
+    response_headers=[
+        ResponseHeader(name="X-Content-SHA256", description="The file's SHA-256, hex.", documentation_only=True),
+        ResponseHeader(name="Content-Disposition", description="The file's name.", documentation_only=True),
+    ],
+    opt=documented(Forbidden, content={"*/*": {"type": "string", "format": "binary"}}),
 )
 async def download_document(request: Request[Any, Any, Any], db: DB, tender_id: PathId, document_id: PathId) -> Stream:
-    """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded."""
+    """Download one version of a document: for registered bidders and the tender's staff. Each download is recorded.
+
+    The answer's type is the document's own (`application/pdf`, …); it is always sent as an attachment.
+    """
+    return await _document_download(request, db, tender_id, document_id)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/registration",
+    tags=["tenders"],
+    guards=[bidders],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition),
+)
+async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> RegistrationOut:
+    """Register your organisation for a tender: it unlocks the documents and questions."""
+    added = await service.register(db, actor_of(request), tender_id)
+    return RegistrationOut(registered=True, new=added)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/questions",
+    tags=["tenders"],
+    guards=[bidders],
+    status_code=201,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
+async def ask_question(
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[QuestionIn]
+) -> service.QuestionView:
+    """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
+    return await service.ask(db, actor_of(request), tender_id, data.question)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/questions/{question_id:int}/answer",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=204,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
+async def answer_question(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender_id: PathId,
+    question_id: PathId,
+    data: JSONBody[AnswerIn],
+) -> None:
+    """Answer a question; the answer is published to everyone and registered bidders are notified."""
+    await service.answer(db, actor_of(request), tender_id, question_id, data.answer)
+
+
+@get("/tenders/{tender_id:int}/documents/{document_id:int}", include_in_schema=False, guards=[signed_in])
+async def download_document_page(
+    request: Request[Any, Any, Any], db: DB, tender_id: PathId, document_id: PathId
+) -> Stream:
+    """The same download, at the address the notice links to."""
+    return await _document_download(request, db, tender_id, document_id)
+
+
+async def _document_download(request: Request[Any, Any, Any], db: DB, tender_id: int, document_id: int) -> Stream:
     document = await service.open_document(db, actor_of(request), tender_id, document_id)
     try:
         source = await asyncio.to_thread(blobs_of(request).reader, document.sha256.hex())
@@ -449,43 +592,11 @@ async def download_document(request: Request[Any, Any, Any], db: DB, tender_id: 
     )
 
 
-@post("/api/v1/tenders/{tender_id:int}/registration", tags=["tenders"], guards=[bidders], status_code=200)
-async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> RegistrationOut:
-    """Register your organisation for a tender: it unlocks the documents and questions."""
-    added = await service.register(db, actor_of(request), tender_id)
-    return RegistrationOut(registered=True, new=added)
-
-
-@post("/api/v1/tenders/{tender_id:int}/questions", tags=["tenders"], guards=[bidders], status_code=201)
-async def ask_question(
-    request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[QuestionIn]
-) -> service.QuestionView:
-    """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
-    return await service.ask(db, actor_of(request), tender_id, data.question)
-
-
-@post(
-    "/api/v1/tenders/{tender_id:int}/questions/{question_id:int}/answer",
-    tags=["tenders"],
-    guards=[agency_staff],
-    status_code=200,
-)
-async def answer_question(
-    request: Request[Any, Any, Any],
-    db: DB,
-    tender_id: PathId,
-    question_id: PathId,
-    data: JSONBody[AnswerIn],
-) -> Response[None]:
-    """Answer a question; the answer is published to everyone and registered bidders are notified."""
-    await service.answer(db, actor_of(request), tender_id, question_id, data.answer)
-    return Response(None, status_code=204)
-
-
 routes = [
     search_tenders,
     read_tender,
     my_tenders,
+    draft_choices,
     registered_tenders,
     read_registrations,
     read_notifications,
@@ -496,6 +607,7 @@ routes = [
     cancel_tender,
     upload_document,
     download_document,
+    download_document_page,
     register_for_tender,
     ask_question,
     answer_question,

@@ -547,9 +547,12 @@ async def select_registered_tenders(connection: Connection, organisation_id: int
 
 # --- Documents ------------------------------------------------------------------------------------------------
 
-_DOCUMENT_COLUMNS = """d.id, d.tender_id, d.name, d.version, d.sha256, d.size, d.content_type, d.uploaded_at,
-    d.version = (SELECT max(n.version) FROM tender_documents n WHERE n.tender_id = d.tender_id AND n.name = d.name)
-        AS current"""
+_DOCUMENT_FIELDS = "d.id, d.tender_id, d.name, d.version, d.sha256, d.size, d.content_type, d.uploaded_at"
+_DOCUMENT_COLUMNS = (
+    _DOCUMENT_FIELDS
+    + """, d.version = (SELECT max(n.version) FROM tender_documents n
+                       WHERE n.tender_id = d.tender_id AND n.name = d.name) AS current"""
+)
 
 
 def _document(row: asyncpg.Record) -> DocumentVersion:
@@ -567,7 +570,10 @@ async def insert_document(
            VALUES ($1, $2, coalesce((SELECT max(version) FROM tender_documents
                                      WHERE tender_id = $1 AND name = $2), 0) + 1, $3, $4, $5, $6)
            RETURNING """
-        + _DOCUMENT_COLUMNS,
+        # The version just added is the newest by construction; a subquery here would see the table as it was
+        # before the insert (no version yet: NULL; an older one: false).
+        + _DOCUMENT_FIELDS
+        + ", true AS current",
         tender_id,
         name,
         sha256,

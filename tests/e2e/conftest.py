@@ -6,7 +6,9 @@ seeds it. Tests that need someone of their own create them with ``bidding create
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import os
 import re
 import signal
@@ -77,6 +79,8 @@ class Server:
     url: str
     database_url: str
     environment: dict[str, str]
+    #: What the server process wrote (its log, tracebacks included), when a fixture started it.
+    log: Path | None = None
 
     def bidding(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run a ``bidding`` command against the server's database."""
@@ -117,16 +121,20 @@ def sql(database_url: str, query: str, *args: Any) -> Any:
     return run_sync(run)
 
 
-@pytest.fixture(scope="session")
-def server(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    database_url = postgres.create_database("bidding_e2e")
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+@contextlib.contextmanager
+def running_server(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
+) -> Iterator[Server]:
+    """``bidding serve --seed-demo`` on a database and data folder of its own, stopped cleanly at the end."""
+    database_url = postgres.create_database(name)
+    data_dir = tmp_path_factory.mktemp(f"{name}-data")
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
         "BIDDING_DATA_DIR": str(data_dir),
         "BIDDING_SECRET_KEY": "e2e-secret-" + "k" * 40,
         "BIDDING_MAX_DOCUMENT_SIZE": str(1024 * 1024),
+        **settings,
     }
     port = free_port()
     log = data_dir / "server.log"
@@ -140,10 +148,16 @@ def server(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_live(url, process, log)
-        yield Server(url, database_url, environment)
+        yield Server(url, database_url, environment, log)
     finally:
         status = stop(process)
     assert status == 0, log.read_text()
+
+
+@pytest.fixture(scope="session")
+def server(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(postgres, tmp_path_factory, "bidding_e2e") as started:
+        yield started
 
 
 def csrf_token(html: str) -> str:
@@ -152,8 +166,51 @@ def csrf_token(html: str) -> str:
     return found.group(1)
 
 
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """A path template as a pattern: each ``{name}`` one segment, but the tile path's, which spans several."""
+    segment = ".+" if path.startswith("/log/tile/") else "[^/]+"
+    return re.compile("^" + segment.join(re.escape(part) for part in re.split(r"\{\w+\}", path)) + "$")
+
+
+class Documented:
+    """The statuses the server's OpenAPI document gives each operation, to hold every test's API calls to it."""
+
+    def __init__(self, server_url: str) -> None:
+        document = httpx.get(f"{server_url}/api/openapi.json", timeout=30).json()
+        self.operations: list[tuple[str, re.Pattern[str], str, set[int]]] = []
+        for path, item in document["paths"].items():
+            pattern = _path_pattern(path)
+            for method, operation in item.items():
+                self.operations.append(
+                    (method.upper(), pattern, path, {int(status) for status in operation["responses"]})
+                )
+        # ``/api/v1/tenders/mine`` before ``/api/v1/tenders/{tender_id}``: fixed paths match first.
+        self.operations.sort(key=lambda operation: operation[2].count("{"))
+
+    def check(self, response: httpx.Response) -> None:
+        """Fail if an answer of the API has a status its operation does not document."""
+        request = response.request
+        if not request.url.path.startswith(("/api/", "/ocds/", "/log/", "/health")):
+            return
+        for method, pattern, path, statuses in self.operations:
+            if method == request.method and pattern.match(request.url.path):
+                assert response.status_code in statuses, (
+                    f"{method} {path} answered {response.status_code}, documented: {sorted(statuses)}"
+                )
+                return
+
+
+@functools.cache
+def documented(server_url: str) -> Documented:
+    return Documented(server_url)
+
+
 class Clients:
-    """HTTP clients for one test, closed when it ends."""
+    """HTTP clients for one test, closed when it ends.
+
+    Every answer of the API they get is checked against the OpenAPI document: a status it does not list for the
+    operation fails the test that met it.
+    """
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -164,7 +221,12 @@ class Clients:
         all_headers = {**(BROWSER_HEADERS if browser else {}), **headers}
         if token:
             all_headers["authorization"] = f"Bearer {token}"
-        client = httpx.Client(base_url=self.server.url, headers=all_headers, timeout=10)
+        client = httpx.Client(
+            base_url=self.server.url,
+            headers=all_headers,
+            timeout=10,
+            event_hooks={"response": [documented(self.server.url).check]},
+        )
         self._open.append(client)
         return client
 

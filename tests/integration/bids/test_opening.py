@@ -221,6 +221,8 @@ async def test_the_opening_is_published_as_open_data_with_the_bid_extension(
     statistics = {s["measure"]: s["value"] for s in release["bids"]["statistics"]}
     assert statistics == {"bids": 2, "electronicBids": 2, "bidders": 2}
     assert sorted(d["value"]["amount"] for d in release["bids"]["details"]) == [100, 200.5]
+    lots = {lot["id"] for lot in release["tender"]["lots"]}
+    assert all(len(d["relatedLots"]) == 1 and set(d["relatedLots"]) <= lots for d in release["bids"]["details"])
     assert {p["id"] for p in release["parties"] if "tenderer" in p["roles"]} == {
         f"CN-USCC-{code}" for code in bidding.credit_codes[:2]
     }
