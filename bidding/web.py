@@ -36,6 +36,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Empty, Receive, ReceiveMessage, Scope, Send
 from litestar.types import Message as ASGIMessage
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 from multipart import MultipartSegment, ParserError, PushMultipartParser  # type: ignore[import-untyped]  # no stubs
 
@@ -288,6 +289,8 @@ class BiddingCSRFMiddleware(CSRFMiddleware):
         if token is not None:
             if not self._csrf_tokens_match(token, cookie):
                 raise CSRFFailed()
+            # As the stock check does: a page rendered in answer (a form shown again with its errors) carries it.
+            ScopeState.from_scope(scope).csrf_token = token
             await self._checked(scope, receive, send)
             return
         try:
@@ -364,7 +367,10 @@ async def read_upload_form(
     """
     content_type, options = request.content_type
     boundary = options.get("boundary", "")
-    if content_type != "multipart/form-data" or not boundary:
+    if content_type != "multipart/form-data":
+        # A form posted without its file (no browser does that) is answered as a form with no file, unread.
+        return {}, None
+    if not boundary:
         raise MalformedRequest(N_("This form is sent as multipart/form-data."))
     events = _multipart_events(request.stream(), boundary)
     fields: dict[str, str] = {}

@@ -29,7 +29,7 @@ from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
-from bidding.inputs import BIGINT_MAX, RowId, decode_base64, decode_json
+from bidding.inputs import BIGINT_MAX, MalformedRequest, RowId, decode_base64, decode_json
 from bidding.opening import model as opening_model
 from bidding.opening import repo, service
 from bidding.web import PathId, actor_of, blobs_of, request_id, settings_of, translator_of
@@ -85,6 +85,8 @@ def parse_message(text: str) -> HallMessage:
         raise InvalidInput(N_("A message can have at most %(size)d bytes.", size=MAX_MESSAGE))
     try:
         message: HallMessage = decode_json(text, HallMessage)
+    except MalformedRequest:
+        raise InvalidInput(N_("Messages are JSON objects.")) from None
     except InvalidInput as error:
         if "type" in error.errors:
             raise InvalidInput(

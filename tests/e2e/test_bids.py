@@ -197,7 +197,7 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     )
     assert refused.status_code == 409 and "deadline" in refused.json()["detail"]
 
-    assert agent.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 200
+    assert agent.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 204
     hall = server.url.replace("http", "ws") + f"/ws/tenders/{tender_id}/opening"
     with pytest.raises(InvalidStatus), ws_connect(hall, open_timeout=5):  # someone not signed in does not attend
         pass

@@ -194,7 +194,7 @@ def test_a_crash_during_the_opening_carries_on_when_the_platform_starts_again(
     crashable.platform.sql(
         "UPDATE tenders SET deadline = clock_timestamp() - interval '1 second' WHERE id = $1", tender_id
     )
-    assert crashable.api("agent").post(f"/api/v1/tenders/{tender_id}/opening").status_code == 200
+    assert crashable.api("agent").post(f"/api/v1/tenders/{tender_id}/opening").status_code == 204
 
     def hand_in(login: str) -> httpx.Response:
         custodian = crashable.api(login)

@@ -75,7 +75,7 @@ def test_a_bidder_hands_in_its_own_file_key_in_the_hall_when_no_custodian_comes(
     page.locator("#hall-connection", has_text=connected).wait_for()
     section = page.locator(f"#file-key-{mine}")
     assert section.is_hidden()  # not before the opening starts; then it appears without reloading
-    assert agent.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 200
+    assert agent.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 204
     page.locator("#hall-bid-list li").nth(1).wait_for()
     section.wait_for(state="visible")
     assert page.locator(f"#file-key-{theirs}").count() == 0  # only its own bids

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import PostgresServer
-from tests.e2e.conftest import DEMO_PASSWORD, Server, running_server
+from tests.e2e.conftest import DEMO_PASSWORD, Server, csrf_token, running_server
 
 EXAMPLES = int(os.environ.get("BIDDING_FUZZ_EXAMPLES", "8"))
 #: Who calls: nobody, and an API token of each of these demo logins.
@@ -150,6 +151,101 @@ def test_every_operation_answers_as_its_description_says(
                 assert mode is GenerationMode.NEGATIVE, operation.path
             except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001  # every failure is reported at the end
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}):\n{error}")
+    assert not failures, "\n\n".join(failures)
+    assert fuzz_server.log is not None
+    logged = fuzz_server.log.read_text()
+    assert " failed: " not in logged and "Traceback" not in logged, logged[-5000:]
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------
+# Pages are not in the API document, so they are fuzzed from the application's own routes: every path with its
+# parameters drawn (ids that exist, ids that cannot, text), query strings and form fields drawn from the names
+# the pages read and from nowhere, as nobody and as people of each role, signed in as a browser is (session and
+# CSRF token). Any answer is fine but a 5xx; the log must stay free of failures.
+
+#: Query and form fields the pages read, to be drawn beside arbitrary ones.
+PAGE_FIELDS = [
+    "q", "category", "region", "status", "budget_min", "budget_max", "deadline_from", "deadline_to", "cursor",
+    "limit", "since", "until", "actor", "role", "action", "subject", "organisation", "next", "done", "language",
+    "login", "password", "name", "kind", "credit_code", "name_en", "display_name", "roles", "organisation_id",
+    "question", "answer", "reason", "summary", "substantive", "purpose", "verifier_key", "recipient",
+    "current_password", "new_password", "repeat_password", "title.zh", "lots.0.budget", "lots.x.title.zh",
+    "purchaser_id", "deadline", "custodian_ids", "invited_ids", "lots.0.criteria.0.points",
+]  # fmt: skip
+#: Page routes not fuzzed while signed in: they would end the fuzzer's own session.
+PAGE_SELF_ENDING = {("POST", "/sign-out")}
+PAGE_CALLERS = [None, "bidder1", "agent", "supervisor1", "admin", "custodian1"]
+
+_TEXT = st.text(max_size=30) | st.sampled_from(["", "0", "-1", "²", str(2**63), "9" * 5000, "\x00", "%00", "é"])
+
+
+def _page_routes() -> list[tuple[str, str]]:
+    from litestar.routes import HTTPRoute
+
+    from bidding.app import create_app
+    from bidding.settings import Settings
+
+    app = create_app(Settings(database_url="postgresql://unused/unused", secret_key="k" * 40))
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/static", "/api", "/problems")):
+            continue
+        for handler in route.route_handlers:
+            if handler.resolve_include_in_schema():
+                continue
+            found.extend((method, route.path) for method in sorted(handler.http_methods) if method in ("GET", "POST"))
+    return found
+
+
+def _path_values(template: str, known: dict[str, list[Any]]) -> Any:
+    names = re.findall(r"\{(\w+):(\w+)\}", template)
+    parts = {}
+    for name, kind in names:
+        ids = [str(value) for value in known.get(name, [])[:6]]
+        parts[name] = (st.sampled_from(ids) if ids else st.nothing()) | (
+            st.integers(min_value=-5, max_value=2**64).map(str) if kind == "int" else _TEXT
+        )
+    return st.fixed_dictionaries(parts)
+
+
+def _fuzz_page(client: httpx.Client, method: str, template: str, token: str, known: dict[str, list[Any]]) -> None:
+    fields = st.dictionaries(st.sampled_from(PAGE_FIELDS) | st.text(max_size=8), _TEXT, max_size=6)
+
+    @given(path=_path_values(template, known), fields=fields)
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(path: dict[str, str], fields: dict[str, str]) -> None:
+        url = re.sub(r"\{(\w+):\w+\}", lambda found: quote(path[found.group(1)], safe=""), template)
+        if method == "GET":
+            answer = client.get(url, params=fields)
+        else:
+            answer = client.post(url, data={"_csrf_token": token, **fields})
+        assert answer.status_code < 500, f"{method} {url} {fields!r}: {answer.status_code}"
+
+    run()
+
+
+@pytest.mark.parametrize("caller", PAGE_CALLERS, ids=lambda caller: caller or "anonymous")
+def test_no_page_answers_a_server_error(
+    fuzz_server: Server, known_ids: dict[str, list[Any]], caller: str | None
+) -> None:
+    client = httpx.Client(base_url=fuzz_server.url, headers={"accept": "text/html"}, timeout=30)
+    token = ""
+    if caller:
+        form = client.get("/sign-in")
+        token = csrf_token(form.text)
+        signed = client.post("/sign-in", data={"_csrf_token": token, "login": caller, "password": DEMO_PASSWORD})
+        assert signed.status_code == 303, signed.text
+    failures = []
+    routes = _page_routes()
+    assert len(routes) > 30, "every page route is found"
+    for method, template in routes:
+        if caller and (method, template) in PAGE_SELF_ENDING:
+            continue
+        try:
+            _fuzz_page(client, method, template, token, known_ids)
+        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001  # every failure is reported at the end
+            failures.append(f"{method} {template}:\n{error}")
+    client.close()
     assert not failures, "\n\n".join(failures)
     assert fuzz_server.log is not None
     logged = fuzz_server.log.read_text()

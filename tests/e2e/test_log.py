@@ -901,6 +901,6 @@ def test_receipt_wait_nan_is_refused_rather_than_waited_for_ever(server: Server,
     for wait in ("nan", "NaN", "inf", "-1", "10.5"):
         refused = bidder.get(f"/api/v1/events/{created}/receipt", params={"wait": wait})
         assert refused.status_code == 400 and refused.headers["content-type"] == PROBLEM, (wait, refused.text)
-        assert [error["pointer"] for error in refused.json()["errors"]] == ["#/wait"]
+        assert [error["parameter"] for error in refused.json()["errors"]] == ["wait"]
     for wait in ("0", "10"):
         assert bidder.get(f"/api/v1/events/{created}/receipt", params={"wait": wait}).status_code in (200, 409)

@@ -122,7 +122,7 @@ def test_bad_requests_get_problems_and_change_nothing(server: Server, clients: C
     refused = agent.post("/api/v1/tenders", json=bad)
     assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
     pointers = {error["pointer"] for error in refused.json()["errors"]}
-    assert pointers == {"#/lots.0.budget", "#/lots.0.criteria"}
+    assert pointers == {"#/lots/0/budget", "#/lots/0/criteria"}
     assert bidder.post("/api/v1/tenders", json=tender_json(server, "投标人不能起草")).status_code == 403
     assert server.sql("SELECT count(*) FROM tenders") == before
 
