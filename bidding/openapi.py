@@ -209,6 +209,11 @@ def _complete_operation(
         if status in _ERROR_HEADERS:
             answer["headers"] = _ERROR_HEADERS[status]
         responses[str(status)] = answer
+    for answer in responses.values():
+        # Litestar writes documentation-only headers without a schema, which OpenAPI requires (§4.8.21).
+        for header in answer.get("headers", {}).values():
+            if "schema" not in header and "content" not in header:
+                header["schema"] = {"type": "string"}
     for status, answer in responses.items():
         # A HEAD answer has no body, nor has a 204 (Litestar describes a ``null`` one).
         if status.startswith("2") and (method == "HEAD" or status == "204"):

@@ -307,6 +307,14 @@ def test_a_new_document_says_it_is_current(server: Server, clients: Clients) -> 
         assert answer.json()["version"] == version and answer.json()["current"] is True
 
 
+def test_the_document_is_valid_openapi_3_1(server: Server) -> None:
+    from openapi_spec_validator import validate
+
+    document = httpx.get(f"{server.url}/api/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
 def test_the_document_describes_the_api_as_it_answers(server: Server) -> None:
     document = httpx.get(f"{server.url}/api/openapi.json").json()
     paths = document["paths"]
