@@ -20,43 +20,42 @@ _PUBLISHER = {
     "required": ["name"],
     "properties": {"name": {"type": "string"}, "uri": {"type": "string"}},
 }
-RELEASE_PACKAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "An OCDS 1.1.5 release package: "
-    "https://standard.open-contracting.org/1.1/en/schema/release_package/ (with the lots and bid extensions).",
-    "required": ["uri", "version", "publishedDate", "publisher", "releases"],
-    "properties": {
-        "uri": {"type": "string"},
-        "version": {"const": "1.1"},
-        "extensions": {"type": "array", "items": {"type": "string"}},
-        "publishedDate": {"type": "string"},
-        "publisher": _PUBLISHER,
-        "releases": {
-            "type": "array",
-            "items": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"]},
+
+
+def _package_schema(kind: str, items: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": f"An OCDS 1.1.5 {kind} package: https://standard.open-contracting.org/1.1/en/schema/"
+        f"{kind}_package/ (with the lots and bid extensions).",
+        "required": ["uri", "version", "publishedDate", "publisher", items],
+        "properties": {
+            "uri": {"type": "string"},
+            "version": {"const": "1.1"},
+            "extensions": {"type": "array", "items": {"type": "string"}},
+            "publishedDate": {"type": "string"},
+            "publisher": _PUBLISHER,
+            items: item,
+            "links": {"type": "object", "properties": {"next": {"type": "string"}}},
         },
-        "links": {"type": "object", "properties": {"next": {"type": "string"}}},
+    }
+
+
+RELEASE_PACKAGE_SCHEMA = _package_schema(
+    "release",
+    "releases",
+    {"type": "array", "items": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"]}},
+)
+#: One record: every release of the contracting process and the compiled release.
+RECORD_PACKAGE_SCHEMA = _package_schema(
+    "record",
+    "records",
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 1,
+        "items": {"type": "object", "required": ["ocid", "releases", "compiledRelease"]},
     },
-}
-RECORD_PACKAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "An OCDS 1.1.5 record package: "
-    "https://standard.open-contracting.org/1.1/en/schema/record_package/ (every release and the compiled release).",
-    "required": ["uri", "version", "publishedDate", "publisher", "records"],
-    "properties": {
-        "uri": {"type": "string"},
-        "version": {"const": "1.1"},
-        "extensions": {"type": "array", "items": {"type": "string"}},
-        "publishedDate": {"type": "string"},
-        "publisher": _PUBLISHER,
-        "records": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 1,
-            "items": {"type": "object", "required": ["ocid", "releases", "compiledRelease"]},
-        },
-    },
-}
+)
 
 
 @get(
