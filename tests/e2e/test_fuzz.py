@@ -80,7 +80,24 @@ REFUSALS = [400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 428, 429, 460
 
 
 @pytest.fixture(scope="module")
-def api(fuzz_server: Server) -> Any:
+def sessions(fuzz_server: Server) -> Iterator[dict[str | None, tuple[httpx.Client, str]]]:
+    """A browser-like client for each page caller, signed in (with the CSRF token of its session) before any
+    fuzzing: the fuzzer's failed sign-ins would otherwise pause signing in from this address."""
+    opened: dict[str | None, tuple[httpx.Client, str]] = {}
+    for login in PAGE_CALLERS:
+        client = httpx.Client(base_url=fuzz_server.url, headers={"accept": "text/html"}, timeout=30)
+        token = csrf_token(client.get("/sign-in").text)
+        if login is not None:
+            signed = client.post("/sign-in", data={"_csrf_token": token, "login": login, "password": DEMO_PASSWORD})
+            assert signed.status_code == 303, signed.text
+        opened[login] = (client, token)
+    yield opened
+    for client, _ in opened.values():
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def api(fuzz_server: Server, sessions: dict[str | None, tuple[httpx.Client, str]]) -> Any:
     config = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}})
     return schemathesis.openapi.from_url(f"{fuzz_server.url}/api/openapi.json", config=config)
 
@@ -226,15 +243,12 @@ def _fuzz_page(client: httpx.Client, method: str, template: str, token: str, kno
 
 @pytest.mark.parametrize("caller", PAGE_CALLERS, ids=lambda caller: caller or "anonymous")
 def test_no_page_answers_a_server_error(
-    fuzz_server: Server, known_ids: dict[str, list[Any]], caller: str | None
+    fuzz_server: Server,
+    sessions: dict[str | None, tuple[httpx.Client, str]],
+    known_ids: dict[str, list[Any]],
+    caller: str | None,
 ) -> None:
-    client = httpx.Client(base_url=fuzz_server.url, headers={"accept": "text/html"}, timeout=30)
-    token = ""
-    if caller:
-        form = client.get("/sign-in")
-        token = csrf_token(form.text)
-        signed = client.post("/sign-in", data={"_csrf_token": token, "login": caller, "password": DEMO_PASSWORD})
-        assert signed.status_code == 303, signed.text
+    client, token = sessions[caller]
     failures = []
     routes = _page_routes()
     assert len(routes) > 30, "every page route is found"
@@ -245,7 +259,6 @@ def test_no_page_answers_a_server_error(
             _fuzz_page(client, method, template, token, known_ids)
         except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001  # every failure is reported at the end
             failures.append(f"{method} {template}:\n{error}")
-    client.close()
     assert not failures, "\n\n".join(failures)
     assert fuzz_server.log is not None
     logged = fuzz_server.log.read_text()
