@@ -23,7 +23,7 @@ from bidding.accounts.model import (
     UserChanges,
 )
 from bidding.audit import service as audit_service
-from bidding.audit.pages import ACTOR_ROLE_NAMES
+from bidding.audit.pages import console_names
 from bidding.errors import AccountDisabled, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
@@ -147,8 +147,9 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         }
         context["role_counts"] = await service.count_users_by_role(db, actor)
     if principal.has(Role.SUPERVISOR):
-        context["recent_events"] = await audit_service.recent_events(db, actor, limit=10)
-        context["actor_role_names"] = ACTOR_ROLE_NAMES
+        recent = await audit_service.recent_events(db, actor, limit=10)
+        context["recent_events"] = recent.items
+        context |= console_names(recent.names)
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
