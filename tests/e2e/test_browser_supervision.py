@@ -71,7 +71,7 @@ def test_the_console_names_actions_people_and_organisations_and_numbers_events_a
     translator = TRANSLATORS[language]
     try:
         sign_in(page, login)
-        page.goto("/supervision/events?action=tender.published")
+        page.goto("/supervision/events?action=tender.published&actor=agent")
         first = page.locator("table.events tbody tr").first
         assert first.locator(".action-name").inner_text() == translator.gettext("Tender published")
         assert first.locator(".action-code").inner_text() == "tender.published"
