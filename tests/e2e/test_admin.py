@@ -293,3 +293,10 @@ def test_an_organisation_page_offers_the_regions_and_names_it_in_english(clients
     board = clients.new(**{"accept-language": "en"}).get("/tenders")
     assert "Mingcheng Tendering Agency Co., Ltd." in board.text
     assert '<option value="示范市滨江区">Binjiang District, Demo City</option>' in board.text
+
+
+def test_the_draft_form_offers_the_platforms_regions(clients: Clients) -> None:
+    form = clients.sign_in("agent").get("/tenders/new")
+    assert form.status_code == 200
+    assert 'list="region-list"' in form.text
+    assert '<option value="示范市老城区" label="320507">' in form.text
