@@ -3,19 +3,21 @@ each change an audit event, every refusal changing nothing, a disabled person st
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import asyncpg
 import pytest
 
-from bidding.accounts import admin, service
-from bidding.accounts.model import OrganisationChanges, PasswordReset, UserChanges
+from bidding.accounts import admin, repo, service
+from bidding.accounts.model import NewOrganisation, NewUser, OrganisationChanges, PasswordReset, UserChanges
 from bidding.accounts.repo import User
 from bidding.audit.model import SEALED_ACTIONS
-from bidding.db import Database
+from bidding.db import Database, migrate_database
 from bidding.errors import AccountDisabled, Conflict, Forbidden, InvalidInput, NotFound, WrongCredentials
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.tenders import service as tenders
+from tests.conftest import PostgresServer
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
 from tests.integration.tenders.conftest import Cast, cast  # noqa: F401  # the people of a tender, as a fixture
 
@@ -275,6 +277,43 @@ async def test_the_last_active_administrator_cannot_be_disabled_or_demoted(
     await make_user("deputy", Role.ADMIN, organisation=other_centre)
     stepped_down = await admin.update_user(db, administrator, me, UserChanges(roles=[Role.SUPERVISOR]))
     assert stepped_down.roles == (Role.SUPERVISOR,)
+
+
+async def test_two_last_administrators_disabling_each_other_at_once_leave_one(postgres: PostgresServer) -> None:
+    """The administration lock orders the two changes: the second sees one administrator left and is refused."""
+    # A database of its own: the race needs two transactions that really run side by side.
+    url = await asyncio.to_thread(postgres.create_database, "bidding_administrators_race")
+    await migrate_database(url)
+    db = await Database.connect(url, max_size=4)
+    try:
+        centre = await service.create_organisation(
+            db, PLATFORM, NewOrganisation(OrganisationKind.PLATFORM, "交易中心", "示范市")
+        )
+        first, second = [
+            await service.create_user(db, PLATFORM, NewUser(login, login, PASSWORD, [Role.ADMIN], centre.id))
+            for login in ("first.admin", "second.admin")
+        ]
+        async with db.connection() as connection:
+            actors = [Actor(await repo.select_principal(connection, user.login)) for user in (first, second)]
+        # Both changes are held at the lock until both wait there, then let go together.
+        async with db.transaction() as blocker:
+            await repo.lock_administration(blocker)
+            changes = [
+                asyncio.create_task(admin.update_user(db, actor, other.id, UserChanges(disabled=True)))
+                for actor, other in zip(actors, (second, first), strict=True)
+            ]
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            async with asyncio.timeout(10):
+                while await blocker.fetchval(waiting) < 2:
+                    await asyncio.sleep(0.02)
+        outcomes = await asyncio.gather(*changes, return_exceptions=True)
+        assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Conflict", "User"]
+        async with db.connection() as connection:
+            assert await repo.count_active_administrators(connection) == 1
+            disabled = await connection.fetchval("SELECT count(*) FROM audit_events WHERE action = 'user.disabled'")
+        assert disabled == 1, "the refused change left no event"
+    finally:
+        await db.close()
 
 
 async def test_a_reset_password_is_temporary_ends_sessions_and_keeps_tokens(
