@@ -282,6 +282,48 @@ def test_the_admin_pages_edit_a_user_and_show_what_cannot_be_saved(
     assert status.status_code == 422
 
 
+def test_the_admin_pages_edit_and_disable_an_organisation_and_show_what_cannot_be_saved(
+    server: Server, clients: Clients
+) -> None:
+    client = clients.sign_in("admin")
+    listing = client.get("/admin/organisations")
+    created = client.post(
+        "/admin/organisations",
+        data={"_csrf_token": csrf_token(listing.text), "kind": "agency", "name": "页面测试代理", "region": "示范市"},
+    )
+    assert created.status_code == 303
+    path = created.headers["location"]
+    organisation_id = int(path.rsplit("/", 1)[-1])
+    login = _unique("e2e.admin.member")
+    assert server.create_user(login, PASSWORD, role="agency_staff", organisation=str(organisation_id)).returncode == 0
+    member = clients.sign_in(login, PASSWORD)
+    token = csrf_token(client.get(path).text)
+    fields = {"_csrf_token": token, "kind": "agency", "name": "页面测试代理", "region": "示范市"}
+
+    wrong = client.post(path, data={**fields, "name": "", "credit_code": "91110000802100433A"})
+    assert wrong.status_code == 422 and 'class="error-summary"' in wrong.text
+    assert "校验码" in wrong.text and 'value="91110000802100433A"' in wrong.text, "what was typed comes back"
+    kind = client.post(path, data={**fields, "kind": "bidder"})
+    assert kind.status_code == 422 and "kind-error" in kind.text, "an agency's staff cannot sit in a bidder"
+    taken = server.sql("SELECT credit_code FROM organisations WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")
+    conflict = client.post(path, data={**fields, "credit_code": taken})
+    assert conflict.status_code == 409 and "已注册。" in conflict.text, "next to the credit code"
+    assert server.sql("SELECT count(*) FROM audit_events WHERE subject = $1", f"organisation:{organisation_id}") == 1
+
+    saved = client.post(path, data={**fields, "name_en": "Page Test Agency", "region": "示范市东湖区"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"{path}?saved=details"
+    shown = clients.sign_in("supervisor2").get(f"/supervision/organisations/{organisation_id}/events")
+    assert "Timeline of Page Test Agency" in shown.text and "Donghu District, Demo City" in shown.text
+
+    disabled = client.post(f"{path}/status", data={"_csrf_token": token, "disabled": "true"})
+    assert disabled.status_code == 303 and disabled.headers["location"] == f"{path}?saved=disabled"
+    assert member.get("/dashboard").headers["location"].startswith("/sign-in"), "its people's sessions end"
+    assert 'class="tag disabled"' in client.get(path).text
+    enabled = client.post(f"{path}/status", data={"_csrf_token": token, "disabled": "false"})
+    assert enabled.headers["location"] == f"{path}?saved=enabled"
+    clients.sign_in(login, PASSWORD)
+
+
 def test_an_organisation_page_offers_the_regions_and_names_it_in_english(clients: Clients, server: Server) -> None:
     hospital = server.sql("SELECT id FROM organisations WHERE name = '示范市第一人民医院'")
     chinese = clients.sign_in("admin").get(f"/admin/organisations/{hospital}")
