@@ -118,6 +118,24 @@ USERS: list[tuple[str, str, list[Role], str | None, Language]] = [
     ("bidder2", "钱芳", [Role.BIDDER], "qiming", "zh-CN"),
     ("bidder3", "Grace Sun", [Role.BIDDER], "lvyuan", "en"),
 ]
+
+#: The English names of the demo people whose names are Chinese, shown on English pages.
+ENGLISH_NAMES: Mapping[str, str] = {
+    "admin": "Zhou Min",
+    "supervisor1": "Chen Li",
+    "agent": "Li Na",
+    "purchaser": "Wang Qiang",
+    "custodian1": "Liu Yang",
+    "custodian2": "Sun Yue",
+    "custodian3": "Zheng Kai",
+    "expert1": "Yang Zhiyuan",
+    "expert2": "Huang Jing",
+    "expert3": "Wu Jianhua",
+    "expert4": "Xu Li",
+    "bidder1": "Zhao Gang",
+    "bidder2": "Qian Fang",
+}
+
 #: Who runs the demo tenders, and who holds their opening keys (any two of the three open the bids).
 AGENT = "agent"
 CUSTODIANS = ("custodian1", "custodian2", "custodian3")
@@ -237,7 +255,9 @@ async def _seed_people(database: Database) -> None:
             await service.act_as(database, login)
         except NotFound:
             organisation_id = ids[organisation] if organisation else None
-            new_user = NewUser(login, display_name, DEMO_PASSWORD, roles, organisation_id, language)
+            new_user = NewUser(
+                login, display_name, DEMO_PASSWORD, roles, organisation_id, language, ENGLISH_NAMES.get(login)
+            )
             await service.create_user(database, PLATFORM, new_user)
 
 

@@ -71,6 +71,21 @@ class CSRFFailed(Forbidden):
         )
 
 
+class AccountDisabled(Forbidden):
+    code = "account-disabled"
+    title = N_("This account is disabled")
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password-change-required"
+    title = N_("Choose a new password first")
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Your password is a temporary one set by an administrator. Choose your own on your account page.")
+        )
+
+
 class NotFound(BiddingError):
     status_code = 404
     code = "not-found"
@@ -123,6 +138,8 @@ PROBLEM_TYPES: Mapping[str, type[BiddingError]] = {
         WrongCredentials,
         Forbidden,
         CSRFFailed,
+        AccountDisabled,
+        PasswordChangeRequired,
         NotFound,
         Conflict,
         InvalidTransition,

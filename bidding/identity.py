@@ -45,6 +45,11 @@ class Principal:
     via: Literal["session", "token"]
     #: The SHA-256 of the session cookie or the token, to end that credential.
     credential_hash: bytes
+    #: The names shown to readers of English pages, where the person and the organisation have them.
+    display_name_en: str | None = None
+    organisation_name_en: str | None = None
+    #: The password is a temporary one an administrator set: a session can do nothing but replace it.
+    must_change_password: bool = False
 
     def has(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -73,7 +73,8 @@ STATUS_DESCRIPTIONS: Mapping[int, str] = {
     400: "The request cannot be read: a parameter or the body does not have the form this operation takes, "
     "the body is not valid JSON, or the address holds a NUL character.",
     401: "Nobody is signed in, or the API token sent is missing, malformed or revoked.",
-    403: "The person signed in may not do this, or (a browser session) the CSRF token is missing or wrong.",
+    403: "The person signed in may not do this, or (a browser session) the CSRF token is missing or wrong, or the "
+    "session's temporary password must be changed first.",
     404: "There is no such resource, or none that you may see.",
     409: "This cannot be done in the resource's current state (the detail says why).",
     412: "The tus version sent (`Tus-Resumable`) is not 1.0.0.",
@@ -150,16 +151,14 @@ def statuses(handler: HTTPRouteHandler, path: str, method: str, *, signed: bool)
     """Every error status an operation can answer.
 
     ``signed`` says whether the route is behind the platform's authentication and CSRF checks (the API and the
-    pages), which answer 401 for a bad token on any route, 403 for a missing CSRF token on any unsafe one.
+    pages), which answer 401 for a bad token and 403 for a session held to changing its password, on any route.
     """
     documentation = _documentation(handler)
     found = {400} | {error.status_code for error in documentation.problems}
     if signed:
-        found.add(401)
-        guarded = any(getattr(getattr(guard, "func", guard), "roles", None) for guard in handler.resolve_guards())
-        unsafe = method not in ("GET", "HEAD", "OPTIONS") and not handler.opt.get("exclude_from_csrf")
-        if guarded or unsafe:
-            found.add(403)
+        # 401 for a token refused; 403 for a browser session that must change its password before anything else,
+        # and, as the case may be, for the wrong role or a missing CSRF token.
+        found |= {401, 403}
     if "{" in path:
         found.add(404)
     if documentation.body is not None or "data" in handler.parsed_fn_signature.parameters:

@@ -112,6 +112,9 @@ class Settings:
     witness_quorum: int | None = None
     #: Whether this process may sequence the log (one process at a time does, whichever holds the lock).
     sequencer: bool = True
+    #: The administrative divisions the platform serves (CSV: code, Chinese and English names); ``None`` means the
+    #: list shipped in ``bidding/data/regions.csv``.
+    regions_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -241,6 +244,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_LOG_ORIGIN": ("log_origin", str, "the log's origin when its key is made; default HOST/log"),
     "BIDDING_WITNESSES": ("witnesses", _witnesses, "witnesses cosigning checkpoints, JSON [{url, key}]"),
     "BIDDING_WITNESS_QUORUM": ("witness_quorum", int, "cosignatures a checkpoint needs to be published"),
+    "BIDDING_REGIONS_FILE": ("regions_file", Path, "regions served, CSV code,zh,en; default the shipped list"),
 }
 
 

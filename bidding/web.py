@@ -18,7 +18,7 @@ from typing import Annotated, Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone_name
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar import MediaType, Request
@@ -40,6 +40,7 @@ from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup, escape
 from multipart import MultipartSegment, ParserError, PushMultipartParser  # type: ignore[import-untyped]  # no stubs
 
+from bidding import names
 from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.errors import CSRFFailed, InvalidInput, TooLarge
@@ -498,8 +499,12 @@ def size_text(size: int, locale: Any) -> str:
 
 
 def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
-    """Jinja with autoescaping, strict undefined names, and gettext that reads the page's translator."""
+    """Jinja with autoescaping, strict undefined names, and gettext that reads the page's translator.
+
+    Raises SettingsError when the regions file cannot be read.
+    """
     timezone = ZoneInfo(settings.timezone)
+    regions = names.load_regions(settings.regions_file)
     environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=True,
@@ -528,6 +533,20 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
         translator = cast(Translator, context["translator"])
         return format_datetime(moment, format, tzinfo=timezone, locale=translator.locale)
 
+    def exact_time(moment: dt.datetime | None) -> str:
+        """A moment to the second as people in the platform's time zone write it (``2026-12-07 11:20:09``), for
+        records read side by side (the audit trail); the page says once which zone (``time_zone``)."""
+        if moment is None:
+            return "—"
+        return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S")
+
+    @pass_context
+    def time_zone(context: Any) -> str:
+        """The platform's time zone as the reader names it, with its offset now: ``China Time (UTC+08:00)``."""
+        offset = dt.datetime.now(timezone).strftime("%z")
+        zone = get_timezone_name(timezone, locale=cast(Translator, context["translator"]).locale)
+        return f"{zone} (UTC{offset[:3]}:{offset[3:]})"
+
     def iso_time(moment: dt.datetime) -> str:
         """A moment as RFC 3339 in UTC, for ``<time datetime>`` and the scripts that read it."""
         return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
@@ -552,9 +571,35 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
             return shown
         return Markup('<span lang="%s">%s</span>') % (_TEXT_LANGUAGES[half], escape(shown))
 
+    def marked(text: str, lang: str | None, plain: bool) -> Markup | str:
+        if plain or lang is None:
+            return text
+        return Markup('<span lang="%s">%s</span>') % (lang, escape(text))
+
+    @pass_context
+    def name(context: Any, thing: Any, field: str | None = None, plain: bool = False) -> Markup | str:
+        """An organisation's or a person's name in the reader's language (see :func:`names.pick_name`):
+        ``{{ organisation | name }}``, ``{{ user | name }}``, ``{{ summary | name("agency_name") }}``."""
+        language = cast(Translator, context["translator"]).language
+        return marked(*names.pick_name(*names.name_fields(thing, field), language), plain)
+
+    @pass_context
+    def region(context: Any, text: str | None, plain: bool = False) -> Markup | str:
+        """A region in the reader's language when it is one of the platform's, else as typed."""
+        return marked(*regions.name(text, cast(Translator, context["translator"]).language), plain)
+
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(message=render_message, local=local)
-    environment.filters.update(datetime=format_time, iso=iso_time, money=money, filesize=filesize, local=local)
+    environment.globals.update(message=render_message, local=local, time_zone=time_zone, regions=regions)
+    environment.filters.update(
+        datetime=format_time,
+        exact_time=exact_time,
+        iso=iso_time,
+        money=money,
+        filesize=filesize,
+        local=local,
+        name=name,
+        region=region,
+    )
     return JinjaTemplateEngine.from_environment(environment)
 
 

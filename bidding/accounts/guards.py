@@ -8,6 +8,10 @@ A request proves who it is in one of two ways, never both:
 
 Guards run before a handler. :func:`requires` refuses a request with 401 when nobody is signed in and 403 when
 the person holds none of the roles; organisation checks happen in services, which know the resource.
+
+A session opened with a temporary password (one an administrator set) reaches only what it takes to replace it:
+every other page leads to the account page's password form, and the API refuses it (403). Its holder is not yet
+known to be the person: the administrator, or whoever saw the password handed over, knows it too.
 """
 
 from __future__ import annotations
@@ -16,17 +20,25 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from bidding.accounts import service
 from bidding.accounts.model import bearer_token
-from bidding.errors import Forbidden, NotSignedIn
+from bidding.errors import Forbidden, NotSignedIn, PasswordChangeRequired
 from bidding.i18n import N_
 from bidding.identity import Principal, Role
 from bidding.settings import Settings
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+#: Where a session with a temporary password may go: the account page with its password form, signing out or in
+#: (someone else, at a shared computer), and the language switch.
+PASSWORD_CHANGE_PATHS = frozenset({"/account", "/account/password", "/sign-out", "/sign-in", "/language"})
+#: Where the others are sent.
+PASSWORD_CHANGE_PAGE = "/account?must=password#password"  # noqa: S105  # a path, not a password
 
 
 def session_cookie_name(settings: Settings) -> str:
@@ -58,11 +70,22 @@ class AuthenticationMiddleware:
                     authorization = value.decode("latin-1")
                 elif name == b"cookie":
                     cookies.append(value.decode("latin-1"))
-            scope["user"] = (
+            principal = (
                 await self.authenticate(scope, authorization, "; ".join(cookies))
                 if authorization is not None or cookies
                 else None
             )
+            scope["user"] = principal
+            if (
+                principal is not None
+                and principal.must_change_password
+                and principal.via == "session"
+                and scope["path"] not in PASSWORD_CHANGE_PATHS
+            ):
+                if scope["type"] == ScopeType.WEBSOCKET or scope["path"].startswith("/api/"):
+                    raise PasswordChangeRequired()
+                await _see_other(send, PASSWORD_CHANGE_PAGE)
+                return
         await self.app(scope, receive, send)
 
     async def authenticate(self, scope: Scope, authorization: str | None, cookies: str) -> Principal | None:
@@ -80,6 +103,18 @@ class AuthenticationMiddleware:
         if not cookie or len(cookie) > 100:
             return None
         return await service.authenticate_session(database, cookie, self.idle_timeout)
+
+
+async def _see_other(send: Send, location: str) -> None:
+    """Answer with a bare redirect (303), before any route is reached."""
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 303,
+        "headers": [(b"location", location.encode()), (b"cache-control", b"no-store"), (b"content-length", b"0")],
+    }
+    body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+    await send(start)
+    await send(body)
 
 
 def cookie_value(header: str, name: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Pages and API routes of accounts: sign-in, dashboards, the account page, administration."""
+"""Pages and API routes of accounts: sign-in, dashboards, the account page, and the administration API (the
+administrators' pages are in :mod:`bidding.accounts.admin_pages`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, delete, get, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie, ResponseHeader
 from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 
-from bidding.accounts import repo, service
-from bidding.accounts.guards import requires, session_cookie_name, signed_in
+from bidding.accounts import admin, admin_pages, repo, service
+from bidding.accounts.guards import PASSWORD_CHANGE_PAGE, requires, session_cookie_name, signed_in
 from bidding.accounts.model import (
     KIND_NAMES,
     MAX_PASSWORD_LENGTH,
@@ -20,10 +21,21 @@ from bidding.accounts.model import (
     ROLE_NAMES,
     NewOrganisation,
     NewUser,
+    OrganisationChanges,
+    PasswordReset,
+    UserChanges,
 )
 from bidding.audit import service as audit_service
-from bidding.audit.pages import ACTOR_ROLE_NAMES
-from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, TooManyAttempts, WrongCredentials
+from bidding.audit.pages import console_names
+from bidding.errors import (
+    AccountDisabled,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PasswordChangeRequired,
+    TooManyAttempts,
+    WrongCredentials,
+)
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
 from bidding.inputs import parse_id
@@ -97,7 +109,7 @@ async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
             user_agent=request.headers.get("user-agent"),
             lifetime=settings.session_lifetime,
         )
-    except (WrongCredentials, TooManyAttempts) as error:
+    except (WrongCredentials, TooManyAttempts, AccountDisabled) as error:
         return page(
             request,
             "accounts/sign_in.html",
@@ -110,6 +122,8 @@ async def sign_in(request: Request[Any, Any, Any], db: DB) -> Any:
     # Someone signing in over an open session (another person at a shared computer) ends that session first.
     if principal_of(request) is not None:
         await service.sign_out(db, actor)
+    if signed.principal.must_change_password:
+        target = PASSWORD_CHANGE_PAGE
     return see_other(target, cookies=[_session_cookie(settings, signed.session_token)])
 
 
@@ -157,8 +171,9 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         }
         context["role_counts"] = await service.count_users_by_role(db, actor)
     if principal.has(Role.SUPERVISOR):
-        context["recent_events"] = await audit_service.recent_events(db, actor, limit=10)
-        context["actor_role_names"] = ACTOR_ROLE_NAMES
+        recent = await audit_service.recent_events(db, actor, limit=10)
+        context["recent_events"] = recent.items
+        context |= console_names(recent.names)
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
@@ -239,116 +254,6 @@ async def revoke_token(request: Request[Any, Any, Any], db: DB, token_id: PathId
     return see_other("/account")
 
 
-# --- Administration pages -----------------------------------------------------------------------------------
-
-
-def _organisation_form(form: dict[str, str]) -> NewOrganisation:
-    kind = form.get("kind", "")
-    if kind not in OrganisationKind.__members__.values():
-        raise InvalidInput(errors={"kind": N_("Choose the kind of organisation.")})
-    return NewOrganisation(
-        kind=OrganisationKind(kind),
-        name=form.get("name", ""),
-        region=form.get("region", ""),
-        credit_code=form.get("credit_code") or None,
-        name_en=form.get("name_en") or None,
-    )
-
-
-async def _organisations_page(
-    request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any
-) -> Template:
-    organisations = await service.list_organisations(db, actor_of(request))
-    return page(
-        request,
-        "admin/organisations.html",
-        status_code=status_code,
-        organisations=organisations,
-        kind_names=KIND_NAMES,
-        **context,
-    )
-
-
-@get("/admin/organisations", include_in_schema=False, guards=[admin_only])
-async def organisations_page(request: Request[Any, Any, Any], db: DB) -> Template:
-    return await _organisations_page(request, db)
-
-
-@post("/admin/organisations", include_in_schema=False, guards=[admin_only])
-async def create_organisation_page(request: Request[Any, Any, Any], db: DB) -> Any:
-    form = await _form(request)
-    try:
-        created = await service.create_organisation(db, actor_of(request), _organisation_form(form))
-    except BiddingError as error:
-        if not error.errors:
-            raise
-        return await _organisations_page(request, db, status_code=error.status_code, errors=error.errors, form=form)
-    return see_other(f"/admin/organisations/{created.id}")
-
-
-@get("/admin/organisations/{organisation_id:int}", include_in_schema=False, guards=[admin_only])
-async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Template:
-    actor = actor_of(request)
-    organisation = await service.get_organisation(db, actor, organisation_id)
-    members = await service.list_organisation_members(db, actor, organisation_id)
-    return page(
-        request,
-        "admin/organisation.html",
-        organisation=organisation,
-        members=members,
-        kind_names=KIND_NAMES,
-        role_names=ROLE_NAMES,
-    )
-
-
-async def _users_page(request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any) -> Template:
-    actor = actor_of(request)
-    users = await service.list_users(db, actor)
-    organisations = await service.list_organisations(db, actor)
-    return page(
-        request,
-        "admin/users.html",
-        status_code=status_code,
-        users=users,
-        organisations=organisations,
-        roles=list(Role),
-        role_names=ROLE_NAMES,
-        kind_names=KIND_NAMES,
-        **context,
-    )
-
-
-@get("/admin/users", include_in_schema=False, guards=[admin_only])
-async def users_page(request: Request[Any, Any, Any], db: DB) -> Template:
-    return await _users_page(request, db)
-
-
-@post("/admin/users", include_in_schema=False, guards=[admin_only])
-async def create_user_page(request: Request[Any, Any, Any], db: DB) -> Any:
-    form_data = await request.form()
-    form = {key: str(value) for key, value in form_data.items() if isinstance(value, str)}
-    roles = [Role(role) for role in form_data.getall("roles", []) if role in Role.__members__.values()]
-    organisation = form.get("organisation_id", "")
-    try:
-        new_user = NewUser(
-            login=form.get("login", ""),
-            display_name=form.get("display_name", ""),
-            password=form.get("password", ""),
-            roles=roles,
-            organisation_id=parse_id(organisation),
-            language="en" if form.get("language") == "en" else "zh-CN",
-        )
-        created = await service.create_user(db, actor_of(request), new_user)
-    except BiddingError as error:
-        if not error.errors:
-            raise
-        form.pop("password", None)
-        return await _users_page(
-            request, db, status_code=error.status_code, errors=error.errors, form=form, chosen_roles=roles
-        )
-    return see_other(f"/admin/users?created={created.login}")
-
-
 # --- API ----------------------------------------------------------------------------------------------------
 
 
@@ -360,6 +265,8 @@ class Me(msgspec.Struct, frozen=True):
     roles: list[Role]
     organisation_id: int | None
     organisation_name: str | None
+    display_name_en: str | None
+    organisation_name_en: str | None
 
 
 @get("/api/v1/me", guards=[signed_in], tags=["accounts"], sync_to_thread=False)
@@ -375,6 +282,8 @@ def me(request: Request[Any, Any, Any]) -> Me:
         sorted(principal.roles),
         principal.organisation_id,
         principal.organisation_name,
+        principal.display_name_en,
+        principal.organisation_name_en,
     )
 
 
@@ -478,6 +387,21 @@ async def read_organisation(request: Request[Any, Any, Any], db: DB, organisatio
     return await service.get_organisation(db, actor_of(request), organisation_id)
 
 
+@patch(
+    "/api/v1/organisations/{organisation_id:int}",
+    guards=[admin_only],
+    tags=["accounts"],
+    opt=documented(Conflict, InvalidInput),
+)
+async def update_organisation(
+    request: Request[Any, Any, Any], db: DB, organisation_id: PathId, data: JSONBody[OrganisationChanges]
+) -> repo.Organisation:
+    """Change an organisation's details, or disable or enable it (administrators); fields left out stay as they
+    are. Its kind must suit its members' roles; its kind and credit code are fixed once it takes part in tenders.
+    Disabling it stops its people's sessions and tokens at once."""
+    return await admin.update_organisation(db, actor_of(request), organisation_id, data)
+
+
 @get(
     "/api/v1/organisations/{organisation_id:int}/members",
     guards=[signed_in],
@@ -515,6 +439,38 @@ async def create_user(request: Request[Any, Any, Any], db: DB, data: JSONBody[Ne
     return Response(created, status_code=201, headers={"location": f"/api/v1/users/{created.id}"})
 
 
+@patch("/api/v1/users/{user_id:int}", guards=[admin_only], tags=["accounts"], opt=documented(Conflict, InvalidInput))
+async def update_user(
+    request: Request[Any, Any, Any], db: DB, user_id: PathId, data: JSONBody[UserChanges]
+) -> repo.User:
+    """Change a user's names, language and roles (the rules of creation apply), or disable or enable the user
+    (administrators); fields left out stay as they are. Disabling stops the user's sessions and tokens at once.
+    The last active administrator cannot be disabled or lose the role."""
+    return await admin.update_user(db, actor_of(request), user_id, data)
+
+
+class PasswordResetDone(msgspec.Struct, frozen=True):
+    user: repo.User
+    #: The password the platform made up, shown this once; ``null`` when the administrator gave one.
+    temporary_password: str | None
+
+
+@post(
+    "/api/v1/users/{user_id:int}/password-reset",
+    guards=[admin_only],
+    tags=["accounts"],
+    status_code=200,
+    opt=documented(Conflict, InvalidInput),
+)
+async def reset_password(
+    request: Request[Any, Any, Any], db: DB, user_id: PathId, data: JSONBody[PasswordReset]
+) -> PasswordResetDone:
+    """Give a user a temporary password, to be replaced at the next sign-in (administrators): the one in the body,
+    or with ``{}`` one the platform makes up and returns this once. The user's sessions end; tokens stay valid."""
+    done = await admin.reset_password(db, actor_of(request), user_id, data)
+    return PasswordResetDone(done.user, done.generated)
+
+
 routes = [
     issue_token,
     list_tokens,
@@ -529,17 +485,16 @@ routes = [
     change_password,
     create_token,
     revoke_token,
-    organisations_page,
-    create_organisation_page,
-    organisation_page,
-    users_page,
-    create_user_page,
+    *admin_pages.routes,
     me,
     list_organisations,
     create_organisation,
     read_organisation,
+    update_organisation,
     read_members,
     list_users,
     read_user,
     create_user,
+    update_user,
+    reset_password,
 ]

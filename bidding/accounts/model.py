@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
+import secrets
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from bidding.errors import InvalidInput
 from bidding.i18n import N_, Message
@@ -157,6 +160,37 @@ class NewUser(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     roles: list[Role]
     organisation_id: RowId | None = None
     language: Language = "zh-CN"
+    #: Shown on English pages instead of ``display_name``.
+    display_name_en: str | None = None
+
+
+class OrganisationChanges(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What an administrator changes of an organisation: a field left out stays as it is, ``null`` clears the
+    English name or the credit code. ``disabled`` stops or lets again its people sign in and use their tokens."""
+
+    name: str | UnsetType = UNSET
+    name_en: str | None | UnsetType = UNSET
+    region: str | UnsetType = UNSET
+    credit_code: str | None | UnsetType = UNSET
+    kind: OrganisationKind | UnsetType = UNSET
+    disabled: bool | UnsetType = UNSET
+
+
+class UserChanges(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What an administrator changes of a person: a field left out stays as it is, ``null`` clears the English
+    name. ``roles`` replaces them all; ``disabled`` stops or lets again the person sign in and use their tokens."""
+
+    display_name: str | UnsetType = UNSET
+    display_name_en: str | None | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    roles: list[Role] | UnsetType = UNSET
+    disabled: bool | UnsetType = UNSET
+
+
+class PasswordReset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A temporary password an administrator gives a person; without one, the platform makes one up."""
+
+    password: str | None = None
 
 
 def validate_new_organisation(unverified: NewOrganisation) -> NewOrganisation:
@@ -207,29 +241,112 @@ def roles_problem(roles: Sequence[Role], organisation_kind: OrganisationKind | N
     return None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Profile:
+    """What a person is called, speaks and may do: checked alike when they are created and when they are edited."""
+
+    display_name: str
+    display_name_en: str | None
+    language: Language
+    roles: list[Role]
+
+
+def _profile(unverified: Profile, organisation_kind: OrganisationKind | None, errors: dict[str, Message]) -> Profile:
+    """A person's profile normalised, with what is wrong with it added to ``errors``."""
+    display_name = clean_text(unverified.display_name)
+    display_name_en = clean_text(unverified.display_name_en or "") or None
+    roles = sorted(set(unverified.roles))
+    if problem := _length_problem(display_name, MAX_DISPLAY_NAME_LENGTH):
+        errors["display_name"] = problem
+    if display_name_en is not None and (problem := _length_problem(display_name_en, MAX_DISPLAY_NAME_LENGTH)):
+        errors["display_name_en"] = problem
+    if problem := roles_problem(roles, organisation_kind):
+        errors["roles"] = problem
+    if unverified.language not in LANGUAGES:
+        errors["language"] = N_("Choose Chinese or English.")
+    return Profile(display_name, display_name_en, unverified.language, roles)
+
+
 def validate_new_user(unverified: NewUser, organisation_kind: OrganisationKind | None) -> NewUser:
     """Normalise a new person's details against their organisation's kind; raise :class:`InvalidInput`."""
     errors: dict[str, Message] = {}
     login = normalise_login(unverified.login)
-    display_name = clean_text(unverified.display_name)
     password = normalise_password(unverified.password)
-    roles = sorted(set(unverified.roles))
     if not LOGIN_PATTERN.fullmatch(login):
         errors["login"] = N_(
             "A login has 3 to 64 characters: lower-case letters, digits, “.”, “_” and “-”, "
             "beginning with a letter or digit."
         )
-    if problem := _length_problem(display_name, MAX_DISPLAY_NAME_LENGTH):
-        errors["display_name"] = problem
+    profile = _profile(
+        Profile(unverified.display_name, unverified.display_name_en, unverified.language, unverified.roles),
+        organisation_kind,
+        errors,
+    )
     if problem := password_problem(password, login):
         errors["password"] = problem
-    if problem := roles_problem(roles, organisation_kind):
-        errors["roles"] = problem
-    if unverified.language not in LANGUAGES:
-        errors["language"] = N_("Choose Chinese or English.")
     if errors:
         raise InvalidInput(errors=errors)
-    return NewUser(login, display_name, password, roles, unverified.organisation_id, unverified.language)
+    return NewUser(
+        login,
+        profile.display_name,
+        password,
+        profile.roles,
+        unverified.organisation_id,
+        profile.language,
+        profile.display_name_en,
+    )
+
+
+def validate_profile(unverified: Profile, organisation_kind: OrganisationKind | None) -> Profile:
+    """Normalise an edited profile against the person's organisation's kind; raise :class:`InvalidInput`."""
+    errors: dict[str, Message] = {}
+    profile = _profile(unverified, organisation_kind, errors)
+    if errors:
+        raise InvalidInput(errors=errors)
+    return profile
+
+
+def changed_profile(current: Profile, changes: UserChanges) -> Profile:
+    """The profile ``changes`` make of ``current``, not yet validated."""
+    return Profile(
+        current.display_name if changes.display_name is UNSET else changes.display_name,
+        current.display_name_en if changes.display_name_en is UNSET else changes.display_name_en,
+        current.language if changes.language is UNSET else changes.language,
+        list(current.roles) if changes.roles is UNSET else list(changes.roles),
+    )
+
+
+def changed_organisation(current: NewOrganisation, changes: OrganisationChanges) -> NewOrganisation:
+    """The organisation ``changes`` make of ``current``, not yet validated."""
+    return NewOrganisation(
+        current.kind if changes.kind is UNSET else changes.kind,
+        current.name if changes.name is UNSET else changes.name,
+        current.region if changes.region is UNSET else changes.region,
+        current.credit_code if changes.credit_code is UNSET else changes.credit_code,
+        current.name_en if changes.name_en is UNSET else changes.name_en,
+    )
+
+
+def differences(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, list[object]]:
+    """The fields whose values differ, each as ``[before, after]``: what an audit event of an edit records."""
+    return {key: [before[key], after[key]] for key in after if before.get(key) != after[key]}
+
+
+def kind_change_problem(members: Sequence[tuple[str, Sequence[Role]]], kind: OrganisationKind) -> Message | None:
+    """Why an organisation whose members are ``(login, roles)`` cannot become of ``kind``, or ``None``."""
+    for login, roles in members:
+        if problem := roles_problem(roles, kind):
+            return N_("Not while %(login)s belongs to it: %(problem)s", login=login, problem=problem)
+    return None
+
+
+#: Characters of the passwords the platform makes up: no 0/o, 1/l/i, which are misread when copied by hand.
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105  # an alphabet, not a password
+
+
+def temporary_password(choose: Callable[[str], str] = secrets.choice) -> str:
+    """A password for an administrator to hand over: four groups of four (``k7qm-4hxp-…``), 78 bits."""
+    return "-".join("".join(choose(TEMPORARY_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
 
 
 def validate_token_name(raw: str) -> str:
@@ -276,13 +393,37 @@ def bearer_token(authorization: str) -> str | None:
 
 
 # --- Sign-in throttling --------------------------------------------------------------------------------------
+#
+# Three limits, so that guessing stays slow without letting a guesser lock the owner out:
+#
+# - a login from one address is paused after 5 failures since that address last signed in to it, within 15
+#   minutes: the guesser at that address waits, the owner elsewhere does not;
+# - an address is paused after 30 failures for any logins within 15 minutes (one office may share an address);
+# - a login is slowed down from everywhere but the addresses it signed in from in the last 30 days once it has
+#   had 10 failures within a day: each attempt then waits 1 minute after the newest failure, doubling with each
+#   further failure up to 15 minutes. Guessing from many addresses thus gets about 100 tries a day at a login
+#   (10, then one every 15 minutes), while its owner, at an address they signed in from before, is never slowed.
+#
+# Refused attempts are not recorded, so that hammering a paused login does not prolong its pause.
 
-#: Failed sign-ins are counted over this window...
+#: Failed sign-ins are counted over this window for the pauses of a login at an address and of an address...
 SIGN_IN_WINDOW = timedelta(minutes=15)
-#: ...and a login is locked after this many failures since its last success in the window,
+#: ...and a login is paused at an address after this many failures there since its last success from there,
 MAX_FAILURES_PER_LOGIN = 5
-#: and an address after this many failures for any logins (one office may share an address).
+#: and an address after this many failures for any logins.
 MAX_FAILURES_PER_ADDRESS = 30
+#: A login's failures from every address are counted over this window for its back-off,
+LOGIN_BACKOFF_WINDOW = timedelta(hours=24)
+#: free up to this many,
+FREE_FAILURES_PER_LOGIN = 10
+#: then each attempt waits this long after the newest failure, doubling with each further failure,
+FIRST_LOGIN_BACKOFF = timedelta(minutes=1)
+#: up to this long,
+MAX_LOGIN_BACKOFF = timedelta(minutes=15)
+#: except from the addresses the login signed in from within this period.
+KNOWN_ADDRESS_PERIOD = timedelta(days=30)
+#: The most failures any of the limits needs to look at (the back-off stops growing at 15 minutes).
+FAILURES_COUNTED = max(MAX_FAILURES_PER_LOGIN, MAX_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_LOGIN + 5)
 
 
 def locked_until(recent_failures: Sequence[datetime], limit: int) -> datetime | None:
@@ -294,3 +435,38 @@ def locked_until(recent_failures: Sequence[datetime], limit: int) -> datetime | 
     if len(recent_failures) < limit:
         return None
     return recent_failures[limit - 1] + SIGN_IN_WINDOW
+
+
+def backoff_until(recent_failures: Sequence[datetime]) -> datetime | None:
+    """When a login may be tried again from an address it has not signed in from, given its failures from every
+    address within :data:`LOGIN_BACKOFF_WINDOW` (newest first), or ``None`` while they are few."""
+    excess = len(recent_failures) - FREE_FAILURES_PER_LOGIN
+    if excess < 0:
+        return None
+    # Capped before the power grows: 2**excess would not stay small under a long attack.
+    wait = min(FIRST_LOGIN_BACKOFF * (1 << min(excess, 10)), MAX_LOGIN_BACKOFF)
+    return recent_failures[0] + wait
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecentFailures:
+    now: datetime
+    #: Failed sign-ins to the login from this address since its last success from here, newest first.
+    for_login_from_address: Sequence[datetime]
+    #: Failed sign-ins to the login from every address, newest first.
+    for_login: Sequence[datetime]
+    #: Failed sign-ins from the address to any login, newest first.
+    from_address: Sequence[datetime]
+    #: Whether the login signed in from this address within :data:`KNOWN_ADDRESS_PERIOD`.
+    known_address: bool
+
+
+def sign_in_paused_until(failures: RecentFailures) -> datetime | None:
+    """Until when a sign-in to this login from this address is refused unchecked, or ``None`` if it may go on."""
+    pauses = [
+        locked_until(failures.for_login_from_address, MAX_FAILURES_PER_LOGIN),
+        locked_until(failures.from_address, MAX_FAILURES_PER_ADDRESS),
+        None if failures.known_address else backoff_until(failures.for_login),
+    ]
+    lifted = max((pause for pause in pauses if pause is not None), default=None)
+    return lifted if lifted is not None and lifted > failures.now else None

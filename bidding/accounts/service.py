@@ -9,24 +9,18 @@ import secrets
 from datetime import timedelta
 
 from bidding.accounts import model, passwords, repo
-from bidding.accounts.model import (
-    MAX_FAILURES_PER_ADDRESS,
-    MAX_FAILURES_PER_LOGIN,
-    SIGN_IN_WINDOW,
-    NewOrganisation,
-    NewUser,
-)
+from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.db import Connection, Database
-from bidding.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
+from bidding.errors import AccountDisabled, Forbidden, InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import Actor, Principal, Role
 from bidding.inputs import parse_id
 from bidding.settings import LANGUAGES
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
     if not (actor.is_platform or actor.has(Role.ADMIN)):
         raise Forbidden(N_("Only an administrator can do this."))
 
@@ -36,7 +30,7 @@ def _require_admin(actor: Actor) -> None:
 
 async def create_organisation(db: Database, actor: Actor, unverified: NewOrganisation) -> repo.Organisation:
     """Register an organisation; raises InvalidInput, Conflict (credit code taken) or Forbidden."""
-    _require_admin(actor)
+    require_admin(actor)
     organisation = model.validate_new_organisation(unverified)
     async with db.transaction() as connection:
         created = await repo.insert_organisation(connection, organisation)
@@ -50,7 +44,7 @@ async def create_organisation(db: Database, actor: Actor, unverified: NewOrganis
 
 async def create_user(db: Database, actor: Actor, unverified: NewUser) -> repo.User:
     """Create a person with a password and roles; raises InvalidInput, Conflict (login taken) or Forbidden."""
-    _require_admin(actor)
+    require_admin(actor)
     async with db.connection() as connection:
         organisation = (
             await repo.select_organisation(connection, unverified.organisation_id)
@@ -64,6 +58,8 @@ async def create_user(db: Database, actor: Actor, unverified: NewUser) -> repo.U
     async with db.transaction() as connection:
         user_id = await repo.insert_user(connection, user, password_hash)
         details = {"login": user.login, "roles": list(user.roles), "organisation_id": user.organisation_id}
+        if user.display_name_en is not None:
+            details["display_name_en"] = user.display_name_en
         await audit_repo.insert_event(connection, event(actor, Role.ADMIN, "user.created", f"user:{user_id}", details))
         created = await repo.select_user(connection, user_id)
     assert created is not None
@@ -79,7 +75,7 @@ async def list_organisations(db: Database, actor: Actor) -> list[repo.Organisati
 
 
 async def list_users(db: Database, actor: Actor) -> list[repo.User]:
-    _require_admin(actor)
+    require_admin(actor)
     async with db.connection() as connection:
         return await repo.select_users(connection)
 
@@ -96,7 +92,7 @@ async def get_user(db: Database, actor: Actor, user_id: int) -> repo.User:
 
 
 async def count_users_by_role(db: Database, actor: Actor) -> dict[Role, int]:
-    _require_admin(actor)
+    require_admin(actor)
     async with db.connection() as connection:
         return await repo.count_users_by_role(connection)
 
@@ -161,28 +157,20 @@ async def sign_in(
 ) -> SignedIn:
     """Check a login and password and open a session.
 
-    Raises :class:`TooManyAttempts` while the login or address is locked, without checking the password (so
-    that a locked account cannot be probed), and :class:`WrongCredentials` for any wrong login or password,
-    taking the same time whether the login exists or not.
+    Raises :class:`TooManyAttempts` while the login is paused at this address, the address is paused or the
+    login is backing off (see :mod:`bidding.accounts.model`), without checking the password (so that a paused
+    login cannot be probed); :class:`WrongCredentials` for any wrong login or password, taking the same time
+    whether the login exists or not; and :class:`AccountDisabled` for the right password of a disabled person
+    or a member of a disabled organisation (only once the password proved who is asking).
     """
     login = model.normalise_login(login)[:200]
     password = model.normalise_password(password)[: model.MAX_PASSWORD_LENGTH]
     async with db.connection() as connection:
-        failures = await repo.select_recent_failures(
-            connection,
-            login,
-            client_ip,
-            SIGN_IN_WINDOW,
-            max(MAX_FAILURES_PER_LOGIN, MAX_FAILURES_PER_ADDRESS),
-        )
-        credentials = await repo.select_password_hash(connection, login)
-    locks = [
-        model.locked_until(failures.for_login, MAX_FAILURES_PER_LOGIN),
-        model.locked_until(failures.from_address, MAX_FAILURES_PER_ADDRESS),
-    ]
-    lifted = max((lock for lock in locks if lock is not None), default=None)
-    if lifted is not None and lifted > failures.now:
-        seconds = math.ceil((lifted - failures.now).total_seconds())
+        failures = await repo.select_recent_failures(connection, login, client_ip)
+        credentials = await repo.select_credentials(connection, login)
+    paused = model.sign_in_paused_until(failures)
+    if paused is not None:
+        seconds = math.ceil((paused - failures.now).total_seconds())
         raise TooManyAttempts(
             N_("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=math.ceil(seconds / 60)),
             retry_after=seconds,
@@ -191,19 +179,24 @@ async def sign_in(
     if credentials is None:
         valid = await asyncio.to_thread(passwords.verify_unknown_user, password)
     else:
-        valid = await asyncio.to_thread(passwords.verify_password, credentials[1], password)
+        valid = await asyncio.to_thread(passwords.verify_password, credentials.password_hash, password)
+    disabled = valid and credentials is not None and credentials.disabled
     signed_in = None
     async with db.transaction() as connection:
-        await repo.insert_sign_in_attempt(connection, login, client_ip, succeeded=valid)
-        if valid and credentials is not None:
-            user_id, password_hash = credentials
-            if passwords.needs_rehash(password_hash):
+        # A disabled account's right password opens nothing, so it counts as a failure like any other.
+        await repo.insert_sign_in_attempt(connection, login, client_ip, succeeded=valid and not disabled)
+        if valid and not disabled and credentials is not None:
+            if passwords.needs_rehash(credentials.password_hash):
                 rehashed = await asyncio.to_thread(passwords.hash_password, password)
-                await repo.update_password_hash(connection, user_id, rehashed)
-            signed_in = await _open_session(connection, user_id, lifetime, client_ip, user_agent)
+                await repo.rehash_password(connection, credentials.user_id, rehashed)
+            signed_in = await _open_session(connection, credentials.user_id, lifetime, client_ip, user_agent)
             actor = Actor(signed_in.principal, client_ip=client_ip)
-            await audit_repo.insert_event(connection, event(actor, "self", "user.signed_in", f"user:{user_id}", {}))
+            await audit_repo.insert_event(
+                connection, event(actor, "self", "user.signed_in", f"user:{credentials.user_id}", {})
+            )
     # Raised after the commit, so that the failed attempt is kept for throttling.
+    if disabled:
+        raise AccountDisabled(N_("This account is disabled. The trading centre can enable it again."))
     if signed_in is None:
         raise WrongCredentials(N_("Wrong login or password."))
     return signed_in
@@ -268,8 +261,9 @@ async def change_password(
 ) -> SignedIn:
     """Change the actor's own password, end all their sessions, and open a fresh one for this browser.
 
-    Raises :class:`InvalidInput` if the current password is wrong or the new one breaks the rules.
-    API tokens stay valid: they are separate credentials, revoked on their own.
+    Raises :class:`InvalidInput` if the current password is wrong or the new one breaks the rules (a temporary
+    password an administrator set cannot be kept either). API tokens stay valid: they are separate credentials,
+    revoked on their own.
     """
     principal = actor.principal
     if principal is None:
@@ -284,6 +278,8 @@ async def change_password(
     )
     if not current_ok:
         raise InvalidInput(errors={"current_password": N_("This is not your current password.")})
+    if principal.must_change_password and model.normalise_password(current_password) == new_password:
+        raise InvalidInput(errors={"new_password": N_("Choose a password other than the temporary one.")})
     new_hash = await asyncio.to_thread(passwords.hash_password, new_password)
     async with db.transaction() as connection:
         await repo.update_password_hash(connection, principal.user_id, new_hash)

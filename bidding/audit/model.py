@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -72,6 +72,58 @@ class RecordedEvent:
     log_index: int | None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class NamedPerson:
+    login: str
+    display_name: str
+    display_name_en: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NamedOrganisation:
+    name: str
+    name_en: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Names:
+    """The people, organisations and tenders some events name by number (as actors, for whom they acted, or as
+    subjects), so that the console names them as people do; a number missing here is shown as a number."""
+
+    people: Mapping[int, NamedPerson] = dataclasses.field(default_factory=dict)
+    organisations: Mapping[int, NamedOrganisation] = dataclasses.field(default_factory=dict)
+    #: Tender references (``SFJY-GC-2026-001``).
+    tenders: Mapping[int, str] = dataclasses.field(default_factory=dict)
+
+
+#: The subjects that name a person, an organisation or a tender by number.
+_NUMBERED_SUBJECT = re.compile(r"(user|organisation|tender):(\d{1,18})")
+
+
+def numbered_subject(subject: str) -> tuple[str, int] | None:
+    """``("tender", 17)`` for ``tender:17``, or ``None`` for a subject of another kind."""
+    found = _NUMBERED_SUBJECT.fullmatch(subject)
+    return (found[1], int(found[2])) if found else None
+
+
+def named_numbers(
+    events: Sequence[RecordedEvent | StoredEvent],
+) -> tuple[set[int], set[int], set[int]]:
+    """The numbers of the people, organisations and tenders that ``events`` name, to look their names up."""
+    people: set[int] = set()
+    organisations: set[int] = set()
+    tenders: set[int] = set()
+    kinds = {"user": people, "organisation": organisations, "tender": tenders}
+    for item in events:
+        if item.actor_user_id is not None:
+            people.add(item.actor_user_id)
+        if item.organisation_id is not None:
+            organisations.add(item.organisation_id)
+        if subject := numbered_subject(item.subject):
+            kinds[subject[0]].add(subject[1])
+    return people, organisations, tenders
+
+
 # --- The transparency log -------------------------------------------------------------------------------------
 
 #: The version of the entry format, the first field every entry has.
@@ -91,6 +143,10 @@ SEALED_ACTIONS = frozenset(
         "tender.registered",
         "tender.document_downloaded",
         "user.created",
+        "user.updated",
+        "user.disabled",
+        "user.enabled",
+        "user.password_reset",
         "user.signed_in",
         "user.signed_out",
         "user.language_changed",

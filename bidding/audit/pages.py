@@ -20,6 +20,8 @@ from bidding.accounts import service as accounts
 from bidding.accounts.guards import requires
 from bidding.accounts.model import KIND_NAMES, ROLE_NAMES
 from bidding.audit import service
+from bidding.audit.actions import ACTION_NAMES
+from bidding.audit.model import Names
 from bidding.errors import BiddingError
 from bidding.i18n import N_, Message
 from bidding.identity import Role
@@ -53,8 +55,10 @@ ENTRY_FIELD_NAMES: Mapping[str, Message] = {
 SEARCH_FIELDS = ("since", "until", "actor", "role", "action", "subject", "organisation")
 
 
-def _names() -> dict[str, Any]:
-    return {"actor_role_names": ACTOR_ROLE_NAMES}
+def console_names(names: Names) -> dict[str, Any]:
+    """What the console's macros (supervision/_macros.html) read to name roles, actions, people, organisations and
+    tenders, for a page of events naming ``names``."""
+    return {"actor_role_names": ACTOR_ROLE_NAMES, "action_names": ACTION_NAMES, "names": names}
 
 
 def _next_url(path: str, found: service.EventPage, filters: Mapping[str, str] | None = None) -> str | None:
@@ -96,8 +100,7 @@ async def events_page(request: Request[Any, Any, Any], db: DB) -> Template:
         filtered=bool(filters),
         next_url=_next_url("/supervision/events", found, filters) if found else None,
         role_options=list(ACTOR_ROLE_NAMES.items()),
-        timezone_name=settings_of(request).timezone,
-        **_names(),
+        **console_names(found.names if found else Names()),
     )
 
 
@@ -114,7 +117,7 @@ def _timeline(request: Request[Any, Any, Any], kind: str, found: service.EventPa
         found=found,
         next_url=_next_url(request.url.path, found),
         **context,
-        **_names(),
+        **console_names(found.names),
     )
 
 
@@ -157,7 +160,7 @@ async def event_page(request: Request[Any, Any, Any], db: DB, event_id: PathId) 
         details_json=json.dumps(dict(inspection.event.details), ensure_ascii=False, indent=2),
         record_json=json.dumps(inspection.record, ensure_ascii=False, indent=2),
         entry_field_names=ENTRY_FIELD_NAMES,
-        **_names(),
+        **console_names(inspection.names),
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import asyncpg
 
-from bidding.audit.model import Event, RecordedEvent, StoredEvent
+from bidding.audit.model import Event, NamedOrganisation, NamedPerson, Names, RecordedEvent, StoredEvent
 from bidding.db import Connection
 
 
@@ -125,9 +125,24 @@ async def search_events(
     return [RecordedEvent(**dict(row)) for row in rows]
 
 
-async def select_actor_login(connection: Connection, user_id: int) -> str | None:
-    login: str | None = await connection.fetchval("SELECT login FROM users WHERE id = $1", user_id)
-    return login
+async def select_names(
+    connection: Connection, people: Collection[int], organisations: Collection[int], tenders: Collection[int]
+) -> Names:
+    """The names of the people, organisations and tenders with these numbers (those that exist)."""
+    person_rows = await connection.fetch(
+        "SELECT id, login, display_name, display_name_en FROM users WHERE id = ANY($1::bigint[])", list(people)
+    )
+    organisation_rows = await connection.fetch(
+        "SELECT id, name, name_en FROM organisations WHERE id = ANY($1::bigint[])", list(organisations)
+    )
+    tender_rows = await connection.fetch(
+        "SELECT id, reference FROM tenders WHERE id = ANY($1::bigint[])", list(tenders)
+    )
+    return Names(
+        people={r["id"]: NamedPerson(r["login"], r["display_name"], r["display_name_en"]) for r in person_rows},
+        organisations={r["id"]: NamedOrganisation(r["name"], r["name_en"]) for r in organisation_rows},
+        tenders={r["id"]: r["reference"] for r in tender_rows},
+    )
 
 
 # --- The transparency log -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,12 +31,26 @@ from crypto.merkle import HASH_SIZE
 MAX_EVENTS = 500
 
 
-async def recent_events(db: Database, actor: Actor, *, limit: int) -> list[RecordedEvent]:
-    """The newest events, newest first; for supervisors, who watch everything."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class EventPage:
+    items: list[RecordedEvent]
+    #: The cursor of the next (older) page, ``None`` on the last.
+    next_cursor: str | None
+    #: Who and what the events name by number.
+    names: model.Names = dataclasses.field(default_factory=model.Names)
+
+
+async def _names(connection: Connection, events: Sequence[RecordedEvent | StoredEvent]) -> model.Names:
+    return await repo.select_names(connection, *model.named_numbers(events))
+
+
+async def recent_events(db: Database, actor: Actor, *, limit: int) -> EventPage:
+    """The newest events, newest first, with who and what they name; for supervisors, who watch everything."""
     if not actor.has(Role.SUPERVISOR):
         raise Forbidden()
     async with db.connection() as connection:
-        return await repo.select_recent_events(connection, limit=min(limit, MAX_EVENTS))
+        items = await repo.select_recent_events(connection, limit=min(limit, MAX_EVENTS))
+        return EventPage(items, None, await _names(connection, items))
 
 
 # --- The public log -------------------------------------------------------------------------------------------
@@ -178,13 +193,6 @@ class EventQuery:
     limit: int = PAGE_SIZE
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class EventPage:
-    items: list[RecordedEvent]
-    #: The cursor of the next (older) page, ``None`` on the last.
-    next_cursor: str | None
-
-
 def _encode_cursor(item: RecordedEvent) -> str:
     return encode_cursor(item.at, item.id)
 
@@ -259,7 +267,8 @@ async def _events_page(
 ) -> EventPage:
     found = await repo.search_events(connection, filters, after=after, limit=limit + 1)
     items = found[:limit]
-    return EventPage(items, _encode_cursor(items[-1]) if len(found) > limit else None)
+    next_cursor = _encode_cursor(items[-1]) if len(found) > limit else None
+    return EventPage(items, next_cursor, await _names(connection, items))
 
 
 async def search_events(db: Database, settings: Settings, actor: Actor, query: EventQuery) -> EventPage:
@@ -319,7 +328,8 @@ class EventInspection:
     """
 
     event: StoredEvent
-    actor_login: str | None
+    #: Who and what the event names by number.
+    names: model.Names
     record: dict[str, Any]
     #: The entry rebuilt from the row now (:func:`model.log_entry`), and its commitment to the private record.
     rebuilt_entry: bytes
@@ -365,9 +375,7 @@ async def inspect_event(db: Database, settings: Settings, actor: Actor, event_id
         event = await repo.select_stored_event(connection, event_id)
         if event is None:
             raise NotFound(N_("There is no such event."))
-        actor_login = (
-            await repo.select_actor_login(connection, event.actor_user_id) if event.actor_user_id is not None else None
-        )
+        names = await _names(connection, [event])
         record = private_record(event)
         rebuilt = model.log_entry(event)
         logged = checkpoint = published = receipt = None
@@ -388,7 +396,7 @@ async def inspect_event(db: Database, settings: Settings, actor: Actor, event_id
                 receipt = await log.receipt(connection, event, latest)
     return EventInspection(
         event=event,
-        actor_login=actor_login,
+        names=names,
         record=record,
         rebuilt_entry=rebuilt,
         commitment=model.commitment(record),

@@ -222,10 +222,17 @@ async def verify_log(
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProvenEvent:
+    #: Its entry's place in the log, counted from 0 (RFC 9162), as the receipt's ``index`` line says.
     index: int
     entry: dict[str, Any]
     #: Whether a private record came with it and matches the entry's commitment.
     record_checked: bool
+    #: The event's number on the platform (counted from 1), as its private record says, when one came with it.
+    event_id: int | None = None
+
+    def describe(self) -> str:
+        """``entry 41 (event 42)``: the names the console and receipts use for the two numbers."""
+        return f"entry {self.index}" + (f" (event {self.event_id})" if self.event_id is not None else "")
 
 
 def verify_receipt(
@@ -257,7 +264,8 @@ def verify_receipt(
         raise VerifyError("the receipt's entry is not canonical JSON") from None
     if record is not None and commitment(record) != entry.get("private"):
         raise VerifyError(f"the private record does not match entry {receipt.index}'s commitment")
-    return ProvenEvent(receipt.index, entry, record is not None)
+    event_id = record.get("event_id") if record is not None else None
+    return ProvenEvent(receipt.index, entry, record is not None, event_id if isinstance(event_id, int) else None)
 
 
 def verify_export(data: bytes, key: str, *, witnesses: Sequence[str] = (), quorum: int = 0) -> list[ProvenEvent]:
@@ -270,9 +278,12 @@ def verify_export(data: bytes, key: str, *, witnesses: Sequence[str] = (), quoru
     if not isinstance(events, list):
         raise VerifyError(f"not an export ({EXPORT_FORMAT})")
     proven = []
-    for number, item in enumerate(events):
+    for number, item in enumerate(events, start=1):
+        # Named by the event's own number when the export gives it, else by its place in the export.
+        where = f"event {item['event_id']}" if isinstance(item, dict) and isinstance(item.get("event_id"), int) else ""
+        where = f"{where} (item {number} of the export)" if where else f"item {number} of the export"
         if not isinstance(item, dict) or not isinstance(item.get("receipt"), str):
-            raise VerifyError(f"event {number} of the export has no receipt")
+            raise VerifyError(f"{where} has no receipt")
         try:
             proven.append(
                 verify_receipt(
@@ -280,7 +291,7 @@ def verify_export(data: bytes, key: str, *, witnesses: Sequence[str] = (), quoru
                 )
             )
         except VerifyError as error:
-            raise VerifyError(f"event {number} of the export: {error}") from None
+            raise VerifyError(f"{where}: {error}") from None
     return proven
 
 
@@ -333,7 +344,7 @@ def command_proof(args: argparse.Namespace) -> None:
     for event in proven:
         what = "sealed" if event.entry.get("sealed") else f"{event.entry.get('action')} {event.entry.get('subject')}"
         checked = ", private record matches" if event.record_checked else ""
-        print(f"entry {event.index}: {event.entry.get('at')} {what}{checked}")
+        print(f"{event.describe()}: {event.entry.get('at')} {what}{checked}")
     print(f"{len(proven)} event(s) proven in the log")
 
 

@@ -49,6 +49,8 @@ class Bid:
     ended_at: dt.datetime | None
     ended_event_id: int | None
     outcome_reason: str | None
+    #: The bidder's name in English, for English readers of the opening hall.
+    organisation_name_en: str | None = None
 
 
 _UPLOAD_COLUMNS = "id, tender_id, organisation_id, user_id, length, received, created_at, sha256, bid_id, terminated_at"
@@ -121,7 +123,8 @@ async def select_clock(connection: Connection) -> dt.datetime:
 
 _BID_COLUMNS = """b.id, b.tender_id, b.lot, b.slot, b.organisation_id, o.name AS organisation_name, o.credit_code,
     b.key_id, b.statement, b.statement_sha256, b.envelope_sha256, b.envelope_size, b.submitted_by, b.submitted_at,
-    b.event_id, b.status, b.replaced_by, b.ended_at, b.ended_event_id, b.outcome_reason"""
+    b.event_id, b.status, b.replaced_by, b.ended_at, b.ended_event_id, b.outcome_reason,
+    o.name_en AS organisation_name_en"""
 
 
 def _bid(row: asyncpg.Record) -> Bid:

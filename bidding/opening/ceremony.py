@@ -33,6 +33,7 @@ class CustodianKey:
     display_name: str
     #: The custodian's current recipient, or ``None`` if the custodian has registered no key yet.
     recipient: str | None
+    display_name_en: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,7 +68,9 @@ async def custody_view(db: Database, actor: Actor, tender_id: int) -> CustodyVie
         tender.reference,
         tender.custody_threshold,
         [
-            CustodianKey(c.id, c.login, c.display_name, keys[c.id].recipient if c.id in keys else None)
+            CustodianKey(
+                c.id, c.login, c.display_name, keys[c.id].recipient if c.id in keys else None, c.display_name_en
+            )
             for c in custodians
         ],
         stored,

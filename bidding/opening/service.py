@@ -89,7 +89,11 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
         await tenders_repo.set_status(connection, tender_id, Status.OPENING)
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [_bid_summary(bid) for bid in sealed]
-        await repo.insert_message(connection, tender_id, "bids_frozen", {"bids": listed})
+        # The hall names bidders in English for English readers; the record read out keeps the registered names.
+        named = [
+            {**summary, "bidder_en": bid.organisation_name_en} for summary, bid in zip(listed, sealed, strict=True)
+        ]
+        await repo.insert_message(connection, tender_id, "bids_frozen", {"bids": named})
         # The list itself is in the hall's first message; the log keeps its digest, whatever the number of bids
         # (a list of a thousand would not fit an entry), so anyone holding the list can check it is the one frozen.
         frozen = [{"statement_sha256": b["statement_sha256"], "envelope_sha256": b["envelope_sha256"]} for b in listed]

@@ -83,6 +83,8 @@ class TenderSummary:
     agency_name: str
     purchaser_name: str
     lot_count: int
+    agency_name_en: str | None = None
+    purchaser_name_en: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class Registration:
     organisation_name: str
     credit_code: str | None
     registered_at: dt.datetime
+    organisation_name_en: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -399,7 +402,7 @@ async def select_now(connection: Connection) -> dt.datetime:
 _SUMMARY_COLUMNS = """t.id, t.reference,
     CASE WHEN t.status = 'published' AND t.deadline <= now() THEN 'closed' ELSE t.status END AS status,
     t.category, t.procedure, t.region, t.budget, t.title_zh, t.title_en, t.deadline, t.published_at,
-    a.name AS agency_name, p.name AS purchaser_name,
+    a.name AS agency_name, p.name AS purchaser_name, a.name_en AS agency_name_en, p.name_en AS purchaser_name_en,
     (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count"""
 
 
@@ -418,6 +421,8 @@ def _summary(row: asyncpg.Record) -> TenderSummary:
         agency_name=row["agency_name"],
         purchaser_name=row["purchaser_name"],
         lot_count=row["lot_count"],
+        agency_name_en=row["agency_name_en"],
+        purchaser_name_en=row["purchaser_name_en"],
     )
 
 
@@ -647,7 +652,8 @@ async def is_registered(connection: Connection, tender_id: int, organisation_id:
 
 async def select_registrations(connection: Connection, tender_id: int) -> list[Registration]:
     rows = await connection.fetch(
-        """SELECT r.organisation_id, o.name AS organisation_name, o.credit_code, r.registered_at
+        """SELECT r.organisation_id, o.name AS organisation_name, o.credit_code, r.registered_at,
+                  o.name_en AS organisation_name_en
            FROM tender_registrations r JOIN organisations o ON o.id = r.organisation_id
            WHERE r.tender_id = $1 ORDER BY r.registered_at""",
         tender_id,
@@ -801,6 +807,8 @@ class Person:
     display_name: str
     organisation_name: str | None
     login: str = ""
+    display_name_en: str | None = None
+    organisation_name_en: str | None = None
 
 
 async def select_organisation_kinds(connection: Connection, organisation_ids: Sequence[int]) -> dict[int, str]:
@@ -818,7 +826,8 @@ async def select_role_holders(connection: Connection, user_ids: Sequence[int], r
 
 async def select_custodians(connection: Connection, tender_id: int) -> list[Person]:
     rows = await connection.fetch(
-        """SELECT u.id, u.display_name, o.name AS organisation_name, u.login
+        """SELECT u.id, u.display_name, o.name AS organisation_name, u.login, u.display_name_en,
+                  o.name_en AS organisation_name_en
            FROM tender_custodians c JOIN users u ON u.id = c.user_id
            LEFT JOIN organisations o ON o.id = u.organisation_id
            WHERE c.tender_id = $1 ORDER BY c.position""",

@@ -233,12 +233,12 @@ class Clients:
     def sign_in(self, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
         return sign_in(self.new(), login, password)
 
-    def api(self, login: str) -> httpx.Client:
+    def api(self, login: str, password: str = DEMO_PASSWORD) -> httpx.Client:
         """A program acting for ``login`` with an API token, made on the account page as a person would."""
-        return self.new(token=self.token_for(login), browser=False)
+        return self.new(token=self.token_for(login, password), browser=False)
 
-    def token_for(self, login: str) -> str:
-        client = self.sign_in(login)
+    def token_for(self, login: str, password: str = DEMO_PASSWORD) -> str:
+        client = self.sign_in(login, password)
         account = client.get("/account")
         page = client.post("/account/tokens", data={"_csrf_token": csrf_token(account.text), "name": "e2e"})
         assert page.status_code == 200

@@ -799,7 +799,7 @@ def test_a_sealed_events_receipt_proves_it_offline_and_its_record_says_what_the_
     )
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.splitlines() == [
-        f"entry {proven.index}: {proven.public['at']} sealed, private record matches",
+        f"entry {proven.index} (event {created}): {proven.public['at']} sealed, private record matches",
         "1 event(s) proven in the log",
     ]
 
@@ -842,7 +842,7 @@ def test_a_public_events_receipt_shows_what_was_done_and_its_record_only_who_did
         "log", "proof", str(proven.receipt), "--key", str(proven.key), "--record", str(proven.record)
     )
     assert checked.returncode == 0, checked.stderr
-    assert f"entry {proven.index}: {proven.public['at']} tender.drafted tender:" in checked.stdout
+    assert f"entry {proven.index} (event {drafted}): {proven.public['at']} tender.drafted tender:" in checked.stdout
 
 
 @pytest.mark.parametrize(

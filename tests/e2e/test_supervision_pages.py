@@ -32,7 +32,7 @@ CONSOLE = (
 
 #: What the event page says of an event the log holds exactly (supervision/event.html).
 MATCHES = (
-    "This event matches the log: the entry the log holds at index %(index)s is the one rebuilt from this "
+    "This event matches the log: the log's entry %(index)s is the one rebuilt from this "
     "record, it commits to the private record below, and the log's hashes lead from it to the root of the "
     "checkpoint it was signed in."
 )
@@ -92,9 +92,9 @@ def test_the_trail_is_searched_by_action_and_filters_that_cannot_be_read_are_sho
     assert everything.text.count('class="event-link"') == min(total, 100)
     published = supervisor.get("/supervision/events", params={"action": "tender.published"})
     assert published.status_code == 200
-    actions = published.text.count("<code>tender.published</code>")
+    actions = published.text.count('<code class="action-code">tender.published</code>')
     assert actions == published.text.count('class="event-link"') > 0
-    assert "<code>tender.drafted</code>" not in published.text
+    assert '<code class="action-code">tender.drafted</code>' not in published.text
     tender_id = demo_tender(server)
     timeline_link = f'href="/supervision/tenders/{tender_id}/events"'
     of_tender = supervisor.get("/supervision/events", params={"action": "tender.", "subject": f"tender:{tender_id}"})
@@ -145,22 +145,24 @@ def test_timelines_of_a_tender_an_organisation_and_a_person(server: Server, clie
     tender = supervisor.get(f"/supervision/tenders/{tender_id}/events")
     assert tender.status_code == 200
     assert chinese("Timeline of tender %(reference)s", reference=reference) in tender.text
-    assert "<code>tender.published</code>" in tender.text
+    assert '<code class="action-code">tender.published</code>' in tender.text
     assert f'href="/supervision/tenders/{tender_id}/export"' in tender.text
     notice = supervisor.get(f"/tenders/{tender_id}")
     assert f'href="/supervision/tenders/{tender_id}/events"' in notice.text
     agency = server.sql("SELECT organisation_id FROM users WHERE login = 'agent'")
     organisation = supervisor.get(f"/supervision/organisations/{agency}/events")
-    assert organisation.status_code == 200 and "<code>tender.published</code>" in organisation.text
+    assert organisation.status_code == 200 and '<code class="action-code">tender.published</code>' in organisation.text
     agent = server.sql("SELECT id FROM users WHERE login = 'agent'")
     person = supervisor.get(f"/supervision/users/{agent}/events")
-    assert person.status_code == 200 and chinese("Timeline of %(name)s", name="agent") in person.text
-    assert "<code>tender.drafted</code>" in person.text
+    assert person.status_code == 200 and chinese("Timeline of %(name)s", name="李娜") in person.text
+    assert '<code class="action-code">tender.drafted</code>' in person.text
     # A newcomer's timeline starts with its creation (the agent's, a hundred events on, no longer shows it).
     login = f"e2e.timeline.{time.monotonic_ns()}"
     assert server.create_user(login, "a good long password").returncode == 0
     newcomer = server.sql("SELECT id FROM users WHERE login = $1", login)
-    assert "<code>user.created</code>" in supervisor.get(f"/supervision/users/{newcomer}/events").text
+    assert (
+        '<code class="action-code">user.created</code>' in supervisor.get(f"/supervision/users/{newcomer}/events").text
+    )
     for missing in ("tenders", "organisations", "users"):
         assert supervisor.get(f"/supervision/{missing}/999999999/events").status_code == 404
     assert supervisor.get("/supervision/events/999999999").status_code == 404
@@ -240,4 +242,5 @@ def test_a_tender_export_is_proven_offline_by_bidding_log_proof(
         timeout=60,
     )
     assert tampered.returncode == 1
-    assert "event 0 of the export: the private record does not match" in tampered.stderr
+    first = export["events"][0]["event_id"]
+    assert f"event {first} (item 1 of the export): the private record does not match" in tampered.stderr

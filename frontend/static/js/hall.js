@@ -69,8 +69,11 @@ function addToFeed(at, text) {
   feed.append(item);
 }
 
+/** A bid's bidder as the reader names it: in English on an English page where it has an English name. */
 function bidderOf(bid) {
-  return bidders.get(bid)?.bidder ?? `#${bid}`;
+  const known = bidders.get(bid);
+  if (!known) return `#${bid}`;
+  return (document.documentElement.lang === "en" && known.bidderEn) || known.bidder;
 }
 
 function showShares(count, threshold) {
@@ -85,8 +88,8 @@ function frozen(message) {
   const list = document.getElementById("hall-bid-list");
   list.replaceChildren();
   for (const bid of message.bids) {
-    bidders.set(bid.bid, { bidder: bid.bidder });
-    list.append(element("li", fill(words.bidItem, { bidder: bid.bidder, lot: bid.lot })));
+    bidders.set(bid.bid, { bidder: bid.bidder, bidderEn: bid.bidder_en });
+    list.append(element("li", fill(words.bidItem, { bidder: bidderOf(bid.bid), lot: bid.lot })));
   }
   if (message.bids.length === 0) list.append(element("li", words.noBids, "muted"));
   // A bid replaced or withdrawn after this page was drawn is not in the opening: its fallback goes.
@@ -111,7 +114,7 @@ function actions(templateId, bid) {
 }
 
 function line(message) {
-  bidders.set(message.bid, { bidder: message.bidder, position: message.position });
+  bidders.set(message.bid, { ...bidders.get(message.bid), bidder: message.bidder, position: message.position });
   document.getElementById(`file-key-${message.bid}`)?.remove(); // read: nothing left to hand in for it
   const row = element("tr");
   row.id = `line-${message.bid}`;
@@ -121,7 +124,7 @@ function line(message) {
   const days = message.duration_days != null ? fill(words.days, { days: message.duration_days }) : "—";
   const cells = [
     [String(message.position), "number"],
-    [message.bidder],
+    [bidderOf(message.bid)],
     [String(message.lot), "number"],
     [opened ? money(message.total, message.currency) : "—", "number money"],
     [opened ? days : "—", "number"],
@@ -137,7 +140,7 @@ function line(message) {
   lines.append(row);
   const values = {
     position: message.position,
-    bidder: message.bidder,
+    bidder: bidderOf(message.bid),
     lot: message.lot,
     total: money(message.total, message.currency),
     outcome: outcomeName(message.outcome),

@@ -146,7 +146,7 @@ async def test_wrong_passwords_and_unknown_logins_fail_alike_and_are_recorded(
     assert await _count(connection, "sessions") == 0
 
 
-async def test_a_login_is_locked_after_five_failures_even_for_the_right_password(
+async def test_a_login_is_paused_at_an_address_after_five_failures_there_even_for_the_right_password(
     db: Database, make_user: MakeUser
 ) -> None:
     await make_user("target", Role.EXPERT)
@@ -182,6 +182,63 @@ async def test_an_address_is_locked_after_thirty_failures_across_logins(db: Data
     with pytest.raises(TooManyAttempts):
         await _sign_in(db, "innocent", ip="198.51.100.7")
     await _sign_in(db, "innocent", ip="198.51.100.8")
+
+
+async def test_the_owner_signs_in_from_another_address_while_a_guessers_address_is_paused(
+    db: Database, make_user: MakeUser
+) -> None:
+    await make_user("owner", Role.EXPERT)
+    for _ in range(5):
+        with pytest.raises(WrongCredentials):
+            await _sign_in(db, "owner", "a guess at it!", ip="203.0.113.66")
+    with pytest.raises(TooManyAttempts):
+        await _sign_in(db, "owner", ip="203.0.113.66")
+    signed = await _sign_in(db, "owner", ip="192.0.2.10")
+    assert signed.principal.login == "owner"
+    # The owner's success elsewhere does not lift the guesser's pause.
+    with pytest.raises(TooManyAttempts):
+        await _sign_in(db, "owner", "another guess!", ip="203.0.113.66")
+
+
+async def test_guessing_from_many_addresses_backs_off_except_where_the_owner_signed_in_before(
+    db: Database, make_user: MakeUser
+) -> None:
+    await make_user("popular", Role.EXPERT)
+    await _sign_in(db, "popular", ip="192.0.2.20")  # the owner's office
+    for number in range(10):
+        with pytest.raises(WrongCredentials):
+            await _sign_in(db, "popular", "a guess at it!", ip=f"198.51.100.{number}")
+    with pytest.raises(TooManyAttempts) as raised:
+        await _sign_in(db, "popular", ip="198.51.100.200")
+    assert 0 < raised.value.retry_after <= 60, "one minute after the tenth failure"
+    # The owner at an address they signed in from is not slowed down, nor are other logins from that address.
+    await _sign_in(db, "popular", ip="192.0.2.20")
+    await make_user("bystander", Role.EXPERT)
+    await _sign_in(db, "bystander", ip="198.51.100.200")
+
+
+async def test_the_back_off_doubles_with_each_further_failure_up_to_fifteen_minutes(
+    db: Database, connection: asyncpg.Connection, make_user: MakeUser
+) -> None:
+    await make_user("besieged", Role.EXPERT)
+
+    async def failures(count: int) -> None:
+        await connection.execute("DELETE FROM sign_in_attempts WHERE login = 'besieged'")
+        await connection.execute(
+            """INSERT INTO sign_in_attempts (login, client_ip, succeeded, at)
+               SELECT 'besieged', ('198.51.100.' || n)::inet, false, now() - n * interval '1 second'
+               FROM generate_series(1, $1) AS n""",
+            count,
+        )
+
+    for count, longest in ((12, 4 * 60), (13, 8 * 60), (40, 15 * 60)):
+        await failures(count)
+        with pytest.raises(TooManyAttempts) as raised:
+            await _sign_in(db, "besieged", ip="203.0.113.1")
+        assert longest - 60 < raised.value.retry_after <= longest, count
+    # Failures more than a day old no longer count.
+    await connection.execute("UPDATE sign_in_attempts SET at = at - interval '25 hours' WHERE login = 'besieged'")
+    await _sign_in(db, "besieged", ip="203.0.113.1")
 
 
 async def test_expired_idle_and_ended_sessions_do_not_authenticate(

@@ -260,7 +260,8 @@ async def test_an_event_matches_the_log_once_sequenced(
     assert inspection.sequenced and inspection.matches and inspection.in_tree
     assert inspection.logged_entry == inspection.rebuilt_entry
     assert json.loads(inspection.rebuilt_entry)["private"] == inspection.commitment
-    assert inspection.actor_login == "agent" and inspection.record["event_id"] == event_id
+    agent = _user_id(cast.agent)
+    assert inspection.names.people[agent].login == "agent" and inspection.record["event_id"] == event_id
     assert inspection.checkpoint is not None and inspection.published == inspection.checkpoint
     assert inspection.checkpoint.size > (inspection.event.log_index or 0)
     with pytest.raises(NotFound):
@@ -365,7 +366,10 @@ async def test_a_changed_export_does_not_verify(
         return json.dumps(copy).encode()
 
     record = dict(events[0]["record"]) | {"client_ip": "203.0.113.9"}
-    with pytest.raises(VerifyError, match="event 0 of the export: the private record does not match"):
+    first, second, third_id = (events[number]["event_id"] for number in range(3))
+    with pytest.raises(
+        VerifyError, match=rf"event {first} \(item 1 of the export\): the private record does not match"
+    ):
         verify_export(changed(0, "record", record), key.verifier_key)
     # The entry of another event put into this receipt: it is not the leaf the proof starts from.
     receipt = events[1]["receipt"]
@@ -373,13 +377,13 @@ async def test_a_changed_export_does_not_verify(
     this = note.parse_unverified_log_proof(receipt.encode()).unverified_extra
     assert this is not None and other is not None
     forged = receipt.replace(base64.b64encode(this).decode(), base64.b64encode(other).decode())
-    with pytest.raises(VerifyError, match="event 1 of the export: the receipt does not verify"):
+    with pytest.raises(VerifyError, match=rf"event {second} \(item 2 of the export\): the receipt does not verify"):
         verify_export(changed(1, "receipt", forged), key.verifier_key)
     # Its index moved: the same proof leads elsewhere.
     third = events[2]["receipt"]
     index = note.parse_unverified_log_proof(third.encode()).index
     moved = third.replace(f"index {index}\n", f"index {index + 1}\n")
-    with pytest.raises(VerifyError, match="event 2 of the export: the receipt does not verify"):
+    with pytest.raises(VerifyError, match=rf"event {third_id} \(item 3 of the export\): the receipt does not verify"):
         verify_export(changed(2, "receipt", moved), key.verifier_key)
     # Signed by another key than the log's.
     other_key = log.load_log_key(Settings(data_dir=Path(cast.settings.data_dir) / "other", log_origin=ORIGIN))

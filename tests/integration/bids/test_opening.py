@@ -59,11 +59,14 @@ async def test_the_custodians_open_every_bid_and_the_record_matches_the_price_sh
     await _close(bidding, connection)
     with pytest.raises(Forbidden):
         await opening.start_opening(bidding.db, cast.settings, cast.bidders[0], bidding.tender_id)
+    await connection.execute("UPDATE organisations SET name_en = 'Bidder One Ltd.' WHERE id = $1", cast.bidder_ids[0])
     await opening.start_opening(bidding.db, cast.settings, cast.agent, bidding.tender_id)
     frozen = await opening_repo.select_messages(connection, bidding.tender_id, after=0)
     assert frozen[0].kind == "bids_frozen" and [b["bid"] for b in frozen[0].body["bids"]] == [
         s.bid.id for s in submitted
     ]
+    # The hall names bidders in English for English readers.
+    assert [b["bidder_en"] for b in frozen[0].body["bids"]] == ["Bidder One Ltd.", None, None]
 
     first = await _custodian(bidding, 1)
     second = await _custodian(bidding, 2)

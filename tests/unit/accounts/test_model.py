@@ -183,3 +183,75 @@ def test_a_login_locks_after_the_limit_until_the_limit_th_newest_failure_leaves_
     failures = [now - timedelta(minutes=m) for m in range(5)]  # newest first
     assert model.locked_until(failures[:4], 5) is None
     assert model.locked_until(failures, 5) == failures[4] + model.SIGN_IN_WINDOW
+
+
+def test_the_login_back_off_starts_at_the_eleventh_attempt_and_doubles_up_to_fifteen_minutes() -> None:
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    failures = [now - timedelta(seconds=s) for s in range(40)]  # newest first
+    assert model.backoff_until(failures[:9]) is None
+    waits = [model.backoff_until(failures[:n]) for n in (10, 11, 12, 13, 14, 40)]
+    assert [wait - now for wait in waits if wait] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15)]
+
+
+def _failures(
+    now: datetime, *, here: int = 0, everywhere: int = 0, address: int = 0, known: bool = False
+) -> model.RecentFailures:
+    def times(count: int) -> list[datetime]:
+        return [now - timedelta(seconds=s) for s in range(count)]
+
+    return model.RecentFailures(now, times(here), times(everywhere), times(address), known)
+
+
+def test_a_sign_in_is_paused_by_whichever_limit_lifts_last_and_a_known_address_skips_the_back_off() -> None:
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert model.sign_in_paused_until(_failures(now, here=4, everywhere=9, address=29)) is None
+    assert model.sign_in_paused_until(_failures(now, here=5, everywhere=5)) == now - timedelta(seconds=4) + timedelta(
+        minutes=15
+    )
+    assert model.sign_in_paused_until(_failures(now, address=30)) is not None
+    assert model.sign_in_paused_until(_failures(now, everywhere=12)) == now + timedelta(minutes=4)
+    assert model.sign_in_paused_until(_failures(now, everywhere=12, known=True)) is None
+    assert model.sign_in_paused_until(_failures(now, here=5, everywhere=12, known=True)) is not None, (
+        "still paused here"
+    )
+    # A pause already over is no pause.
+    assert model.sign_in_paused_until(_failures(now + timedelta(minutes=20), everywhere=0)) is None
+
+
+def test_a_made_up_password_has_four_groups_of_unambiguous_characters_and_passes_the_rules() -> None:
+    password = model.temporary_password()
+    groups = password.split("-")
+    assert [len(group) for group in groups] == [4, 4, 4, 4]
+    assert set("".join(groups)) <= set(model.TEMPORARY_PASSWORD_ALPHABET)
+    assert not set("0o1li") & set(password)
+    assert model.password_problem(password, "someone") is None
+    assert model.temporary_password(lambda alphabet: alphabet[0]) == "aaaa-aaaa-aaaa-aaaa"
+
+
+def test_changes_leave_out_what_they_do_not_name_and_differences_list_before_and_after() -> None:
+    current = model.Profile("李娜", None, "zh-CN", [Role.AGENCY_STAFF])
+    changed = model.changed_profile(current, model.UserChanges(display_name_en="Li Na"))
+    assert changed == model.Profile("李娜", "Li Na", "zh-CN", [Role.AGENCY_STAFF])
+    assert model.differences({"a": 1, "b": None}, {"a": 1, "b": "x"}) == {"b": [None, "x"]}
+    organisation = NewOrganisation(OrganisationKind.AGENCY, "明诚", "示范市", None, "Mingcheng")
+    cleared = model.changed_organisation(organisation, model.OrganisationChanges(name_en=None, region="示范市高新区"))
+    assert cleared == NewOrganisation(OrganisationKind.AGENCY, "明诚", "示范市高新区", None, None)
+
+
+def test_an_edited_profile_is_checked_as_at_creation() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        model.validate_profile(
+            model.Profile(" ", "x" * 101, "fr", [Role.ADMIN, Role.SUPERVISOR]), OrganisationKind.PLATFORM
+        )  # type: ignore[arg-type]
+    assert set(raised.value.errors) == {"display_name", "display_name_en", "language", "roles"}
+    profile = model.validate_profile(
+        model.Profile("  Helen   Zhao ", " ", "en", [Role.SUPERVISOR]), OrganisationKind.PLATFORM
+    )
+    assert (profile.display_name, profile.display_name_en) == ("Helen Zhao", None)
+
+
+def test_a_kind_change_is_refused_naming_the_member_whose_roles_forbid_it() -> None:
+    members = [("li.na", [Role.CUSTODIAN]), ("wang", [Role.AGENCY_STAFF])]
+    assert model.kind_change_problem(members, OrganisationKind.PURCHASER) is None
+    problem = model.kind_change_problem(members, OrganisationKind.BIDDER)
+    assert problem is not None and problem.params["login"] == "li.na"

@@ -1,0 +1,56 @@
+"""What each action of the audit trail is called, for the supervisors' console: one table, in English here and in
+every language through the catalogues. ``tests/unit/audit/test_actions.py`` finds every action the code can
+write and checks that it is named here; the console shows an action it does not know (an older version's, one
+written by hand) by its code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bidding.i18n import N_, Message
+
+ACTION_NAMES: Mapping[str, Message] = {
+    # Organisations and people.
+    "organisation.created": N_("Organisation registered"),
+    "organisation.updated": N_("Organisation edited"),
+    "organisation.disabled": N_("Organisation disabled"),
+    "organisation.enabled": N_("Organisation enabled"),
+    "user.created": N_("Account created"),
+    "user.updated": N_("Account edited"),
+    "user.disabled": N_("Account disabled"),
+    "user.enabled": N_("Account enabled"),
+    "user.password_reset": N_("Password reset by an administrator"),
+    "user.signed_in": N_("Signed in"),
+    "user.signed_out": N_("Signed out"),
+    "user.password_changed": N_("Password changed"),
+    "user.language_changed": N_("Language changed"),
+    "api_token.created": N_("API token created"),
+    "api_token.revoked": N_("API token revoked"),
+    "key.registered": N_("Key registered"),
+    # Tenders.
+    "tender.drafted": N_("Tender drafted"),
+    "tender.draft_updated": N_("Draft edited"),
+    "tender.document_uploaded": N_("Tender document uploaded"),
+    "tender.custody_recorded": N_("Opening key ceremony recorded"),
+    "tender.published": N_("Tender published"),
+    "tender.amended": N_("Tender amended"),
+    "tender.cancelled": N_("Tender cancelled"),
+    "tender.registered": N_("Registered for the tender"),
+    "tender.document_downloaded": N_("Tender document downloaded"),
+    "tender.question_asked": N_("Question asked"),
+    "tender.question_answered": N_("Question answered"),
+    # Bids and the opening.
+    "bid.submitted": N_("Bid submitted"),
+    "bid.replaced": N_("Bid replaced"),
+    "bid.withdrawn": N_("Bid withdrawn"),
+    "bid.opened": N_("Bid opened"),
+    "bid.revoked": N_("Bid revoked"),
+    "tender.opening_started": N_("Opening started"),
+    "opening.share_handed_in": N_("Key share handed in"),
+    "opening.key_rebuilt": N_("Opening key rebuilt"),
+    "opening.line_confirmed": N_("Opening line confirmed by the bidder"),
+    "opening.objection": N_("Objection to the opening"),
+    "opening.objection_answered": N_("Objection answered"),
+    "tender.opened": N_("Opening record signed"),
+}
