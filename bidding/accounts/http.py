@@ -32,13 +32,11 @@ from bidding.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
-    PasswordChangeRequired,
     TooManyAttempts,
     WrongCredentials,
 )
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
-from bidding.inputs import parse_id
 from bidding.openapi import documented
 from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
