@@ -18,6 +18,7 @@ from bidding.audit.pages import ACTOR_ROLE_NAMES
 from bidding.errors import BiddingError, InvalidInput, TooManyAttempts, WrongCredentials
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
+from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
@@ -138,6 +139,8 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
     if principal.has(Role.SUPERVISOR):
         context["recent_events"] = await audit_service.recent_events(db, actor, limit=10)
         context["actor_role_names"] = ACTOR_ROLE_NAMES
+    if principal.has(Role.CUSTODIAN):
+        context["held_shares"] = await ceremony.held_shares(db, actor)
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)

@@ -7,7 +7,8 @@ Messages are stored, so a client that reconnects with ``after`` = the last numbe
 from whichever process it reaches; a process learns of new ones through PostgreSQL NOTIFY (:mod:`bidding.bulletin`).
 Clients act by sending JSON: ``{"type": "share", "share": …}`` (a custodian),
 ``{"type": "confirm"|"object", "bid": N, "text": …}`` (a bidder), ``{"type": "answer", "bid": N, "text": …}`` (the
-agency), ``{"type": "file_key", "bid": N, "file_key": base64}`` (a bidder, the fallback). Each gets ``{"type": "ok"}``
+agency), ``{"type": "file_key", "bid": N, "file_key": base64}`` (a bidder, the fallback), where N is the bid's id as
+the hall's messages give it (decimal text) or as a number. Each gets ``{"type": "ok"}``
 or ``{"type": "error", "detail": …}``; the hall's own messages say what happened.
 """
 
@@ -18,6 +19,7 @@ import base64
 import binascii
 import contextlib
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,13 +48,16 @@ async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, u
     actor = actor_of(socket)
     kind = unverified.get("type")
     raw_bid = unverified.get("bid")
-    bid = raw_bid if isinstance(raw_bid, int) and not isinstance(raw_bid, bool) else None
+    # A bid's id as the hall's messages give it (text: see bidding.bids.model.bid_id_text), or as a JSON number.
+    if isinstance(raw_bid, str) and re.fullmatch(r"[1-9][0-9]{0,18}", raw_bid):
+        raw_bid = int(raw_bid)
+    bid = raw_bid if isinstance(raw_bid, int) and not isinstance(raw_bid, bool) and 0 < raw_bid < 2**63 else None
     text = unverified.get("text")
     if kind == "share" and isinstance(unverified.get("share"), str):
         # The k-th share starts the opening of every bid: that runs on, reported through the hall's messages.
         await service.hand_in_share(db, settings, blobs, actor, tender_id, unverified["share"], background=True)
     elif bid is None:
-        raise InvalidInput(errors={"bid": N_("Say which bid, by its number.")})
+        raise InvalidInput(errors={"bid": N_("Say which bid, by its id.")})
     elif kind == "confirm":
         await service.confirm_line(db, actor, bid)
     elif kind == "object" and isinstance(text, str):
