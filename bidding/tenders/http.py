@@ -25,7 +25,7 @@ from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, repo, service
+from bidding.tenders import model, questions, repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, actor_of, attachment, blobs_of, settings_of
 
@@ -98,6 +98,7 @@ class TenderOut(msgspec.Struct, frozen=True):
     cancel_reason: str | None
     lots: list[LotOut]
     documents: list[DocumentOut]
+    #: Published questions with their answers, each answer's corrections beside it (the newest is in force).
     questions: list[service.QuestionView]
     amendments: list[repo.Amendment]
     #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
@@ -166,6 +167,7 @@ class QuestionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class AnswerIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: At most 5,000 characters.
     answer: str
 
 
@@ -469,7 +471,7 @@ async def ask_question(
     request: Request[Any, Any, Any], db: DB, tender_id: FromPath[int], data: JSONBody[QuestionIn]
 ) -> service.QuestionView:
     """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
-    return await service.ask(db, actor_of(request), tender_id, data.question)
+    return await questions.ask(db, actor_of(request), tender_id, data.question)
 
 
 @post(
@@ -485,9 +487,30 @@ async def answer_question(
     question_id: FromPath[int],
     data: JSONBody[AnswerIn],
 ) -> Response[None]:
-    """Answer a question; the answer is published to everyone and registered bidders are notified."""
-    await service.answer(db, actor_of(request), tender_id, question_id, data.answer)
+    """Answer a question; the answer is published to everyone and registered bidders are notified.
+
+    An answer cannot be taken back: correct it with ``…/answer/corrections``.
+    """
+    await questions.answer(db, actor_of(request), tender_id, question_id, data.answer)
     return Response(None, status_code=204)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/questions/{question_id:int}/answer/corrections",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=201,
+)
+async def correct_answer(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender_id: FromPath[int],
+    question_id: FromPath[int],
+    data: JSONBody[AnswerIn],
+) -> service.CorrectionView:
+    """Publish a correction of a question's answer (the corrected answer, before the deadline): shown as a
+    correction, with its time, beside the answer, which stays as published; registered bidders are notified."""
+    return await questions.correct_answer(db, actor_of(request), tender_id, question_id, data.answer)
 
 
 routes = [
@@ -507,4 +530,5 @@ routes = [
     register_for_tender,
     ask_question,
     answer_question,
+    correct_answer,
 ]
