@@ -261,7 +261,7 @@ async def submit_bid(
                 or previous.tender_id != tender_id
                 or previous.status is not BidStatus.SEALED
             ):
-                raise NotFound(N_("There is no sealed bid of yours to replace with that number."))
+                raise NotFound(N_("There is no sealed bid of yours in this tender with the id given in “replaces”."))
             if (previous.lot, previous.slot) != (lot, statement.slot):
                 raise InvalidInput(errors={"statement": N_("A replacement is for the same lot and slot.")})
         details = {

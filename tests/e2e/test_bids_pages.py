@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bidding.accounts.model import credit_code_check_character
 from bidding.i18n import N_
 from crypto import custody, keyfile
 from tests.e2e.conftest import DEMO_PASSWORD, Clients, Server, csrf_token, tender_json
@@ -359,6 +360,54 @@ def test_the_bid_page_says_what_state_the_tender_is_in(server: Server, clients: 
     # A draft has no bid page for a bidder: it does not exist for bidders at all.
     draft_id, _ = draft_tender(server, clients.api(agency_staff(server)), "投标页面草稿")
     assert bidder.get(f"/tenders/{draft_id}/bid").status_code == 404
+
+
+def test_a_bidder_not_invited_is_told_on_the_notice_that_only_invited_bidders_bid(
+    server: Server, clients: Clients, tmp_path: Path
+) -> None:
+    """The bid page of an invited tender sends a bidder not invited to the notice, which says why it cannot bid."""
+    serial = server.sql("SELECT count(*) FROM organisations")
+    first17 = f"91320500E2E{serial:06d}"
+    outsider = clients.api("admin").post(
+        "/api/v1/organisations",
+        json={
+            "kind": "bidder",
+            "name": "受邀测试公司" + first17[-6:],
+            "region": "示范市",
+            "credit_code": first17 + credit_code_check_character(first17),
+        },
+    )
+    assert outsider.status_code == 201, outsider.text
+    invited = [
+        server.sql("SELECT organisation_id FROM users WHERE login = $1", login) for login in ("bidder1", "bidder2")
+    ]
+    agent = clients.api(agency_staff(server))
+    for login in ("custodian1", "custodian2", "custodian3"):
+        register_api_key(clients.api(login), "custodian", f"custodian-{login}")
+    body = tender_json(
+        server, "邀请招标投标页面测试", procedure="invited", invited_ids=[*invited, outsider.json()["id"]]
+    )
+    created = agent.post("/api/v1/tenders", json=body)
+    assert created.status_code == 201, created.text
+    tender_id = created.json()["id"]
+    record_ceremony_and_publish(agent, tender_id, tmp_path)
+
+    not_invited = clients.sign_in("bidder3")
+    redirected = not_invited.get(f"/tenders/{tender_id}/bid")
+    assert redirected.status_code == 303
+    assert redirected.headers["location"] == f"/tenders/{tender_id}?register=first#bidding"
+    notice = not_invited.get(redirected.headers["location"]).text
+    said = re.search(r'<p class="notice" id="register-first"[^>]*>(.*?)</p>', notice, re.S)
+    assert said, notice
+    # bidder3 reads the pages in English.
+    assert "Only the bidders invited to this tender can register for it and bid." in said.group(1)
+    assert "Register it first" not in said.group(1)
+    assert f'action="/tenders/{tender_id}/register"' not in notice
+    # An invited bidder not registered yet is told to register, where the button is.
+    told = clients.sign_in("bidder1").get(f"/tenders/{tender_id}?register=first").text
+    said = re.search(r'<p class="notice" id="register-first"[^>]*>(.*?)</p>', told, re.S)
+    assert said and chinese("Register it first, with the button below.") in said.group(1)
+    assert told.index('id="register-first"') < told.index(f'action="/tenders/{tender_id}/register"')
 
 
 def _phase(client: httpx.Client, tender_id: int) -> tuple[str, str]:

@@ -400,6 +400,8 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     )
     assert record.status_code == 200, record.text
     lines = json.loads(record.content)["lines"]
+    # The record numbers its lines 1…n in the order read out, as the hall does: the ids themselves count nothing.
+    assert [(line["position"], int(line["bid"])) for line in lines] == [(1, bids["bidder1"]), (2, bids["bidder2"])]
     entered = {bids["bidder1"]: PRICES["bidder1"], bids["bidder2"]: REPLACEMENT}
     assert {int(line["bid"]): (line["total"], line["duration_days"]) for line in lines} == {
         bid: (total, int(days)) for bid, (total, days, _, _) in entered.items()
