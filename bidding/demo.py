@@ -33,6 +33,7 @@ from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys.model import Purpose
 from bidding.settings import Language, Settings
+from bidding.tenders import questions
 from bidding.tenders import service as tenders
 from bidding.tenders.model import CATEGORY_NAMES, Category, Method, Procedure, TenderInput
 from crypto.keyfile import KeyFile
@@ -363,9 +364,11 @@ async def _seed_tender(
     for login in spec.registrations:
         await tenders.register(database, cast.bidders[login], tender_id)
     for question in spec.questions:
-        asked = await tenders.ask(database, cast.bidders[question.asker], tender_id, question.question)
+        asked = await questions.ask(database, cast.bidders[question.asker], tender_id, question.question)
         if question.answer is not None:
-            await tenders.answer(database, agent, tender_id, asked.id, question.answer)
+            await questions.answer(database, agent, tender_id, asked.id, question.answer)
+        if question.correction is not None:
+            await questions.correct_answer(database, agent, tender_id, asked.id, question.correction)
     if spec.new_version is not None:
         await tenders.upload_document(
             database,

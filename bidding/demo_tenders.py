@@ -128,6 +128,8 @@ class DemoQuestion:
     asker: str
     question: str
     answer: str | None = None
+    #: A correction of the answer the agent published afterwards.
+    correction: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -229,6 +231,10 @@ TENDERS: list[DemoTender] = [
                 "A site visit is held on the tenth day after publication at 09:00, meeting at the outpatient "
                 "building's east entrance; the plant rooms are included. Bidders who cannot attend may arrange "
                 "their own visit with the hospital's infrastructure office.",
+                correction="A site visit is held on the tenth day after publication at 09:00, meeting at the "
+                "outpatient building's north entrance (the east entrance is closed for works); the plant rooms are "
+                "included. Bidders who cannot attend may arrange their own visit with the hospital's "
+                "infrastructure office.",
             ),
             DemoQuestion("bidder1", "第二标段机电安装是否允许分包消防工程？"),
         ),

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from bidding.accounts import admin, service
@@ -28,7 +27,7 @@ from bidding.accounts.model import (
 from bidding.errors import BiddingError, Conflict, InvalidInput
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Role
-from bidding.web import DB, actor_of, page, see_other
+from bidding.web import DB, PathId, actor_of, page, see_other
 
 admin_only = requires(Role.ADMIN)
 
@@ -120,12 +119,12 @@ async def _organisation_page(
 
 
 @get("/admin/organisations/{organisation_id:int}", include_in_schema=False, guards=[admin_only])
-async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Template:
+async def organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Template:
     return await _organisation_page(request, db, organisation_id)
 
 
 @post("/admin/organisations/{organisation_id:int}", include_in_schema=False, guards=[admin_only])
-async def edit_organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Any:
+async def edit_organisation_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Any:
     form, _ = await _form(request)
     try:
         changes = OrganisationChanges(
@@ -143,7 +142,7 @@ async def edit_organisation_page(request: Request[Any, Any, Any], db: DB, organi
 
 
 @post("/admin/organisations/{organisation_id:int}/status", include_in_schema=False, guards=[admin_only])
-async def organisation_status_page(request: Request[Any, Any, Any], db: DB, organisation_id: FromPath[int]) -> Any:
+async def organisation_status_page(request: Request[Any, Any, Any], db: DB, organisation_id: PathId) -> Any:
     form, _ = await _form(request)
     try:
         disabled = _disabled(form)
@@ -216,12 +215,12 @@ async def _user_page(
 
 
 @get("/admin/users/{user_id:int}", include_in_schema=False, guards=[admin_only])
-async def user_page(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> Template:
+async def user_page(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> Template:
     return await _user_page(request, db, user_id)
 
 
 @post("/admin/users/{user_id:int}", include_in_schema=False, guards=[admin_only])
-async def edit_user_page(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> Any:
+async def edit_user_page(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> Any:
     form, roles = await _form(request)
     changes = UserChanges(
         display_name=form.get("display_name", ""),
@@ -240,7 +239,7 @@ async def edit_user_page(request: Request[Any, Any, Any], db: DB, user_id: FromP
 
 
 @post("/admin/users/{user_id:int}/status", include_in_schema=False, guards=[admin_only])
-async def user_status_page(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> Any:
+async def user_status_page(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> Any:
     form, _ = await _form(request)
     try:
         disabled = _disabled(form)
@@ -251,7 +250,7 @@ async def user_status_page(request: Request[Any, Any, Any], db: DB, user_id: Fro
 
 
 @post("/admin/users/{user_id:int}/password-reset", include_in_schema=False, guards=[admin_only])
-async def reset_password_page(request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> Template | Redirect:
+async def reset_password_page(request: Request[Any, Any, Any], db: DB, user_id: PathId) -> Template | Redirect:
     """A temporary password: the one typed, or one made up and shown on the answer this once (not cached)."""
     form, _ = await _form(request)
     try:

@@ -38,6 +38,7 @@ from bidding.errors import (
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
 from bidding.openapi import documented
+from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
@@ -172,6 +173,8 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         recent = await audit_service.recent_events(db, actor, limit=10)
         context["recent_events"] = recent.items
         context |= console_names(recent.names)
+    if principal.has(Role.CUSTODIAN):
+        context["held_shares"] = await ceremony.held_shares(db, actor)
     if principal.organisation_id is not None:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)

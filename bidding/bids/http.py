@@ -269,12 +269,16 @@ class SubmissionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     upload: str
     #: The signed statement (a C2SP signed note), as text.
     statement: Annotated[str, msgspec.Meta(max_length=4096)]
-    #: The bid this one replaces, if any.
+    #: The id of the bid this one replaces, if any.
     replaces: RowId | None = None
 
 
 class BidOut(msgspec.Struct, frozen=True):
+    #: A random positive 63-bit number, which says nothing of how many bids there are (beyond 2^53: clients whose
+    #: JSON numbers are doubles, such as JavaScript's, should read it as text).
     id: int
+    #: How people see the bid: 12 characters in groups of four, derived from the id, the same on every page.
+    reference: str
     tender_id: int
     lot: int
     slot: str
@@ -300,6 +304,7 @@ class SubmittedOut(msgspec.Struct, frozen=True):
 def _bid(bid: repo.Bid) -> BidOut:
     return BidOut(
         id=bid.id,
+        reference=bid.reference,
         tender_id=bid.tender_id,
         lot=bid.lot,
         slot=bid.slot,

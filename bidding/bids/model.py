@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from bidding.blobs import Checksum
 from bidding.errors import InvalidInput, InvalidTransition
-from bidding.i18n import N_
+from bidding.i18n import N_, Message
 from bidding.inputs import base64_bytes, parse_id
 from crypto import age
 from crypto.statement import Statement
@@ -43,6 +43,46 @@ class BidStatus(StrEnum):
     #: Not opened through the bidder's fault (Measures for Electronic Bidding, art. 31: 视为撤销).
     REVOKED = "revoked"
     REJECTED = "rejected"
+
+
+BID_STATUS_NAMES: Mapping[BidStatus, Message] = {
+    BidStatus.SEALED: N_("Sealed"),
+    BidStatus.REPLACED: N_("Replaced"),
+    BidStatus.WITHDRAWN: N_("Withdrawn"),
+    BidStatus.OPENED: N_("Opened"),
+    BidStatus.REVOKED: N_("Revoked"),
+    BidStatus.REJECTED: N_("Rejected"),
+}
+
+#: Crockford's base32: digits and capitals without I, L, O and U, so that a reference read aloud or copied by hand
+#: is not mistaken for another.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: Characters of a bid's reference, and how many make a group.
+REFERENCE_LENGTH = 12
+REFERENCE_GROUP = 4
+
+
+def bid_reference(bid_id: int) -> str:
+    """How people see a bid, everywhere: 12 characters in groups of four, such as ``7KQ4-M2XD-9PVA``.
+
+    They write the id's low 60 bits. Ids are random (63 bits), so the reference says nothing of how many bids there
+    are; two bids of a tender would share one with a chance of 2^-60 per pair, and the API names bids by id anyway.
+    """
+    value = bid_id & ((1 << (5 * REFERENCE_LENGTH)) - 1)
+    characters = "".join(
+        _REFERENCE_ALPHABET[(value >> shift) & 31] for shift in range(5 * (REFERENCE_LENGTH - 1), -5, -5)
+    )
+    groups = range(0, REFERENCE_LENGTH, REFERENCE_GROUP)
+    return "-".join(characters[start : start + REFERENCE_GROUP] for start in groups)
+
+
+def bid_id_text(bid_id: int) -> str:
+    """A bid's id as JSON carries it, in the log's entries, the opening record and the hall's messages: decimal text.
+
+    Ids are random 63-bit numbers, beyond the 2^53 that JSON numbers hold exactly for most readers: RFC 8785's
+    canonical form (which the log's entries take) refuses them, and a browser would round them to another bid's id.
+    """
+    return str(bid_id)
 
 
 class TusError(InvalidInput):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
+from collections.abc import Callable
 
 import asyncpg
 
-from bidding.bids.model import BidStatus
+from bidding.bids.model import BidStatus, bid_reference
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
@@ -51,6 +53,11 @@ class Bid:
     outcome_reason: str | None
     #: The bidder's name in English, for English readers of the opening hall.
     organisation_name_en: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """The bid as people see it (:func:`bidding.bids.model.bid_reference`)."""
+        return bid_reference(self.id)
 
 
 _UPLOAD_COLUMNS = "id, tender_id, organisation_id, user_id, length, received, created_at, sha256, bid_id, terminated_at"
@@ -131,6 +138,15 @@ def _bid(row: asyncpg.Record) -> Bid:
     return Bid(**{**dict(row), "status": BidStatus(row["status"])})
 
 
+#: Ids drawn for one bid before giving up: out of 2^63, a second draw is already a curiosity.
+BID_ID_ATTEMPTS = 5
+
+
+def new_bid_id() -> int:
+    """A random positive 63-bit id (the column is a signed bigint): it says nothing of how many bids there are."""
+    return secrets.randbelow(2**63 - 1) + 1
+
+
 async def insert_bid(
     connection: Connection,
     *,
@@ -146,35 +162,47 @@ async def insert_bid(
     submitted_by: int,
     submitted_at: dt.datetime,
     event_id: int,
+    draw_id: Callable[[], int] = new_bid_id,
 ) -> int:
-    """Raises :class:`Conflict` for a statement already submitted once (a replay), or a second sealed bid."""
-    try:
-        bid_id: int = await connection.fetchval(
-            """
-            INSERT INTO bids (tender_id, lot, slot, organisation_id, key_id, statement, statement_sha256,
-                              envelope_sha256, envelope_size, submitted_by, submitted_at, event_id, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sealed') RETURNING id
-            """,
-            tender_id,
-            lot,
-            slot,
-            organisation_id,
-            key_id,
-            statement,
-            statement_sha256,
-            envelope_sha256,
-            envelope_size,
-            submitted_by,
-            submitted_at,
-            event_id,
-        )
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name == "bids_statement_sha256_key":
-            raise Conflict(N_("This statement was already submitted once: seal and sign the bid anew.")) from None
-        raise Conflict(
-            N_("Your organisation already has a sealed bid for this lot and slot: replace it or withdraw it.")
-        ) from None
-    return bid_id
+    """Insert a sealed bid under a fresh random id (``draw_id``), drawn again should it be taken; returns the id.
+
+    Raises :class:`Conflict` for a statement already submitted once (a replay), or a second sealed bid.
+    """
+    for _ in range(BID_ID_ATTEMPTS):
+        bid_id = draw_id()
+        try:
+            # A savepoint: a taken id undoes this insert only, not the caller's transaction.
+            async with connection.transaction():
+                await connection.execute(
+                    """
+                    INSERT INTO bids (id, tender_id, lot, slot, organisation_id, key_id, statement, statement_sha256,
+                                      envelope_sha256, envelope_size, submitted_by, submitted_at, event_id, status)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sealed')
+                    """,
+                    bid_id,
+                    tender_id,
+                    lot,
+                    slot,
+                    organisation_id,
+                    key_id,
+                    statement,
+                    statement_sha256,
+                    envelope_sha256,
+                    envelope_size,
+                    submitted_by,
+                    submitted_at,
+                    event_id,
+                )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "bids_pkey":
+                continue
+            if error.constraint_name == "bids_statement_sha256_key":
+                raise Conflict(N_("This statement was already submitted once: seal and sign the bid anew.")) from None
+            raise Conflict(
+                N_("Your organisation already has a sealed bid for this lot and slot: replace it or withdraw it.")
+            ) from None
+        return bid_id
+    raise RuntimeError(f"{BID_ID_ATTEMPTS} random bid ids in a row were taken: the id source is not random")
 
 
 async def select_bid(connection: Connection, bid_id: int, *, for_update: bool = False) -> Bid | None:
@@ -187,11 +215,12 @@ async def select_bid(connection: Connection, bid_id: int, *, for_update: bool = 
 
 
 async def select_bids(connection: Connection, tender_id: int, *, organisation_id: int | None = None) -> list[Bid]:
-    """Every bid of a tender (or of one organisation in it), oldest first."""
+    """Every bid of a tender (or of one organisation in it), in the order submitted (the order of the opening)."""
     rows = await connection.fetch(
         f"""
         SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id
-        WHERE b.tender_id = $1 AND ($2::bigint IS NULL OR b.organisation_id = $2) ORDER BY b.id
+        WHERE b.tender_id = $1 AND ($2::bigint IS NULL OR b.organisation_id = $2)
+        ORDER BY b.submitted_at, b.event_id
         """,
         tender_id,
         organisation_id,
@@ -200,9 +229,10 @@ async def select_bids(connection: Connection, tender_id: int, *, organisation_id
 
 
 async def select_organisation_bids(connection: Connection, organisation_id: int) -> list[Bid]:
+    """An organisation's bids, newest first."""
     rows = await connection.fetch(
         f"""SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id
-            WHERE b.organisation_id = $1 ORDER BY b.id DESC""",
+            WHERE b.organisation_id = $1 ORDER BY b.submitted_at DESC, b.event_id DESC""",
         organisation_id,
     )
     return [_bid(row) for row in rows]

@@ -280,14 +280,14 @@ async def submit_bid(
                 or previous.tender_id != tender_id
                 or previous.status is not BidStatus.SEALED
             ):
-                raise NotFound(N_("There is no sealed bid of yours to replace with that number."))
+                raise NotFound(N_("There is no sealed bid of yours in this tender with the id given in “replaces”."))
             if (previous.lot, previous.slot) != (lot, statement.slot):
                 raise InvalidInput(errors={"statement": N_("A replacement is for the same lot and slot.")})
         details = {
             **model.public_statement_fields(statement),
             "statement_sha256": hashlib.sha256(signed_statement).hexdigest(),
             "key": key.verifier_key,
-            **({"replaces": previous.id} if previous else {}),
+            **({"replaces": model.bid_id_text(previous.id)} if previous else {}),
         }
         action = "bid.replaced" if previous else "bid.submitted"
         event_id = await audit_repo.insert_event(
@@ -348,10 +348,14 @@ async def withdraw_bid(db: Database, settings: Settings, actor: Actor, bid_id: i
         assert bid is not None
         if bid.status is not BidStatus.SEALED:
             raise InvalidTransition(
-                N_("Only a sealed bid can be withdrawn; this one is %(status)s.", status=str(bid.status))
+                N_(
+                    "Bid %(bid)s cannot be withdrawn: it is “%(status)s”, and only a sealed bid can be.",
+                    bid=bid.reference,
+                    status=model.BID_STATUS_NAMES[bid.status],
+                )
             )
         details = {
-            "bid": bid.id,
+            "bid": model.bid_id_text(bid.id),
             "statement_sha256": bid.statement_sha256.hex(),
             "envelope_sha256": bid.envelope_sha256.hex(),
         }

@@ -4,12 +4,15 @@ The agency runs the ceremony in its browser or with ``bidding custody ceremony``
 the opening recipient, k, and one share per custodian sealed to that custodian's registered key. The platform
 checks its form against the tender (the custodians, k, the reference), stores it, logs every commitment, and
 publishes the recipient in the notice; a tender is published only once it has one. The platform never sees the
-opening key. A custodian fetches its sealed share at any time to check it opens with its key.
+opening key. A custodian fetches its sealed share at any time to check it opens with its key, on its own machine,
+and may then say that it did: the platform records when, so that the agency (and the custodian's dashboard) know
+whose shares are known to open before the opening needs them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 
 from bidding.audit import repo as audit_repo
@@ -22,7 +25,7 @@ from bidding.keys import repo as keys_repo
 from bidding.keys.model import Purpose
 from bidding.opening import access, repo
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Status
+from bidding.tenders.model import Status, effective_status
 from crypto import custody
 
 
@@ -166,3 +169,52 @@ async def own_sealed_share(db: Database, actor: Actor, tender_id: int) -> repo.S
             if actor.principal is not None and share.user_id == actor.principal.user_id:
                 return share
     raise NotFound(N_("You hold no share of this tender."))
+
+
+async def record_share_check(db: Database, actor: Actor, tender_id: int) -> dt.datetime:
+    """A custodian says its sealed share opened with its key file and matched its published digest; returns when.
+
+    The check itself runs on the custodian's machine (the share must not reach the platform before the opening), so
+    this records the custodian's word, with an audit event. Raises NotFound unless the custodian holds a share of
+    the tender, InvalidTransition once it was handed in (nothing is left to check).
+    """
+    principal = actor.principal
+    if principal is None or not principal.has(Role.CUSTODIAN):
+        raise Forbidden(N_("Only key custodians check their shares."))
+    async with db.transaction() as connection:
+        await access.tender(connection, tender_id, for_update=True)
+        share = next(
+            (s for s in await repo.select_shares(connection, tender_id) if s.user_id == principal.user_id), None
+        )
+        if share is None:
+            raise NotFound(N_("You hold no share of this tender."))
+        if share.handed_in_at is not None:
+            raise InvalidTransition(N_("Your share is handed in already."))
+        checked_at = await repo.set_share_checked(connection, tender_id, principal.user_id)
+        assert checked_at is not None
+        details = {"member": share.member, "share_sha256": share.share_sha256.hex()}
+        await audit_repo.insert_event(
+            connection, event(actor, Role.CUSTODIAN, "custody.share_checked", f"tender:{tender_id}", details)
+        )
+    return checked_at
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeldShare:
+    share: repo.HeldShare
+    #: The tender's status as of now (a published tender past its deadline is closed).
+    status: Status
+    deadline_passed: bool
+
+
+async def held_shares(db: Database, actor: Actor) -> list[HeldShare]:
+    """The shares of opening keys the custodian holds, of published tenders, with their tenders' state now."""
+    principal = actor.principal
+    if principal is None or not principal.has(Role.CUSTODIAN):
+        raise Forbidden(N_("Only key custodians hold shares."))
+    async with db.connection() as connection:
+        shares = await repo.select_held_shares(connection, principal.user_id)
+        now = await tenders_repo.select_now(connection)
+    return [
+        HeldShare(share, effective_status(share.status, share.deadline, now), now >= share.deadline) for share in shares
+    ]

@@ -69,6 +69,8 @@ class ShareOut(msgspec.Struct, frozen=True):
     sealed_sha256: str
     share_sha256: str
     handed_in_at: dt.datetime | None
+    #: When the custodian last said its share opened with its key file and matched its digest.
+    checked_at: dt.datetime | None
 
 
 class CustodyOut(msgspec.Struct, frozen=True):
@@ -91,7 +93,10 @@ async def _custody(request: Request[Any, Any, Any], db: DB, tender_id: int) -> C
         view.threshold,
         [CustodianOut(c.user_id, c.login, c.display_name, c.recipient) for c in view.custodians],
         view.custody.recipient if view.custody else None,
-        [ShareOut(s.login, s.member, s.sealed_sha256.hex(), s.share_sha256.hex(), s.handed_in_at) for s in view.shares],
+        [
+            ShareOut(s.login, s.member, s.sealed_sha256.hex(), s.share_sha256.hex(), s.handed_in_at, s.checked_at)
+            for s in view.shares
+        ],
     )
 
 
@@ -150,6 +155,23 @@ async def read_own_share(request: Request[Any, Any, Any], db: DB, tender_id: Pat
         media_type="application/octet-stream",
         headers={"X-Share-SHA256": share.share_sha256.hex(), "Cache-Control": "no-store"},
     )
+
+
+class ShareCheckOut(msgspec.Struct, frozen=True):
+    checked_at: dt.datetime
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/custody/share/check",
+    tags=["opening"],
+    guards=[custodians],
+    status_code=200,
+    opt=documented(Forbidden, InvalidTransition),
+)
+async def record_share_check(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> ShareCheckOut:
+    """Say that your sealed share opened with your key file and matched its published digest (checked on your own
+    machine: the share itself is sent only at the opening). The agency sees when each custodian last checked."""
+    return ShareCheckOut(await ceremony.record_share_check(db, actor_of(request), tender_id))
 
 
 @post(
@@ -354,6 +376,7 @@ routes = [
     read_custody,
     record_ceremony,
     read_own_share,
+    record_share_check,
     start_opening,
     hand_in_share,
     finish_opening,

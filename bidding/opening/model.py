@@ -7,10 +7,14 @@ own fault is treated as revoked (撤销); through any other cause, as withdrawn 
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
+from bidding.tenders.model import Status
 from crypto.canonical import canonical_json
 from crypto.note import Signer, sign_note
 from crypto.statement import Manifest
@@ -52,3 +56,42 @@ def opening_record(reference: str, opened_at: str, lines: Sequence[Mapping[str, 
 def sign_record(record: bytes, signer: Signer) -> bytes:
     """The platform's signature of a record: a signed note over its SHA-256, checkable with ``/log/key``."""
     return sign_note(f"{SIGNATURE_FORMAT}\nsha256 {hashlib.sha256(record).hexdigest()}\n", [signer])
+
+
+class HallPhase(StrEnum):
+    """Where a tender's opening stands, as the hall's status line says it."""
+
+    BEFORE_DEADLINE = "before_deadline"
+    #: The deadline has passed; the agency has not started the opening.
+    NOT_STARTED = "not_started"
+    #: Started: the custodians' shares are awaited, k of them.
+    SHARES = "shares"
+    #: The key is rebuilt: the bids are being decrypted and read out.
+    DECRYPTING = "decrypting"
+    #: The record is signed, the bids opened with the rebuilt key.
+    FINISHED = "finished"
+    #: The record is signed without the key ever rebuilt: bids opened with their bidders' file keys, or withdrawn.
+    CLOSED_WITHOUT_KEY = "closed_without_key"
+    CANCELLED = "cancelled"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpeningTimes:
+    """When the opening started, its key was rebuilt and its record signed (``None`` for what has not happened)."""
+
+    started_at: dt.datetime | None
+    key_rebuilt_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+def hall_phase(status: Status, times: OpeningTimes) -> HallPhase:
+    """The phase of a tender's opening, from the tender's status as of now and its opening's times."""
+    if status is Status.CANCELLED:
+        return HallPhase.CANCELLED
+    if times.finished_at is not None:
+        return HallPhase.FINISHED if times.key_rebuilt_at is not None else HallPhase.CLOSED_WITHOUT_KEY
+    if times.key_rebuilt_at is not None:
+        return HallPhase.DECRYPTING
+    if times.started_at is not None:
+        return HallPhase.SHARES
+    return HallPhase.BEFORE_DEADLINE if status in (Status.DRAFT, Status.PUBLISHED) else HallPhase.NOT_STARTED

@@ -8,6 +8,10 @@ agency starts and closes the opening and answers objections, a custodian opens i
 in the browser and hands it in, a bidder confirms or objects to its own lines and, when the custodians cannot reach
 k, unwraps its bid's file key in the browser with its key file and hands in only that. The hall's services check
 all of it again.
+
+A status line says where the opening stands (waiting for the deadline, for the agency, for k − x shares; decrypting;
+finished with the record's digest; closed without k; the tender cancelled): drawn here as the page is made, then
+moved on by the script as the hall's messages arrive.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from litestar.response import Template
 
 from bidding.accounts.guards import signed_in
 from bidding.bids import service as bids_service
-from bidding.bids.model import BidStatus
+from bidding.bids.model import BidStatus, bid_id_text
 from bidding.errors import Forbidden
 from bidding.i18n import N_
 from bidding.identity import Role
@@ -52,6 +56,7 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathI
     # page shows it when the opening starts, and takes it away once the bid is read or the key is rebuilt).
     may_open_own = view.status in (Status.PUBLISHED, Status.CLOSED, Status.OPENING)
     sealed_bids = [bid for bid in own if bid.status is BidStatus.SEALED] if may_open_own else []
+    state = await service.hall_state(db, tender_id, view.status)
     return page(
         request,
         "opening/hall.html",
@@ -59,11 +64,12 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathI
         tender=tender,
         runs=runs,
         custodian=principal.user_id in tender.custodian_ids,
-        own_bids=[bid.id for bid in own],
+        own_bids=[bid_id_text(bid.id) for bid in own],
         sealed_bids=sealed_bids,
         can_start=runs and view.status is Status.CLOSED and view.opening_recipient is not None,
         status_names=STATUS_NAMES,
         timezone=settings.timezone,
+        state=state,
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bidding.db import Connection
+from bidding.tenders.model import LocalText, Status
 
 #: The channel on which processes tell each other of a new hall message: the payload is ``tender_id:seq``.
 HALL_CHANNEL = "opening_hall"
@@ -36,6 +37,22 @@ class Share:
     sealed_sha256: bytes
     share_sha256: bytes
     share: str | None
+    handed_in_at: dt.datetime | None
+    checked_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HeldShare:
+    """A custodian's share of a published tender's opening key, with what the custodian's dashboard shows of it."""
+
+    tender_id: int
+    reference: str
+    title: LocalText
+    #: As stored: a published tender past its deadline is still ``published`` here.
+    status: Status
+    deadline: dt.datetime
+    member: int
+    checked_at: dt.datetime | None
     handed_in_at: dt.datetime | None
 
 
@@ -127,7 +144,7 @@ async def select_custody(connection: Connection, tender_id: int) -> Custody | No
 async def select_shares(connection: Connection, tender_id: int) -> list[Share]:
     rows = await connection.fetch(
         """SELECT s.tender_id, s.user_id, u.login, u.display_name, s.member, s.key_id, s.sealed, s.sealed_sha256,
-                  s.share_sha256, s.share, s.handed_in_at
+                  s.share_sha256, s.share, s.handed_in_at, s.checked_at
            FROM custody_shares s JOIN users u ON u.id = s.user_id WHERE s.tender_id = $1 ORDER BY s.member""",
         tender_id,
     )
@@ -144,6 +161,43 @@ async def set_share_handed_in(connection: Connection, tender_id: int, user_id: i
         share,
     )
     return status == "UPDATE 1"
+
+
+async def set_share_checked(connection: Connection, tender_id: int, user_id: int) -> dt.datetime | None:
+    """Record that a custodian's share passed its check now; ``None`` if the custodian holds no share of it."""
+    checked_at: dt.datetime | None = await connection.fetchval(
+        """UPDATE custody_shares SET checked_at = clock_timestamp() WHERE tender_id = $1 AND user_id = $2
+           RETURNING checked_at""",
+        tender_id,
+        user_id,
+    )
+    return checked_at
+
+
+async def select_held_shares(connection: Connection, user_id: int, *, limit: int = 500) -> list[HeldShare]:
+    """The shares a custodian holds of published tenders, the latest deadline first."""
+    rows = await connection.fetch(
+        """SELECT t.id AS tender_id, t.reference, t.title_zh, t.title_en, t.status, t.deadline, s.member,
+                  s.checked_at, s.handed_in_at
+           FROM custody_shares s JOIN tenders t ON t.id = s.tender_id
+           WHERE s.user_id = $1 AND t.published_at IS NOT NULL
+           ORDER BY t.deadline DESC, t.id DESC LIMIT $2""",
+        user_id,
+        limit,
+    )
+    return [
+        HeldShare(
+            tender_id=row["tender_id"],
+            reference=row["reference"],
+            title=LocalText(row["title_zh"], row["title_en"]),
+            status=Status(row["status"]),
+            deadline=row["deadline"],
+            member=row["member"],
+            checked_at=row["checked_at"],
+            handed_in_at=row["handed_in_at"],
+        )
+        for row in rows
+    ]
 
 
 _OPENING_COLUMNS = (

@@ -27,7 +27,7 @@ from bidding.audit import repo as audit_repo
 from bidding.audit.log import load_log_key
 from bidding.audit.model import event, log_time
 from bidding.bids import repo as bids_repo
-from bidding.bids.model import HEADER_READ, BidStatus
+from bidding.bids.model import HEADER_READ, BidStatus, bid_id_text
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -65,7 +65,7 @@ LINES_PER_TRANSACTION = 64
 
 def _bid_summary(bid: bids_repo.Bid) -> dict[str, Any]:
     return {
-        "bid": bid.id,
+        "bid": bid_id_text(bid.id),
         "bidder": bid.organisation_name,
         "credit_code": bid.credit_code,
         "lot": bid.lot,
@@ -532,10 +532,11 @@ async def confirm_line(db: Database, actor: Actor, bid_id: int) -> None:
                 Role.BIDDER,
                 "opening.line_confirmed",
                 f"tender:{bid.tender_id}",
-                {"bid": bid_id, "position": line.position},
+                {"bid": bid_id_text(bid_id), "position": line.position},
             ),
         )
-        await repo.insert_message(connection, bid.tender_id, "confirmed", {"bid": bid_id, "position": line.position})
+        body = {"bid": bid_id_text(bid_id), "position": line.position}
+        await repo.insert_message(connection, bid.tender_id, "confirmed", body)
 
 
 def _clean(text: str, field: str) -> str:
@@ -552,7 +553,7 @@ async def object_to_line(db: Database, actor: Actor, bid_id: int, text: str) -> 
         bid, line = await _line_of_own_bid(connection, actor, bid_id)
         await repo.set_line_objection(connection, bid_id, objection)
         details = {
-            "bid": bid_id,
+            "bid": bid_id_text(bid_id),
             "position": line.position,
             "objection_sha256": hashlib.sha256(objection.encode()).hexdigest(),
         }
@@ -560,7 +561,10 @@ async def object_to_line(db: Database, actor: Actor, bid_id: int, text: str) -> 
             connection, event(actor, Role.BIDDER, "opening.objection", f"tender:{bid.tender_id}", details)
         )
         await repo.insert_message(
-            connection, bid.tender_id, "objection", {"bid": bid_id, "position": line.position, "objection": objection}
+            connection,
+            bid.tender_id,
+            "objection",
+            {"bid": bid_id_text(bid_id), "position": line.position, "objection": objection},
         )
 
 
@@ -579,7 +583,7 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
             raise InvalidTransition(N_("There is no unanswered objection to this line."))
         await repo.set_line_answer(connection, bid_id, answer, access.user_id(actor))
         details = {
-            "bid": bid_id,
+            "bid": bid_id_text(bid_id),
             "position": line.position,
             "answer_sha256": hashlib.sha256(answer.encode()).hexdigest(),
         }
@@ -588,7 +592,10 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
             event(actor, Role.AGENCY_STAFF, "opening.objection_answered", f"tender:{bid.tender_id}", details),
         )
         await repo.insert_message(
-            connection, bid.tender_id, "answer", {"bid": bid_id, "position": line.position, "answer": answer}
+            connection,
+            bid.tender_id,
+            "answer",
+            {"bid": bid_id_text(bid_id), "position": line.position, "answer": answer},
         )
 
 
@@ -599,6 +606,35 @@ async def opening_record(db: Database, tender_id: int) -> tuple[bytes, bytes]:
     if opening is None or opening.record is None or opening.record_signature is None:
         raise NotFound(N_("This tender has no opening record yet."))
     return opening.record, opening.record_signature
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HallState:
+    """Where a tender's opening stands, for the hall's status line as the page is drawn (the page follows on)."""
+
+    phase: model.HallPhase
+    shares_in: int
+    threshold: int
+    record_sha256: bytes | None
+
+
+async def hall_state(db: Database, tender_id: int, status: Status) -> HallState:
+    """The opening's phase and progress, given the tender's status as of now (public, as the hall's messages are)."""
+    async with db.connection() as connection:
+        opening = await repo.select_opening(connection, tender_id)
+        shares = await repo.select_shares(connection, tender_id)
+        tender = await access.tender(connection, tender_id)
+    times = model.OpeningTimes(
+        opening.started_at if opening else None,
+        opening.key_rebuilt_at if opening else None,
+        opening.finished_at if opening else None,
+    )
+    return HallState(
+        model.hall_phase(status, times),
+        sum(1 for share in shares if share.handed_in_at is not None),
+        tender.custody_threshold,
+        opening.record_sha256 if opening else None,
+    )
 
 
 async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:

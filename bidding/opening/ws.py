@@ -7,7 +7,8 @@ Messages are stored, so a client that reconnects with ``after`` = the last numbe
 from whichever process it reaches; a process learns of new ones through PostgreSQL NOTIFY (:mod:`bidding.bulletin`).
 Clients act by sending JSON: ``{"type": "share", "share": …}`` (a custodian),
 ``{"type": "confirm"|"object", "bid": N, "text": …}`` (a bidder), ``{"type": "answer", "bid": N, "text": …}`` (the
-agency), ``{"type": "file_key", "bid": N, "file_key": base64}`` (a bidder, the fallback). Each gets ``{"type": "ok"}``
+agency), ``{"type": "file_key", "bid": N, "file_key": base64}`` (a bidder, the fallback), where N is the bid's id as
+the hall's messages give it (decimal text) or as a number. Each gets ``{"type": "ok"}``
 or ``{"type": "error", "detail": …}``; the hall's own messages say what happened.
 """
 
@@ -29,7 +30,7 @@ from bidding.bulletin import Bulletin
 from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
-from bidding.inputs import BIGINT_MAX, MalformedRequest, RowId, decode_base64, decode_json
+from bidding.inputs import BIGINT_MAX, MalformedRequest, RowId, decode_base64, decode_json, parse_id
 from bidding.opening import model as opening_model
 from bidding.opening import repo, service
 from bidding.web import PathId, actor_of, blobs_of, request_id, settings_of, translator_of
@@ -52,26 +53,38 @@ _AFTER = re.compile(r"[0-9]{1,19}")
 # so a message that reaches a use case is well formed, and one that is not gets an error naming the field.
 
 
+#: A bid's id as the hall's own messages write it: decimal text (JSON numbers past 2^53 lose digits in browsers,
+#: see ``bidding.bids.model``), or a number from a program.
+BidId = RowId | Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,18}$")]
+
+
+def _bid_id(bid: int | str) -> int:
+    found = parse_id(bid) if isinstance(bid, str) else bid
+    if found is None:
+        raise InvalidInput(errors={"bid": N_("Say which bid, by its id.")})
+    return found
+
+
 class ShareMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="share"):
     share: Annotated[str, msgspec.Meta(max_length=1000)]
 
 
 class ConfirmMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="confirm"):
-    bid: RowId
+    bid: BidId
 
 
 class ObjectMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="object"):
-    bid: RowId
+    bid: BidId
     text: Annotated[str, msgspec.Meta(max_length=opening_model.MAX_OBJECTION)]
 
 
 class AnswerMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="answer"):
-    bid: RowId
+    bid: BidId
     text: Annotated[str, msgspec.Meta(max_length=opening_model.MAX_OBJECTION)]
 
 
 class FileKeyMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type", tag="file_key"):
-    bid: RowId
+    bid: BidId
     #: The envelope's 16-byte file key, base64.
     file_key: Annotated[str, msgspec.Meta(max_length=64)]
 
@@ -105,13 +118,14 @@ async def _act(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, m
             # The k-th share starts the opening of every bid: that runs on, reported through the hall's messages.
             await service.hand_in_share(db, settings, blobs, actor, tender_id, share, background=True)
         case ConfirmMessage(bid=bid):
-            await service.confirm_line(db, actor, bid)
+            await service.confirm_line(db, actor, _bid_id(bid))
         case ObjectMessage(bid=bid, text=text):
-            await service.object_to_line(db, actor, bid, text)
+            await service.object_to_line(db, actor, _bid_id(bid), text)
         case AnswerMessage(bid=bid, text=text):
-            await service.answer_objection(db, actor, bid, text)
+            await service.answer_objection(db, actor, _bid_id(bid), text)
         case FileKeyMessage(bid=bid, file_key=file_key):
-            await service.hand_in_file_key(db, settings, blobs, actor, bid, decode_base64(file_key, "file_key"))
+            file_key_bytes = decode_base64(file_key, "file_key")
+            await service.hand_in_file_key(db, settings, blobs, actor, _bid_id(bid), file_key_bytes)
 
 
 async def _send_new(socket: WebSocket[Any, Any, Any], db: Database, tender_id: int, after: int) -> int:

@@ -26,7 +26,7 @@ from bidding.inputs import base64_bytes, parse_id
 from bidding.openapi import Header, documented
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, repo, service
+from bidding.tenders import model, questions, repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 
@@ -100,6 +100,7 @@ class TenderOut(msgspec.Struct, frozen=True):
     cancel_reason: str | None
     lots: list[LotOut]
     documents: list[DocumentOut]
+    #: Published questions with their answers, each answer's corrections beside it (the newest is in force).
     questions: list[service.QuestionView]
     amendments: list[repo.Amendment]
     #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
@@ -168,6 +169,7 @@ class QuestionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class AnswerIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    #: At most 5,000 characters.
     answer: str
 
 
@@ -544,7 +546,7 @@ async def ask_question(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[QuestionIn]
 ) -> service.QuestionView:
     """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
-    return await service.ask(db, actor_of(request), tender_id, data.question)
+    return await questions.ask(db, actor_of(request), tender_id, data.question)
 
 
 @post(
@@ -561,8 +563,30 @@ async def answer_question(
     question_id: PathId,
     data: JSONBody[AnswerIn],
 ) -> None:
-    """Answer a question; the answer is published to everyone and registered bidders are notified."""
-    await service.answer(db, actor_of(request), tender_id, question_id, data.answer)
+    """Answer a question; the answer is published to everyone and registered bidders are notified.
+
+    An answer cannot be taken back: correct it with ``…/answer/corrections``.
+    """
+    await questions.answer(db, actor_of(request), tender_id, question_id, data.answer)
+
+
+@post(
+    "/api/v1/tenders/{tender_id:int}/questions/{question_id:int}/answer/corrections",
+    tags=["tenders"],
+    guards=[agency_staff],
+    status_code=201,
+    opt=documented(Forbidden, InvalidTransition, InvalidInput),
+)
+async def correct_answer(
+    request: Request[Any, Any, Any],
+    db: DB,
+    tender_id: PathId,
+    question_id: PathId,
+    data: JSONBody[AnswerIn],
+) -> service.CorrectionView:
+    """Publish a correction of a question's answer (the corrected answer, before the deadline): shown as a
+    correction, with its time, beside the answer, which stays as published; registered bidders are notified."""
+    return await questions.correct_answer(db, actor_of(request), tender_id, question_id, data.answer)
 
 
 @get("/tenders/{tender_id:int}/documents/{document_id:int}", include_in_schema=False, guards=[signed_in])
@@ -611,4 +635,5 @@ routes = [
     register_for_tender,
     ask_question,
     answer_question,
+    correct_answer,
 ]

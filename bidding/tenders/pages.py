@@ -1,11 +1,15 @@
 """The pages of tenders: the notice list and search, the notice, the draft and amendment forms, and the actions
-on a notice (register, ask, answer, publish, cancel, upload).
+on a notice (register, ask, answer, correct an answer, publish, cancel, upload).
 
 Every page calls the same use cases as the API (:mod:`bidding.tenders.service`), which check every permission
 and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.service.Access`. A refused
 form is drawn again with status 422 (409 when the tender's state forbids it now), each problem next to its field
 and in the summary at the top, what was typed kept. Anything else (no such tender, not allowed) becomes the error
 page in ``app.py``. A form that worked answers 303 to the notice, so reloading does not send it again.
+
+An answer, and a correction of one, is published in two steps: the form on the notice asks for a preview (the
+answer as everyone will read it, and what publishing means), and only the preview's own form, which carries the
+text previewed and ``confirmed=yes``, publishes it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, Inva
 from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.settings import Settings
-from bidding.tenders import forms, repo, service
+from bidding.tenders import forms, questions, repo, service
 from bidding.tenders.model import (
     CATEGORY_NAMES,
     METHOD_NAMES,
@@ -80,11 +84,13 @@ DONE: Mapping[str, Message] = {
     "registered": N_("Your organisation is registered: you can download the documents and ask questions."),
     "asked": N_("Your question was sent. It will be published with its answer, under a pseudonym."),
     "answered": N_("The answer is published and registered bidders were notified."),
+    "corrected": N_("The correction is published beside the answer, and registered bidders were notified."),
 }
 #: A notification as a sentence, by kind; the parameters come from each notification's payload.
 NOTIFICATION_SENTENCES: Mapping[str, Message] = {
     "tender.amended": N_("Tender %(reference)s was amended (version %(version)s)."),
     "tender.answered": N_("A question about tender %(reference)s was answered."),
+    "tender.answer_corrected": N_("An answer about tender %(reference)s was corrected."),
     "tender.invited": N_("Your organisation is invited to tender %(reference)s."),
     "tender.cancelled": N_("Tender %(reference)s was cancelled."),
 }
@@ -322,6 +328,8 @@ async def _notice_page(
         errors=failure.errors if failure else {},
         form=form or {},
         done=DONE.get(done) if failure is None else None,
+        # Sent here from the bid page, which opens once the organisation is registered.
+        register_first=request.query_params.get("register") == "first",
         formula_text=formula_text,
         **_names(),
     )
@@ -375,21 +383,61 @@ async def ask(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any
     form = await _fields(request)
 
     async def run() -> object:
-        return await service.ask(db, actor_of(request), tender_id, form.get("question", ""))
+        return await questions.ask(db, actor_of(request), tender_id, form.get("question", ""))
 
     return await _attempt(request, db, tender_id, run, form_name="ask", done="asked", anchor="questions", form=form)
 
 
-@post("/tenders/{tender_id:int}/questions/{question_id:int}/answer", include_in_schema=False, guards=[agency_staff])
-async def answer(request: Request[Any, Any, Any], db: DB, tender_id: PathId, question_id: PathId) -> Any:
+async def _publish_in_two_steps(
+    request: Request[Any, Any, Any], db: DB, tender_id: int, question_id: int, *, correcting: bool
+) -> Any:
+    """The answer form's two steps: without ``confirmed=yes``, the preview (or the notice with what is wrong);
+    with it, the publication of exactly the text previewed."""
     form = await _fields(request)
+    text = form.get("answer", "")
+    actor = actor_of(request)
+    form_name = f"{'correct' if correcting else 'answer'}-{question_id}"
+    if form.get("confirmed") != "yes":
+        check = questions.check_correction if correcting else questions.check_answer
+        try:
+            draft = await check(db, actor, tender_id, question_id, text)
+        except (InvalidInput, InvalidTransition) as error:
+            failure = Failure(form_name, error.detail, error.errors)
+            return await _notice_page(request, db, tender_id, status_code=error.status_code, failure=failure, form=form)
+        rules = settings_of(request).rules_for(draft.tender.procedure)
+        return page(
+            request,
+            "tenders/answer_preview.html",
+            draft=draft,
+            correcting=correcting,
+            action=f"/tenders/{tender_id}/questions/{question_id}/answer" + ("/corrections" if correcting else ""),
+            amendment_notice_days=rules.amendment_notice_days,
+        )
 
     async def run() -> None:
-        await service.answer(db, actor_of(request), tender_id, question_id, form.get("answer", ""))
+        if correcting:
+            await questions.correct_answer(db, actor, tender_id, question_id, text)
+        else:
+            await questions.answer(db, actor, tender_id, question_id, text)
 
-    return await _attempt(
-        request, db, tender_id, run, form_name=f"answer-{question_id}", done="answered", anchor="questions", form=form
-    )
+    done = "corrected" if correcting else "answered"
+    return await _attempt(request, db, tender_id, run, form_name=form_name, done=done, anchor="questions", form=form)
+
+
+@post("/tenders/{tender_id:int}/questions/{question_id:int}/answer", include_in_schema=False, guards=[agency_staff])
+async def answer(request: Request[Any, Any, Any], db: DB, tender_id: PathId, question_id: PathId) -> Any:
+    """Preview an answer, or (confirmed from the preview) publish it."""
+    return await _publish_in_two_steps(request, db, tender_id, question_id, correcting=False)
+
+
+@post(
+    "/tenders/{tender_id:int}/questions/{question_id:int}/answer/corrections",
+    include_in_schema=False,
+    guards=[agency_staff],
+)
+async def correct_answer(request: Request[Any, Any, Any], db: DB, tender_id: PathId, question_id: PathId) -> Any:
+    """Preview a correction of a published answer, or (confirmed from the preview) publish it."""
+    return await _publish_in_two_steps(request, db, tender_id, question_id, correcting=True)
 
 
 @post("/tenders/{tender_id:int}/publish", include_in_schema=False, guards=[agency_staff])
@@ -591,6 +639,7 @@ def routes(settings: Settings) -> list[HTTPRouteHandler]:
         register,
         ask,
         answer,
+        correct_answer,
         publish,
         cancel,
         new_tender,

@@ -1,4 +1,5 @@
-"""SQL for tenders, lots, custodians, invitations, documents, registrations, questions, amendments, notifications."""
+"""SQL for tenders, lots, custodians, invitations, documents, registrations, amendments, notifications (questions:
+:mod:`bidding.tenders.questions_repo`)."""
 
 from __future__ import annotations
 
@@ -99,18 +100,6 @@ class DocumentVersion:
     uploaded_at: dt.datetime
     #: Whether this is the newest version of its name.
     current: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Question:
-    id: int
-    pseudonym: str
-    question: str
-    asked_at: dt.datetime
-    answer: str | None
-    answered_at: dt.datetime | None
-    #: The asking organisation: shown to supervisors only, never in public or to the agency.
-    organisation_id: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -659,75 +648,6 @@ async def select_registrations(connection: Connection, tender_id: int) -> list[R
         tender_id,
     )
     return [Registration(**dict(row)) for row in rows]
-
-
-# --- Questions ------------------------------------------------------------------------------------------------
-
-
-async def select_pseudonym_order(
-    connection: Connection, tender_id: int, organisation_id: int
-) -> tuple[str | None, int]:
-    """The pseudonym an organisation already has for a tender, if any, and how many askers there are."""
-    row = await connection.fetchrow(
-        """SELECT (SELECT pseudonym FROM tender_questions WHERE tender_id = $1 AND organisation_id = $2 LIMIT 1)
-                      AS pseudonym,
-                  (SELECT count(DISTINCT organisation_id) FROM tender_questions WHERE tender_id = $1) AS askers""",
-        tender_id,
-        organisation_id,
-    )
-    assert row is not None, "a SELECT without FROM returns one row"
-    return row["pseudonym"], row["askers"]
-
-
-async def insert_question(
-    connection: Connection, tender_id: int, organisation_id: int, user_id: int, pseudonym: str, text: str
-) -> int:
-    question_id: int = await connection.fetchval(
-        """INSERT INTO tender_questions (tender_id, organisation_id, asked_by, pseudonym, question)
-           VALUES ($1, $2, $3, $4, $5) RETURNING id""",
-        tender_id,
-        organisation_id,
-        user_id,
-        pseudonym,
-        text,
-    )
-    return question_id
-
-
-_QUESTION_COLUMNS = "id, pseudonym, question, asked_at, answer, answered_at, organisation_id"
-
-
-async def select_questions(connection: Connection, tender_id: int, *, answered_only: bool) -> list[Question]:
-    rows = await connection.fetch(
-        "SELECT " + _QUESTION_COLUMNS + " FROM tender_questions WHERE tender_id = $1"
-        " AND (NOT $2 OR answer IS NOT NULL) ORDER BY id",
-        tender_id,
-        answered_only,
-    )
-    return [Question(**dict(row)) for row in rows]
-
-
-async def select_question(connection: Connection, question_id: int) -> tuple[int, Question] | None:
-    """A question and the tender it is about."""
-    row = await connection.fetchrow(
-        "SELECT tender_id, " + _QUESTION_COLUMNS + " FROM tender_questions WHERE id = $1", question_id
-    )
-    if row is None:
-        return None
-    values = dict(row)
-    return values.pop("tender_id"), Question(**values)
-
-
-async def answer_question(connection: Connection, question_id: int, answer: str, user_id: int) -> bool:
-    """Record an answer; ``False`` if the question was answered already."""
-    status: str = await connection.execute(
-        """UPDATE tender_questions SET answer = $2, answered_by = $3, answered_at = now()
-           WHERE id = $1 AND answer IS NULL""",
-        question_id,
-        answer,
-        user_id,
-    )
-    return status == "UPDATE 1"
 
 
 # --- Amendments and notifications ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Use cases of tenders: drafting, publication, amendments, cancellation, documents, registration and questions.
+"""Use cases of tenders: drafting, publication, amendments, cancellation, documents and registration (questions and
+their answers: :mod:`bidding.tenders.questions`).
 
 Each use case opens its own transaction, takes the time from the database (the only clock that decides), locks
 the tender's row when it changes the tender, and records its audit event in the same transaction. The open data
@@ -29,7 +30,7 @@ from bidding.inputs import decode_cursor, encode_cursor
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
-from bidding.tenders import model, repo
+from bidding.tenders import model, questions_repo, repo
 from bidding.tenders.model import Category, Criterion, LotInput, Status, TenderInput
 from crypto.canonical import canonical_json
 
@@ -123,17 +124,29 @@ def _access(
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CorrectionView:
+    """A correction of a published answer (更正): the answer as corrected, and when."""
+
+    id: int
+    answer: str
+    corrected_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class QuestionView:
     id: int
     pseudonym: str
     question: str
     asked_at: dt.datetime
+    #: The answer as first published; with corrections, the newest of them is the answer in force.
     answer: str | None
     answered_at: dt.datetime | None
     #: Asked by the reader's own organisation.
     mine: bool
     #: The asking organisation: supervisors only. Not the agency: questions are anonymous to it as to everyone.
     organisation_id: int | None
+    #: Corrections of the answer, oldest first; the original answer stays as published, beside them.
+    corrections: list[CorrectionView] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -176,7 +189,8 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         invited = is_bidder and await repo.is_invited(connection, tender_id, organisation_id or 0)
         access = _access(actor, tender, status, now, registered=registered, invited=invited)
         documents = await repo.select_documents(connection, tender_id)
-        questions = await repo.select_questions(connection, tender_id, answered_only=False)
+        questions = await questions_repo.select_questions(connection, tender_id, answered_only=False)
+        corrections = await questions_repo.select_corrections(connection, tender_id)
         amendments = await repo.select_amendments(connection, tender_id)
         internal = access.internals
         registrations = await repo.select_registrations(connection, tender_id) if internal else []
@@ -195,6 +209,7 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
             question.answered_at,
             mine=is_bidder and question.organisation_id == organisation_id,
             organisation_id=question.organisation_id if supervisor else None,
+            corrections=[CorrectionView(c.id, c.answer, c.corrected_at) for c in corrections.get(question.id, [])],
         )
         for question in questions
         if question.answer is not None or internal or (is_bidder and question.organisation_id == organisation_id)
@@ -834,7 +849,7 @@ async def open_document(db: Database, actor: Actor, tender_id: int, document_id:
     return document
 
 
-# --- Registration and questions -------------------------------------------------------------------------------
+# --- Registration (questions and answers: bidding.tenders.questions) ------------------------------------------
 
 
 async def register(db: Database, actor: Actor, tender_id: int) -> bool:
@@ -858,50 +873,3 @@ async def register(db: Database, actor: Actor, tender_id: int) -> bool:
                 ),
             )
     return added
-
-
-async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> QuestionView:
-    """Ask a question as the actor's organisation, under its pseudonym for this tender."""
-    organisation_id = _bidder_organisation(actor)
-    async with db.transaction() as connection:
-        # Locked so that two organisations asking at once cannot take the same pseudonym.
-        tender = await repo.select_tender(connection, tender_id, for_update=True)
-        if tender is None or tender.published_at is None:
-            raise NotFound(N_("There is no such tender."))
-        now = await repo.select_now(connection)
-        registered = await repo.is_registered(connection, tender_id, organisation_id)
-        status = model.effective_status(tender.status, tender.deadline, now)
-        question = model.check_question(
-            text, registered=registered, status=status, questions_until=tender.questions_until, now=now
-        )
-        existing, askers = await repo.select_pseudonym_order(connection, tender_id, organisation_id)
-        pseudonym = existing or model.pseudonym(askers)
-        question_id = await repo.insert_question(
-            connection, tender_id, organisation_id, actor_user_id(actor), pseudonym, question
-        )
-        details = {"question_id": question_id, "pseudonym": pseudonym, "sha256": _digest(question)}
-        await audit_repo.insert_event(
-            connection, event(actor, Role.BIDDER, "tender.question_asked", f"tender:{tender_id}", details)
-        )
-    return QuestionView(question_id, pseudonym, question, now, None, None, mine=True, organisation_id=None)
-
-
-async def answer(db: Database, actor: Actor, tender_id: int, question_id: int, text: str) -> None:
-    """Answer a question; the answer is published to everyone and registered bidders are notified."""
-    text = model.clean_text("answer", text, model.MAX_ANSWER_LENGTH)
-    async with db.transaction() as connection:
-        tender = await _lock_own(connection, actor, tender_id)
-        found = await repo.select_question(connection, question_id)
-        if found is None or found[0] != tender_id:
-            raise NotFound(N_("There is no such question."))
-        now = await repo.select_now(connection)
-        if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
-            raise InvalidTransition(N_("Questions are answered before the deadline."))
-        if not await repo.answer_question(connection, question_id, text, actor_user_id(actor)):
-            raise InvalidTransition(N_("This question is answered already; amend the tender to change an answer."))
-        payload = {"reference": tender.reference, "question_id": question_id}
-        await repo.notify_registered(connection, tender_id, "tender.answered", payload)
-        details = {"question_id": question_id, "sha256": _digest(text)}
-        await audit_repo.insert_event(
-            connection, event(actor, Role.AGENCY_STAFF, "tender.question_answered", f"tender:{tender_id}", details)
-        )

@@ -210,7 +210,7 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     bidder_token = clients.token_for("bidder1")
     with ws_connect(hall, additional_headers={"Authorization": f"Bearer {bidder_token}"}) as watcher:
         first = json.loads(watcher.recv(timeout=5))
-        assert first["kind"] == "bids_frozen" and {b["bid"] for b in first["bids"]} == set(bids.values())
+        assert first["kind"] == "bids_frozen" and {int(b["bid"]) for b in first["bids"]} == set(bids.values())
         for login in ("custodian1", "custodian3"):
             custodian = clients.api(login)
             sealed = custodian.get(f"/api/v1/tenders/{tender_id}/custody/share")
@@ -237,7 +237,7 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     record = httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record")
     assert record.status_code == 200, record.text
     lines = json.loads(record.content)["lines"]
-    assert {line["bid"]: line["total"] for line in lines} == {bids[login]: prices[login] for login in bids}
+    assert {int(line["bid"]): line["total"] for line in lines} == {bids[login]: prices[login] for login in bids}
     assert all(line["outcome"] == "opened" for line in lines)
     # After the opening a supervisor reads a bid's documents, decrypted on the fly; a bidder cannot.
     assert_documents_read(clients.api("supervisor1"), bids["bidder1"])

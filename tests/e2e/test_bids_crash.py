@@ -122,7 +122,8 @@ def _patch(client: httpx.Client, location: str, offset: int, data: bytes) -> htt
 
 def _bids(crashable: Crashable, tender_id: int) -> list[tuple[int, str]]:
     rows = crashable.platform.sql(
-        "SELECT coalesce(json_agg(json_build_array(id, status) ORDER BY id), '[]') FROM bids WHERE tender_id = $1",
+        """SELECT coalesce(json_agg(json_build_array(id, status) ORDER BY submitted_at, event_id), '[]') FROM bids
+           WHERE tender_id = $1""",
         tender_id,
     )
     return [tuple(row) for row in json.loads(rows)]

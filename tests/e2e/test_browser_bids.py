@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bidding.bids.model import bid_reference
 from bidding.i18n import load_translators
 from tests.e2e.conftest import Clients, Server, watch_for_errors
 from tests.e2e.test_bids_pages import agency_staff, draft_tender, record_ceremony_and_publish
@@ -172,10 +173,16 @@ def seq_of_frozen(server: Server, tender_id: int) -> int:
     return seq
 
 
-def bid_number(page: Any) -> int:
-    """The number of the bid just submitted (or withdrawn), from the name of its receipt download."""
+def submitted_bid(page: Any) -> tuple[int, str]:
+    """The id and the reference of the bid just submitted: its reference from the name of its receipt download, its id
+    from its row in the list, which shows the same reference."""
     name = page.get_attribute("#receipt-download", "download")
-    return int(name.removeprefix("bid-").split(".")[0].split("-")[0])
+    reference = name.removeprefix("bid-").removesuffix(".tlog-proof")
+    row = page.locator("#my-bids tr", has=page.locator("code.bid-reference", has_text=reference))
+    row.wait_for()
+    bid_id = int(row.get_attribute("data-bid"))
+    assert reference == bid_reference(bid_id)
+    return bid_id, reference
 
 
 def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_hall(
@@ -207,8 +214,15 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     checked = ZH.gettext("Your share opens with this key file and matches the digest published for you.")
     checker.locator("#share-status", has_text=checked).wait_for(timeout=SLOW)
     assert checker.locator("#share-error").is_hidden()
+    # The platform was told that the check passed (never the share), for the agency and the custodian's dashboard.
+    assert server.sql(
+        """SELECT s.checked_at IS NOT NULL AND s.share IS NULL FROM custody_shares s JOIN users u ON u.id = s.user_id
+           WHERE s.tender_id = $1 AND u.login = 'custodian3'""",
+        tender_id,
+    )
 
     bids: dict[str, int] = {}
+    references: dict[str, str] = {}
     proofs: list[tuple[Path, Path]] = []
     bidders = {login: person(login) for login in PRICES}
     for page in bidders.values():
@@ -245,7 +259,7 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
             # The bytes had arrived: the page asked where the upload stood and found it whole.
             assert int(lost[0]) > 0 and sent == ["PATCH", "HEAD"], (lost, sent)
             page.unroute("**/api/v1/uploads/*")
-        bids[login] = bid_number(page)
+        bids[login], references[login] = submitted_bid(page)
         receipt = save(page, "#receipt-download", tmp_path / f"{login}.tlog-proof")
         record = save(page, "#record-download", tmp_path / f"{login}.record.json")
         proofs.append((receipt, record))
@@ -259,11 +273,14 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     # bidder2 replaces its bid: the form knows there is a sealed bid in lot 1 and sends it as the one replaced.
     bidder2 = bidders["bidder2"]
     assert bidder2.locator("#bid-replacing").is_visible()
-    assert str(bids["bidder2"]) in bidder2.inner_text("#bid-replacing")
+    assert references["bidder2"] in bidder2.inner_text("#bid-replacing")
     fill_bid(bidder2, key_files["bidder2"], *REPLACEMENT)
     heading = submit_bid(bidder2)
-    replaced, bids["bidder2"] = bids["bidder2"], bid_number(bidder2)
-    assert str(replaced) in heading and str(bids["bidder2"]) in heading
+    replaced, replaced_reference = bids["bidder2"], references["bidder2"]
+    bids["bidder2"], references["bidder2"] = submitted_bid(bidder2)
+    assert replaced_reference in heading and references["bidder2"] in heading
+    # Ids are random: two bids in a row are not numbered one after the other.
+    assert abs(bids["bidder2"] - replaced) > 1 and max(bids["bidder2"], replaced) > 2**40
     proofs.append(
         (
             save(bidder2, "#receipt-download", tmp_path / "bidder2-replacement.tlog-proof"),
@@ -278,9 +295,16 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     withdrawn = bids.pop("bidder3")
     row = bidder3.locator(f"#my-bids tr[data-bid='{withdrawn}']")
     row.locator("details.withdraw summary").click()
+    # Withdrawal asks for a confirmation first: without the box ticked the browser sends nothing.
+    row.locator("button[type=submit]").click()
+    bidder3.wait_for_timeout(500)
+    assert row.get_attribute("data-status") == "sealed"
+    assert server.sql("SELECT status FROM bids WHERE id = $1", withdrawn) == "sealed"
+    row.locator("input[name=confirm]").check()
     row.locator("button[type=submit]").click()
     bidder3.locator(f"#my-bids tr[data-bid='{withdrawn}'][data-status='withdrawn']").wait_for()
-    assert bidder3.get_attribute("#receipt-download", "download") == f"bid-{withdrawn}-withdrawal.tlog-proof"
+    expected_name = f"bid-{references['bidder3']}-withdrawal.tlog-proof"
+    assert bidder3.get_attribute("#receipt-download", "download") == expected_name
     proofs.append(
         (
             save(bidder3, "#receipt-download", tmp_path / "bidder3-withdrawal.tlog-proof"),
@@ -317,11 +341,18 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
         bidders[login].locator("#hall-connection.broken").wait_for(state="detached")
     staff = person(agency_staff(server))
     staff.goto(f"/tenders/{tender_id}/opening")
+    assert staff.get_attribute("#hall-phase", "data-phase") == "not_started"
     staff.click("#hall-start")
     for page in (*[bidders[login] for login in ("bidder1", "bidder2")], staff):
         page.locator("#hall-bid-list li").nth(1).wait_for()
         assert page.locator("#hall-bid-list li").count() == 2
     assert staff.locator("#hall-start").is_hidden() and staff.locator("#hall-finish").is_visible()
+    waiting = ZH.gettext(
+        "The opening has started. Waiting for %(missing)s more shares of the opening key: %(count)s of %(needed)s "
+        "handed in."
+    ) % {"missing": 2, "count": 0, "needed": 2}
+    for page in (bidders["bidder1"], staff):
+        page.locator("#hall-phase", has_text=waiting).wait_for()
     # bidder2's connection drops: its page reconnects and asks only for what came after the last message it drew.
     connections[0].close()
     for _ in range(100):
@@ -343,19 +374,40 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
         assert page.locator("#hall-lines tr").count() == 2
         assert page.locator("#hall-key-rebuilt").is_visible()
     record = httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record")
+    finished = ZH.gettext("The opening is finished: its record is signed and logged, SHA-256 %(digest)s.") % {
+        "digest": hashlib.sha256(record.content).hexdigest()
+    }
+    for page in (bidders["bidder1"], bidders["bidder2"], staff):
+        page.locator("#hall-phase", has_text=finished).wait_for()
+        assert page.get_attribute("#hall-phase", "data-phase") == "finished"
+        # Nothing still says the bids are being decrypted.
+        assert ZH.gettext("The opening key is rebuilt. Decrypting the bids and reading out each line…") not in (
+            page.inner_text("#hall")
+        )
+    # The lines are numbered 1, 2 in the order they were read out: the order the bids were submitted.
+    watcher = bidders["bidder1"]
+    assert watcher.locator("#hall-lines tr td:first-child").all_inner_texts() == ["1", "2"]
+    assert watcher.locator("#hall-lines tr").first.get_attribute("data-bid") == str(bids["bidder1"])
+    # A page opened after the opening says so at once, before its script has replayed anything.
+    late_page = bidders["bidder2"].context.new_page()
+    late_page.route("**/static/js/hall.js", lambda route: route.abort())
+    late_page.goto(f"/tenders/{tender_id}/opening")
+    assert late_page.inner_text("#hall-phase") == finished
+    late_page.close()
     # Started, two shares, the key, two lines, the record: each drawn once, the reconnected page's too.
     assert (
         bidders["bidder1"].locator("#hall-feed li").count() == bidders["bidder2"].locator("#hall-feed li").count() == 7
     )
     assert record.status_code == 200, record.text
     lines = json.loads(record.content)["lines"]
+    # The record numbers its lines 1…n in the order read out, as the hall does: the ids themselves count nothing.
+    assert [(line["position"], int(line["bid"])) for line in lines] == [(1, bids["bidder1"]), (2, bids["bidder2"])]
     entered = {bids["bidder1"]: PRICES["bidder1"], bids["bidder2"]: REPLACEMENT}
-    assert {line["bid"]: (line["total"], line["duration_days"]) for line in lines} == {
+    assert {int(line["bid"]): (line["total"], line["duration_days"]) for line in lines} == {
         bid: (total, int(days)) for bid, (total, days, _, _) in entered.items()
     }
-    assert {line["bid"]: line["remarks"] for line in lines} == {bid: sheet[3] for bid, sheet in entered.items()}
+    assert {int(line["bid"]): line["remarks"] for line in lines} == {bid: sheet[3] for bid, sheet in entered.items()}
     assert all(line["outcome"] == "opened" for line in lines)
-    watcher = bidders["bidder1"]
     assert watcher.inner_text("#hall-record-digest") == hashlib.sha256(record.content).hexdigest()
     shown = watcher.locator(f"#line-{bids['bidder2']}").inner_text()
     assert "CNY 1,150,000.00" in shown and REPLACEMENT[3] in shown

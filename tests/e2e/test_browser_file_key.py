@@ -5,12 +5,15 @@ the hall: its key file unwraps the envelope's file key in the browser from the h
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from bidding.bids.model import bid_reference
 from bidding.i18n import load_translators
 from crypto import age, keyfile
 from crypto.age.header import header_length
@@ -80,6 +83,10 @@ def test_a_bidder_hands_in_its_own_file_key_in_the_hall_when_no_custodian_comes(
     section.wait_for(state="visible")
     assert page.locator(f"#file-key-{theirs}").count() == 0  # only its own bids
     assert section.locator("h2").inner_text() == ZH.gettext("Hand in my file key (fallback)")
+    assert section.locator("p.muted").first.inner_text() == ZH.gettext("Bid %(bid)s, lot %(lot)s") % {
+        "bid": bid_reference(mine),
+        "lot": 1,
+    }
 
     # Another organisation's key file does not open this envelope: said in the page, nothing sent.
     section.locator("input[type=file]").set_input_files(str(key_file(tmp_path, keys["bidder2"], "bidder2")))
@@ -103,9 +110,20 @@ def test_a_bidder_hands_in_its_own_file_key_in_the_hall_when_no_custodian_comes(
 
     # What left the browser: the 16-byte file key over the hall's websocket, never the key file or its identity.
     assert [json.loads(frame) for frame in sent] == [
-        {"type": "file_key", "bid": mine, "file_key": base64.b64encode(file_key).decode()}
+        # The bid's id as the hall gave it, as text: a JavaScript number would round a 63-bit id.
+        {"type": "file_key", "bid": str(mine), "file_key": base64.b64encode(file_key).decode()}
     ]
     secret = keys["bidder1"].identity.encode().encode()
     assert not any(secret in body or PASSPHRASE.encode() in body for body in uploaded)
     assert server.sql("SELECT status FROM bids WHERE id = $1", mine) == "opened"
     assert server.sql("SELECT status FROM bids WHERE id = $1", theirs) == "sealed"
+
+    # The agency closes the opening without k shares: the hall says so, with the record's digest.
+    assert agent.post(f"/api/v1/tenders/{tender_id}/opening/finish").status_code == 200
+    record = httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record")
+    closed = ZH.gettext(
+        "The opening was closed without the %(needed)s shares needed: bids were opened with the file keys their "
+        "bidders handed in, or withdrawn. Its record is signed and logged, SHA-256 %(digest)s."
+    ) % {"needed": 2, "digest": hashlib.sha256(record.content).hexdigest()}
+    page.locator("#hall-phase", has_text=closed).wait_for()
+    assert page.get_attribute("#hall-phase", "data-phase") == "closed_without_key"

@@ -175,6 +175,9 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     agent.goto(f"/tenders/{tender_id}")
     agent.locator(".answer-form textarea").fill("包含安装及调试。")
     agent.click(".answer-form button")
+    # First the preview, as everyone will read it; only its own button publishes.
+    agent.locator("#answer-preview", has_text="包含安装及调试。").wait_for()
+    agent.click("#publish-previewed")
     agent.wait_for_url("**?done=answered#questions")
     agent.click(f"a[href='/tenders/{tender_id}/amend']")
     agent.wait_for_url(f"**/tenders/{tender_id}/amend")

@@ -70,6 +70,6 @@ def test_documents_download_and_bids_open_from_the_bucket(platform: Platform) ->
         record = httpx.get(f"{platform.url}/api/v1/tenders/{tender_id}/opening/record")
         lines = json.loads(record.content)["lines"]
         assert len(lines) >= 3 and all(line["outcome"] == "opened" for line in lines)
-        assert_documents_read(clients.api("supervisor1"), lines[0]["bid"])
+        assert_documents_read(clients.api("supervisor1"), int(lines[0]["bid"]))
     finally:
         clients.close()

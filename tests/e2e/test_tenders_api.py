@@ -96,6 +96,38 @@ def test_a_tender_goes_from_draft_to_amended_through_the_api(server: Server, cli
     assert [r["tag"] for r in record["records"][0]["releases"]] == [["tender"], ["tenderAmendment"]]
 
 
+def test_an_answer_is_corrected_through_the_api_and_both_are_in_the_tender(server: Server, clients: Clients) -> None:
+    agent, bidder = clients.api("agent"), clients.api("bidder2")
+    tender_id = _published(agent, server, "接口测试答复更正")["id"]
+    assert bidder.post(f"/api/v1/tenders/{tender_id}/registration").status_code == 200
+    question_id = bidder.post(f"/api/v1/tenders/{tender_id}/questions", json={"question": "保证金形式？"}).json()["id"]
+    corrections = f"/api/v1/tenders/{tender_id}/questions/{question_id}/answer/corrections"
+    early = agent.post(corrections, json={"answer": "电子保函。"})
+    assert early.status_code == 409 and early.headers["content-type"].startswith(PROBLEM)
+    assert (
+        agent.post(f"/api/v1/tenders/{tender_id}/questions/{question_id}/answer", json={"answer": "现金。"}).status_code
+        == 204
+    )
+    assert agent.post(corrections, json={"answer": "长" * 5001}).status_code == 422
+    assert agent.post(corrections, json={"answer": "现金。"}).status_code == 422  # says nothing new
+    assert bidder.post(corrections, json={"answer": "电子保函。"}).status_code == 403
+    corrected = agent.post(corrections, json={"answer": "现金或电子保函。"})
+    assert corrected.status_code == 201, corrected.text
+    assert corrected.json()["answer"] == "现金或电子保函。" and corrected.json()["corrected_at"]
+    [question] = clients.new().get(f"/api/v1/tenders/{tender_id}").json()["questions"]
+    assert question["answer"] == "现金。"  # the original stays as published
+    assert [c["answer"] for c in question["corrections"]] == ["现金或电子保函。"]
+    kinds = [n["kind"] for n in bidder.get("/api/v1/notifications").json() if n["tender_id"] == tender_id]
+    assert kinds == ["tender.answer_corrected", "tender.answered"]
+    assert (
+        server.sql(
+            "SELECT count(*) FROM audit_events WHERE subject = $1 AND action = 'tender.answer_corrected'",
+            f"tender:{tender_id}",
+        )
+        == 1
+    )
+
+
 def test_the_release_feed_is_valid_page_after_page(server: Server, clients: Clients) -> None:
     agent = clients.api("agent")
     for n in range(3):

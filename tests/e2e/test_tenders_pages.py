@@ -332,11 +332,109 @@ def test_a_bidder_registers_asks_and_reads_the_answer(server: Server, clients: C
     question_id = server.sql("SELECT max(id) FROM tender_questions WHERE tender_id = $1", tender_id)
     answered = agent.post(
         f"/tenders/{tender_id}/questions/{question_id}/answer",
-        data={"_csrf_token": csrf_token(notice.text), "answer": "合同签订后三十日内。"},
+        data={"_csrf_token": csrf_token(notice.text), "answer": "合同签订后三十日内。", "confirmed": "yes"},
     )
     assert answered.status_code == 303
     public = clients.new().get(f"/tenders/{tender_id}")
     assert "交货期多久？" in public.text and "合同签订后三十日内。" in public.text and "bidder3" not in public.text
+
+
+def _answered_question(server: Server, clients: Clients, title: str) -> tuple[int, int, httpx.Client]:
+    """A published tender with bidder1 registered and one question of its, unanswered: tender, question, agent."""
+    tender_id = published_tender(clients, server, title + chinese_word())
+    bidder = clients.api("bidder1")
+    assert bidder.post(f"/api/v1/tenders/{tender_id}/registration").status_code == 200
+    asked = bidder.post(f"/api/v1/tenders/{tender_id}/questions", json={"question": "现场踏勘何时集合？"})
+    assert asked.status_code == 201, asked.text
+    return tender_id, asked.json()["id"], clients.sign_in("agent")
+
+
+def test_an_answer_is_published_only_from_its_preview(server: Server, clients: Clients) -> None:
+    tender_id, question_id, agent = _answered_question(server, clients, "页面答复预览")
+    action = f"/tenders/{tender_id}/questions/{question_id}/answer"
+    notice = agent.get(f"/tenders/{tender_id}")
+    assert f'action="{action}"' in notice.text and chinese("Preview the answer") in notice.text
+    preview = agent.post(action, data={"_csrf_token": csrf_token(notice.text), "answer": " 上午九点，东门集合。 "})
+    assert preview.status_code == 200 and 'id="answer-preview"' in preview.text
+    assert (
+        chinese(
+            "Once published, the answer is shown to everyone on the notice, under the asker's pseudonym, and every "
+            "registered bidder is notified. It cannot be taken back: a mistake can only be put right by a correction, "
+            "published beside it."
+        )
+        in preview.text
+    )
+    assert (
+        'name="answer" value="上午九点，东门集合。"' in preview.text and 'name="confirmed" value="yes"' in preview.text
+    )
+    # Previewing publishes nothing, and a text the publication would refuse is refused at the preview already.
+    assert server.sql("SELECT answer FROM tender_questions WHERE id = $1", question_id) is None
+    too_long = agent.post(action, data={"_csrf_token": csrf_token(notice.text), "answer": "长" * 5001})
+    assert too_long.status_code == 422 and "error-summary" in too_long.text
+    published = agent.post(
+        action, data={"_csrf_token": csrf_token(preview.text), "answer": "上午九点，东门集合。", "confirmed": "yes"}
+    )
+    assert published.status_code == 303 and published.headers["location"].endswith("?done=answered#questions")
+    assert server.sql("SELECT answer FROM tender_questions WHERE id = $1", question_id) == "上午九点，东门集合。"
+    again = agent.post(action, data={"_csrf_token": csrf_token(preview.text), "answer": "再答一次"})
+    refusal = chinese("This question is answered already: publish a correction of the answer to change it.")
+    assert again.status_code == 409 and refusal in again.text
+
+
+def test_a_correction_is_previewed_published_as_such_and_keeps_the_original(server: Server, clients: Clients) -> None:
+    tender_id, question_id, agent = _answered_question(server, clients, "页面答复更正")
+    api = clients.api("agent")
+    answer_url = f"/api/v1/tenders/{tender_id}/questions/{question_id}/answer"
+    assert api.post(answer_url, json={"answer": "上午九点，东门集合。"}).status_code == 204
+    action = f"/tenders/{tender_id}/questions/{question_id}/answer/corrections"
+    notice = agent.get(f"/tenders/{tender_id}")
+    assert f'action="{action}"' in notice.text and chinese("Correct this answer") in notice.text
+    token = csrf_token(notice.text)
+    same = agent.post(action, data={"_csrf_token": token, "answer": "上午九点，东门集合。"})
+    assert (
+        same.status_code == 422 and chinese("The correction says what the answer in force says already.") in same.text
+    )
+    preview = agent.post(action, data={"_csrf_token": token, "answer": "上午九点，北门集合（东门施工封闭）。"})
+    assert preview.status_code == 200 and chinese("Answer in force now") in preview.text
+    assert "上午九点，东门集合。" in preview.text
+    # The rule for what a correction cannot do, with its basis, where the agency meets it.
+    rule = chinese(
+        "A correction puts right what an answer says. If the tender's requirements change, amend the tender "
+        "instead: a substantive change less than %(days)s days before the deadline moves the deadline out "
+        "(Tendering Law, art. 23).",
+        days=15,
+    )
+    assert rule in preview.text and "第二十三条" in rule
+    assert server.sql("SELECT count(*) FROM tender_answer_corrections WHERE question_id = $1", question_id) == 0
+    done = agent.post(
+        action,
+        data={
+            "_csrf_token": csrf_token(preview.text),
+            "answer": "上午九点，北门集合（东门施工封闭）。",
+            "confirmed": "yes",
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=corrected#questions")
+
+    public = clients.new().get(f"/tenders/{tender_id}").text
+    original, corrected = public.index("上午九点，东门集合。"), public.index("上午九点，北门集合（东门施工封闭）。")
+    assert original < corrected and public.count('class="answer correction"') == 1
+    assert chinese("Correction") in public[original:corrected] and chinese("Corrected below") in public
+    organisation = server.sql("SELECT organisation_id FROM users WHERE login = 'bidder1'")
+    kinds = server.sql(
+        "SELECT array_agg(kind ORDER BY id) FROM notifications WHERE organisation_id = $1 AND tender_id = $2",
+        organisation,
+        tender_id,
+    )
+    assert kinds == ["tender.answered", "tender.answer_corrected"]
+    events = server.sql(
+        "SELECT array_agg(action ORDER BY id) FROM audit_events WHERE subject = $1 AND action LIKE '%answer%'",
+        f"tender:{tender_id}",
+    )
+    assert events == ["tender.question_answered", "tender.answer_corrected"]
+    dashboard = clients.sign_in("bidder1").get("/dashboard").text
+    reference = server.sql("SELECT reference FROM tenders WHERE id = $1", tender_id)
+    assert chinese("An answer about tender %(reference)s was corrected.", reference=reference) in dashboard
 
 
 def test_a_tender_is_cancelled_with_a_reason(server: Server, clients: Clients) -> None:

@@ -8,6 +8,9 @@
 //      SHA-256 (Upload-Checksum), and after a broken connection HEAD says where to resume;
 //   4. POST /api/v1/tenders/{id}/bids {upload, statement, replaces?}: the bid, its receipt and private record.
 // The values the page needs come in the form's data- attributes; the sentences in #bid-words.
+//
+// Bid ids are random 63-bit numbers, more than a JavaScript number holds exactly (2^53): the page keeps them as the
+// strings the server wrote, never as numbers, and shows people each bid's reference instead.
 
 import { sealEnvelope, saveToOpfs, readFromOpfs } from "./envelope.js";
 import { openKeyFile, toBase64 } from "./keys.js";
@@ -192,15 +195,29 @@ async function refresh() {
   if (section) document.getElementById("my-bids").replaceChildren(...section.childNodes);
   for (const option of fresh.querySelectorAll("#bid-lot option")) {
     const mine = lotField.querySelector(`option[value="${CSS.escape(option.value)}"]`);
-    if (mine) mine.dataset.replaces = option.dataset.replaces;
+    if (mine) {
+      mine.dataset.replaces = option.dataset.replaces;
+      mine.dataset.replacesReference = option.dataset.replacesReference;
+    }
   }
   showReplacing();
 }
 
 function showReplacing() {
-  const replaces = lotField.selectedOptions[0]?.dataset.replaces;
+  const replaces = lotField.selectedOptions[0]?.dataset.replacesReference;
   replacing.hidden = !replaces;
   replacing.textContent = replaces ? fill(replacing.dataset.template, { bid: replaces }) : "";
+}
+
+/**
+ * The submission's JSON body. `replaces` is a bid id as the server wrote it (decimal digits): it is written into
+ * the JSON as those digits, since JSON.stringify of a number would round an id beyond 2^53.
+ */
+function submissionBody(upload, statement, replaces) {
+  const body = JSON.stringify({ upload, statement });
+  if (!replaces) return body;
+  if (!/^[1-9][0-9]{0,18}$/.test(replaces)) throw new Error(`not a bid id: ${replaces}`);
+  return `${body.slice(0, -1)},"replaces":${replaces}}`;
 }
 
 async function seal(event) {
@@ -214,7 +231,7 @@ async function seal(event) {
   showProgress(sealProgress, 0, 1);
   showProgress(uploadProgress, 0, 1);
   const lot = lotField.value;
-  const replaces = lotField.selectedOptions[0].dataset.replaces;
+  const { replaces, replacesReference } = lotField.selectedOptions[0].dataset;
   const name = opfsName();
   try {
     const keys = await openKeys();
@@ -241,12 +258,15 @@ async function seal(event) {
     const response = await callApi(`/api/v1/tenders/${data.tenderId}/bids`, {
       method: "POST",
       csrf: data.csrf,
-      json: { upload: location.split("/").pop(), statement: sealed.statement, ...(replaces ? { replaces: Number(replaces) } : {}) },
+      headers: { "content-type": "application/json" },
+      body: submissionBody(location.split("/").pop(), sealed.statement, replaces),
     });
     const submitted = await response.json();
-    const id = submitted.bid.id;
-    const heading = replaces ? fill(words.replaced, { bid: id, old: replaces }) : fill(words.submitted, { bid: id });
-    showResult(heading, await receiptOf(submitted, false), submitted.record, `bid-${id}`);
+    const reference = submitted.bid.reference;
+    const heading = replaces
+      ? fill(words.replaced, { bid: reference, old: replacesReference })
+      : fill(words.submitted, { bid: reference });
+    showResult(heading, await receiptOf(submitted, false), submitted.record, `bid-${reference}`);
     say(heading);
     form.elements.documents.value = "";
     form.elements.passphrase.value = "";
@@ -277,8 +297,8 @@ async function withdraw(event) {
       csrf: data.csrf,
     });
     const ended = await response.json();
-    const heading = fill(words.withdrawn, { bid: ended.bid.id });
-    showResult(heading, await receiptOf(ended, true), ended.record, `bid-${ended.bid.id}-withdrawal`);
+    const heading = fill(words.withdrawn, { bid: ended.bid.reference });
+    showResult(heading, await receiptOf(ended, true), ended.record, `bid-${ended.bid.reference}-withdrawal`);
     say(heading);
     await refresh();
   } catch (error) {

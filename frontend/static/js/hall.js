@@ -12,6 +12,12 @@
 //
 // Bidders, as a fallback when the custodians cannot reach k, unwrap their own envelope's file key here with their
 // key file, from the envelope's header, and hand in only those 16 bytes.
+//
+// Bids are named by their ids, random 63-bit numbers: the hall's messages carry them as text (a JavaScript number
+// holds 53 bits exactly), and this page keeps them as text, sending them back as it got them.
+//
+// A status line (#hall-phase) says where the opening stands. The server draws it as the page is made; messages move
+// it on, never back (a page that reconnects, or loads late, is sent every message from the first).
 
 import { Decrypter } from "../vendor/sealing-libs.js";
 import { openKeyFile, toBase64, toHex } from "./keys.js";
@@ -28,7 +34,8 @@ const words = wordsOf("hall-words");
 const connection = document.getElementById("hall-connection");
 const feed = document.getElementById("hall-feed");
 const lines = document.getElementById("hall-lines");
-const ownBids = new Set(data.ownBids ? data.ownBids.split(",").map(Number) : []);
+const ownBids = new Set(data.ownBids ? data.ownBids.split(",") : []);
+const phaseLine = document.getElementById("hall-phase");
 // Times as the server writes them: in the reader's language and the platform's time zone, not the browser's.
 const clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
   timeStyle: "medium",
@@ -36,9 +43,11 @@ const clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined
 });
 const utf8 = new TextEncoder();
 
-/** Bidder names and positions by bid, from the frozen list and the lines (confirmations name only the bid). */
+/** Bidder names by bid, from the frozen list and the lines, to name each in the reader's language. */
 const bidders = new Map();
 let lastSeq = 0;
+/** Whether the opening key was rebuilt: a record without it was closed without k shares. */
+let keyRebuilt = false;
 let socket = null;
 let failures = 0;
 /** Requests sent and not yet answered, oldest first: each is {resolve}. */
@@ -83,6 +92,26 @@ function showShares(count, threshold) {
   document.getElementById("hall-share-count").textContent = fill(words.shareCount, { count, threshold });
 }
 
+// The phases of an opening, in the order they come; a cancelled tender's line never moves.
+const PHASES = ["before_deadline", "not_started", "shares", "decrypting", "finished", "closed_without_key"];
+
+/** Move the status line on to `phase` (with its sentence's values), unless it stands there or further already. */
+function showPhase(phase, values = {}) {
+  const current = phaseLine.dataset.phase;
+  if (current === "cancelled" || PHASES.indexOf(phase) < PHASES.indexOf(current)) return;
+  if (phase === current && phase !== "shares") return;
+  if (phase === "shares" && current === "shares" && Number(values.count) < Number(phaseLine.dataset.count)) return;
+  phaseLine.dataset.phase = phase;
+  if (values.count !== undefined) phaseLine.dataset.count = values.count;
+  const template = words[`phase${phase.replace(/(^|_)(.)/g, (_, __, letter) => letter.toUpperCase())}`];
+  phaseLine.textContent = fill(template, values);
+}
+
+function showShareProgress(count, threshold) {
+  showShares(count, threshold);
+  showPhase("shares", { count, needed: threshold, missing: Math.max(threshold - count, 0) });
+}
+
 function frozen(message) {
   document.getElementById("hall-bids-waiting").hidden = true;
   const list = document.getElementById("hall-bid-list");
@@ -94,8 +123,8 @@ function frozen(message) {
   if (message.bids.length === 0) list.append(element("li", words.noBids, "muted"));
   // A bid replaced or withdrawn after this page was drawn is not in the opening: its fallback goes.
   const listed = new Set(message.bids.map((bid) => bid.bid));
-  for (const section of fileKeySections()) if (!listed.has(Number(section.dataset.bid))) section.remove();
-  showShares(0, Number(data.threshold));
+  for (const section of fileKeySections()) if (!listed.has(section.dataset.bid)) section.remove();
+  showShareProgress(0, Number(data.threshold));
   showStage("opening");
   return fill(words.frozen, { count: message.bids.length });
 }
@@ -114,7 +143,7 @@ function actions(templateId, bid) {
 }
 
 function line(message) {
-  bidders.set(message.bid, { ...bidders.get(message.bid), bidder: message.bidder, position: message.position });
+  bidders.set(message.bid, { ...bidders.get(message.bid), bidder: message.bidder });
   document.getElementById(`file-key-${message.bid}`)?.remove(); // read: nothing left to hand in for it
   const row = element("tr");
   row.id = `line-${message.bid}`;
@@ -183,6 +212,8 @@ function record(message) {
   document.getElementById("hall-record-digest").textContent = message.record_sha256;
   done.hidden = false;
   showStage("closed");
+  const needed = Number(data.threshold);
+  showPhase(keyRebuilt ? "finished" : "closed_without_key", { digest: message.record_sha256, needed });
   return fill(words.record, { lines: message.lines });
 }
 
@@ -190,12 +221,14 @@ const DRAW = {
   bids_frozen: frozen,
   share(message) {
     document.getElementById("hall-share-list").append(element("li", message.custodian));
-    showShares(message.count, message.threshold);
+    showShareProgress(message.count, message.threshold);
     return fill(words.share, message);
   },
   key_rebuilt() {
     document.getElementById("hall-key-rebuilt").hidden = false;
+    keyRebuilt = true;
     showStage("rebuilt");
+    showPhase("decrypting");
     return words.keyRebuilt;
   },
   line,
@@ -274,7 +307,7 @@ lines.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const box = button.closest(".line-actions");
-  const bid = Number(box.dataset.bid);
+  const bid = box.dataset.bid;
   const errorBox = box.querySelector("[role=alert]");
   const kind = button.dataset.action;
   const action = { type: kind, bid };
@@ -395,6 +428,9 @@ if (shareForm) {
   whenSubmitted(shareForm, status, document.getElementById("share-error"), async (event) => {
     const share = await openShare(shareForm, status);
     if (event.submitter?.value !== "hand-in") {
+      // The check passed on this machine: the platform is told so (never the share), for the agency and the
+      // custodian's dashboard.
+      await callApi(`/api/v1/tenders/${data.tenderId}/custody/share/check`, { method: "POST", csrf: data.csrf });
       status.textContent = words.shareChecked;
       return;
     }
@@ -427,7 +463,7 @@ async function unwrapFileKey(form, status, bid) {
 }
 
 for (const section of fileKeySections()) {
-  const bid = Number(section.dataset.bid);
+  const bid = section.dataset.bid;
   const form = section.querySelector("form");
   const status = document.getElementById(`file-key-status-${bid}`);
   whenSubmitted(form, status, document.getElementById(`file-key-error-${bid}`), async () => {
@@ -454,6 +490,7 @@ function atDeadline() {
   for (const button of document.querySelectorAll("[data-at-deadline]")) button.hidden = false;
   const before = document.getElementById("hall-before-deadline");
   if (before) before.hidden = true;
+  showPhase("not_started");
   connect();
 }
 

@@ -20,6 +20,7 @@ from bidding.db import Database
 from bidding.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from bidding.identity import Actor
 from bidding.settings import Settings
+from bidding.tenders import questions
 from bidding.tenders import service as tenders
 from crypto import note, tiles
 from tests.integration.tenders.conftest import Cast, published_tender
@@ -46,7 +47,7 @@ async def story(db: Database, cast: Cast) -> Story:
     tender_id = await published_tender(db, cast)
     other_tender_id = await published_tender(db, cast, reference="ZB-OTHER-1")
     await tenders.register(db, cast.bidders[0], tender_id)
-    await tenders.ask(db, cast.bidders[0], tender_id, "工期可以延长吗？")
+    await questions.ask(db, cast.bidders[0], tender_id, "工期可以延长吗？")
     return Story(tender_id, other_tender_id)
 
 
@@ -230,7 +231,7 @@ async def test_a_person_timeline_is_what_they_did_and_what_was_done_to_their_acc
 ) -> None:
     bidder = _user_id(cast.bidders[0])
     await tenders.register(db, cast.bidders[1], story.tender_id)
-    await tenders.ask(db, cast.bidders[1], story.tender_id, "另一个问题")
+    await questions.ask(db, cast.bidders[1], story.tender_id, "另一个问题")
     timeline = await service.user_events(db, cast.supervisor, bidder)
     assert [(event.action, event.actor_user_id) for event in timeline.items] == [
         ("tender.question_asked", bidder),
@@ -332,7 +333,7 @@ async def test_an_export_proves_every_sequenced_event_against_one_checkpoint_and
     with pytest.raises(NotFound):
         await _export(db, cast, story)  # no checkpoint yet
     await log.sequence(connection, key)
-    await tenders.ask(db, cast.bidders[0], story.tender_id, "还有一个问题")  # written after the checkpoint
+    await questions.ask(db, cast.bidders[0], story.tender_id, "还有一个问题")  # written after the checkpoint
     data = await service.export_subject(db, cast.settings, cast.supervisor, f"tender:{story.tender_id}")
     export = json.loads(data)
     assert export["format"] == EXPORT_FORMAT and export["origin"] == ORIGIN

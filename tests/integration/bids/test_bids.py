@@ -11,6 +11,7 @@ import pytest
 
 from bidding.audit import log
 from bidding.audit.model import commitment
+from bidding.bids import repo as bids_repo
 from bidding.bids import service as bids
 from bidding.bids.model import BidStatus
 from bidding.blobs import Checksum
@@ -31,7 +32,9 @@ def _no_receipt_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _bid_rows(connection: asyncpg.Connection) -> list[tuple[int, str]]:
-    return [(row["id"], row["status"]) for row in await connection.fetch("SELECT id, status FROM bids ORDER BY id")]
+    """Every bid's id and status, in the order submitted (ids are random: they give no order)."""
+    rows = await connection.fetch("SELECT id, status FROM bids ORDER BY submitted_at, event_id")
+    return [(row["id"], row["status"]) for row in rows]
 
 
 async def test_bidders_submit_replace_and_withdraw_each_with_a_receipt_that_verifies(
@@ -64,7 +67,7 @@ async def test_bidders_submit_replace_and_withdraw_each_with_a_receipt_that_veri
     # The private record a bidder is given proves what its sealed entry commits to.
     record = replacement.record
     assert record["details"]["envelope_sha256"] == replacement.bid.envelope_sha256.hex()
-    assert record["action"] == "bid.replaced" and record["details"]["replaces"] == submitted[0].bid.id
+    assert record["action"] == "bid.replaced" and record["details"]["replaces"] == str(submitted[0].bid.id)
     stored = await connection.fetchval("SELECT event_id FROM bids WHERE id = $1", replacement.bid.id)
     assert commitment(record) == json.loads(await log.entry_at(connection, await _index(connection, stored)))["private"]
 
@@ -244,7 +247,52 @@ async def test_a_rotated_key_signs_new_bids_and_old_ones_stay_verifiable(
     assert "registered key" in error.errors["statement"].text
     bidding.bidder_keys[0] = new_keys
     second = await bidding.submit(0, *bidding.seal(0, "2.00"), replaces=first.bid.id)
-    key_ids = [row["key_id"] for row in await connection.fetch("SELECT key_id FROM bids ORDER BY id")]
+    key_ids = [
+        row["key_id"] for row in await connection.fetch("SELECT key_id FROM bids ORDER BY submitted_at, event_id")
+    ]
     assert len(set(key_ids)) == 2 and second.bid.key_id == key_ids[1]
     retired = await connection.fetchval("SELECT retired_at FROM party_keys WHERE id = $1", key_ids[0])
     assert retired is not None
+
+
+async def test_a_random_bid_id_already_taken_is_drawn_again(bidding: Bidding, connection: asyncpg.Connection) -> None:
+    """A taken id undoes only its own insert (a savepoint): the bid goes in under the next id drawn."""
+    taken = (await bidding.submit(0, *bidding.seal(0))).bid
+    await bids_repo.end_bid(connection, taken.id, BidStatus.REPLACED, event_id=None)
+    fresh = taken.id ^ 1
+    drawn = iter([taken.id, fresh])
+    bid_id = await bids_repo.insert_bid(
+        connection,
+        tender_id=taken.tender_id,
+        lot=taken.lot,
+        slot=taken.slot,
+        organisation_id=taken.organisation_id,
+        key_id=taken.key_id,
+        statement=taken.statement,
+        statement_sha256=hashlib.sha256(b"another statement").digest(),
+        envelope_sha256=taken.envelope_sha256,
+        envelope_size=taken.envelope_size,
+        submitted_by=taken.submitted_by,
+        submitted_at=taken.submitted_at,
+        event_id=taken.event_id,
+        draw_id=lambda: next(drawn),
+    )
+    assert bid_id == fresh
+    assert [status for _, status in await _bid_rows(connection)] == ["replaced", "sealed"]
+    with pytest.raises(RuntimeError):
+        await bids_repo.insert_bid(
+            connection,
+            tender_id=taken.tender_id,
+            lot=taken.lot,
+            slot="technical",
+            organisation_id=taken.organisation_id,
+            key_id=taken.key_id,
+            statement=taken.statement,
+            statement_sha256=hashlib.sha256(b"a third statement").digest(),
+            envelope_sha256=taken.envelope_sha256,
+            envelope_size=taken.envelope_size,
+            submitted_by=taken.submitted_by,
+            submitted_at=taken.submitted_at,
+            event_id=taken.event_id,
+            draw_id=lambda: fresh,
+        )

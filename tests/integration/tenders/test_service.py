@@ -14,7 +14,7 @@ from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.identity import Actor
 from bidding.settings import TimeRules
-from bidding.tenders import service
+from bidding.tenders import questions, service
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
 from tests.integration.tenders.conftest import Cast, chunks_of, publish, published_tender, run_ceremony
 from tests.samples import scoring_criteria
@@ -311,13 +311,13 @@ async def test_questions_are_answered_in_public_under_pseudonyms(
     tender_id = await published_tender(db, cast)
     first, second, third = cast.bidders
     with pytest.raises(InvalidTransition, match="Register"):
-        await service.ask(db, first, tender_id, "工期可以延长吗？")
+        await questions.ask(db, first, tender_id, "工期可以延长吗？")
     for bidder in (first, second):
         assert await service.register(db, bidder, tender_id)
     assert not await service.register(db, first, tender_id)
-    a1 = await service.ask(db, first, tender_id, "工期可以延长吗？")
-    b1 = await service.ask(db, second, tender_id, "是否接受联合体投标？")
-    a2 = await service.ask(db, first, tender_id, "  保证金可以用电子保函吗？ ")
+    a1 = await questions.ask(db, first, tender_id, "工期可以延长吗？")
+    b1 = await questions.ask(db, second, tender_id, "是否接受联合体投标？")
+    a2 = await questions.ask(db, first, tender_id, "  保证金可以用电子保函吗？ ")
     assert (a1.pseudonym, b1.pseudonym, a2.pseudonym) == ("A", "B", "A")
     assert a2.question == "保证金可以用电子保函吗？"
     # Unanswered questions are seen by their askers and the agency, not by other bidders or the public.
@@ -328,11 +328,11 @@ async def test_questions_are_answered_in_public_under_pseudonyms(
     assert {q.organisation_id for q in (await service.get_tender(db, cast.supervisor, tender_id)).questions} == set(
         cast.bidder_ids[:2]
     )
-    await service.answer(db, cast.agent, tender_id, a1.id, "工期不可延长。")
+    await questions.answer(db, cast.agent, tender_id, a1.id, "工期不可延长。")
     with pytest.raises(InvalidTransition):
-        await service.answer(db, cast.agent, tender_id, a1.id, "再答一次")
+        await questions.answer(db, cast.agent, tender_id, a1.id, "再答一次")
     with pytest.raises(Forbidden):
-        await service.answer(db, cast.other_agent, tender_id, b1.id, "不是我的")
+        await questions.answer(db, cast.other_agent, tender_id, b1.id, "不是我的")
     public = await service.get_tender(db, cast.expert, tender_id)
     assert [(q.pseudonym, q.answer) for q in public.questions] == [("A", "工期不可延长。")]
     assert public.questions[0].organisation_id is None
@@ -349,14 +349,14 @@ async def test_questions_close_at_the_cutoff_and_registration_at_the_deadline(
     await service.register(db, cast.bidders[0], tender_id)
     await _age(connection, tender_id, questions_until=dt.timedelta(seconds=-1))
     with pytest.raises(InvalidTransition, match="cutoff"):
-        await service.ask(db, cast.bidders[0], tender_id, "还能问吗？")
+        await questions.ask(db, cast.bidders[0], tender_id, "还能问吗？")
     await _age(connection, tender_id, deadline=dt.timedelta(seconds=-1), questions_until=dt.timedelta(days=-1))
     with pytest.raises(InvalidTransition):
         await service.register(db, cast.bidders[1], tender_id)
     view = await service.get_tender(db, cast.bidders[1], tender_id)
     assert view.status is Status.CLOSED and not view.access.register and view.access.register_refusal is not None
     with pytest.raises(InvalidTransition):
-        await service.ask(db, cast.bidders[0], tender_id, "")
+        await questions.ask(db, cast.bidders[0], tender_id, "")
 
 
 async def test_only_invited_bidders_register_for_an_invited_tender(db: Database, cast: Cast) -> None:
