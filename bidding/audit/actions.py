@@ -40,6 +40,7 @@ ACTION_NAMES: Mapping[str, Message] = {
     "tender.document_downloaded": N_("Tender document downloaded"),
     "tender.question_asked": N_("Question asked"),
     "tender.question_answered": N_("Question answered"),
+    "tender.answer_corrected": N_("Answer corrected"),
     # Bids and the opening.
     "bid.submitted": N_("Bid submitted"),
     "bid.replaced": N_("Bid replaced"),
@@ -47,6 +48,7 @@ ACTION_NAMES: Mapping[str, Message] = {
     "bid.opened": N_("Bid opened"),
     "bid.revoked": N_("Bid revoked"),
     "tender.opening_started": N_("Opening started"),
+    "custody.share_checked": N_("Share checked by its custodian"),
     "opening.share_handed_in": N_("Key share handed in"),
     "opening.key_rebuilt": N_("Opening key rebuilt"),
     "opening.line_confirmed": N_("Opening line confirmed by the bidder"),
