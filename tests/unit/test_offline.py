@@ -359,3 +359,134 @@ def test_file_key_says_why_it_cannot_unwrap(
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
     assert passphrases == []  # the passphrase is asked for only once the file is known to be age
+
+
+# --- Passphrases from a file or standard input (scripted runs: tests/e2e/test_cli_passphrases.py) ---------------
+
+
+@pytest.fixture
+def passphrase_file(tmp_path: Path) -> Path:
+    path = tmp_path / "passphrase"
+    path.write_text(KEY_PASSPHRASE + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["age", "-d"],
+        ["age", "-p"],
+        ["age", "-d", "-i", "-", "data.age"],
+        ["age-keygen", "-y"],
+        ["file-key", "-", "--key", "bidder.key"],
+        [
+            "seal",
+            "--tender",
+            "T",
+            "--lot",
+            "1",
+            "--bidder",
+            "B",
+            "--recipient",
+            "age1pq1x",
+            "--key",
+            "bidder.key",
+            "--price-sheet",
+            "prices.json",
+            "-",
+        ],
+    ],  # fmt: skip
+)
+def test_standard_input_is_not_both_the_passphrase_and_the_data(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    _stdin(monkeypatch, b"some data\n")
+    assert run(*command, "--passphrase-file", "-") == 1
+    captured = capsys.readouterr()
+    assert "standard input is already the data read" in captured.err and captured.out == ""
+    assert sys.stdin.read() == "some data\n"  # nothing of it was read
+
+
+def test_a_passphrase_file_others_can_read_is_used_with_a_warning(
+    tmp_path: Path, bidder_key: Path, passphrase_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    envelope_path = _envelope_for(tmp_path, keys.recipient)
+    args = ["file-key", str(envelope_path), "--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run(*args) == 0
+    private = capsys.readouterr()
+    assert "warning" not in private.err
+    passphrase_file.chmod(0o640)
+    assert run(*args) == 0
+    shared = capsys.readouterr()
+    assert shared.out == private.out
+    assert f"warning: {passphrase_file} can be read by others (mode 0640)" in shared.err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\nsecond line\n", "no passphrase on the first line"),
+        (b"", "no passphrase on the first line"),
+        (b"wrong passphrase, not the key's\n", "bidder.key: "),
+        (b"\xff\xfe\n", "not UTF-8"),
+        (b"x" * 5000, "longer than 4096 bytes"),
+    ],
+)
+def test_an_unusable_passphrase_file_is_refused(
+    tmp_path: Path,
+    bidder_key: Path,
+    passphrase_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    message: str,
+) -> None:
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    passphrase_file.write_bytes(content)
+    args = ["--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run("file-key", str(_envelope_for(tmp_path, keys.recipient)), *args) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_a_missing_passphrase_file_is_named_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "new.key"
+    assert run("keygen", "--name", "x", "-o", str(target), "--passphrase-file", str(tmp_path / "nowhere")) == 1
+    assert f"cannot read the passphrase file {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\nanother line\n", ""])
+def test_the_first_line_is_the_passphrase_without_its_line_ending(
+    tmp_path: Path, bidder_key: Path, passphrase_file: Path, ending: str
+) -> None:
+    """Written with or without a newline, on Windows (CRLF), or with more lines after it."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    passphrase_file.write_bytes(f"{KEY_PASSPHRASE}{ending}".encode())
+    args = ["--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run("file-key", str(_envelope_for(tmp_path, keys.recipient)), *args) == 0
+
+
+def test_one_passphrase_from_standard_input_serves_every_identity_file(
+    tmp_path: Path, bidder_key: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """Standard input is read once: the same passphrase opens each encrypted identity file given with -i."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    envelope_path = _envelope_for(tmp_path, keys.recipient)
+    _stdin(monkeypatch, f"{KEY_PASSPHRASE}\n".encode())
+    identities = ["-i", str(bidder_key), "-i", str(bidder_key)]
+    assert run("age", "-d", *identities, "--passphrase-file", "-", str(envelope_path)) == 0
+    assert capsysbinary.readouterr().out == SEALED
+
+
+@pytest.mark.parametrize("command", [["keygen"], ["seal"], ["file-key"], ["custody", "open"], ["age"], ["age-keygen"]])
+def test_every_command_asking_for_a_passphrase_offers_the_file(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        run(*command, "--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--passphrase-file PATH" in out and "- for standard input" in out
