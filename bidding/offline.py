@@ -163,6 +163,34 @@ def read_identity_file(
     return _parse_lines(path, text, age.parse_identity, "identities")
 
 
+#: How a signed-note signer key begins: a secret, never what is given to check signatures.
+SIGNER_KEY_PREFIX = "PRIVATE+KEY+"
+#: What a verifier key option's help says it takes.
+VERIFIER_KEY_HELP = "a verifier key line (name+hash+key), or a file holding it"
+
+
+def read_verifier_key(value: str) -> str:
+    """A signed-note verifier key, as ``/log/key`` serves a log's: the path of a file holding it on one line, or
+    else the key itself. What it holds is parsed by the caller; raises :class:`OfflineError` for a value that is
+    neither, for several lines, and for a signing key, which is a secret and never checks anything here.
+    """
+    path = Path(value)
+    if path.is_file():
+        text, where = _read_text(value).strip(), value
+    elif "+" in value:
+        text, where = value.strip(), "the key given"
+    else:
+        raise OfflineError(f"{value}: neither a file nor a verifier key (name+hash+key)")
+    if text.startswith(SIGNER_KEY_PREFIX):
+        raise OfflineError(
+            f"{where} is a signing key, a secret that stays with its owner: give the verifier key instead "
+            "(a log's is served at /log/key)"
+        )
+    if "\n" in text:
+        raise OfflineError(f"{where}: a verifier key is one line, not {len(text.splitlines())}")
+    return text
+
+
 def _read_bytes(path: str) -> bytes:
     try:
         return Path(path).read_bytes()

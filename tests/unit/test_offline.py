@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bidding import cli, offline
-from crypto import age
+from crypto import age, note
 
 
 def run(*argv: str) -> int:
@@ -490,3 +490,56 @@ def test_every_command_asking_for_a_passphrase_offers_the_file(
         run(*command, "--help")
     out = " ".join(capsys.readouterr().out.split())
     assert "--passphrase-file PATH" in out and "- for standard input" in out
+
+
+# --- Verifier keys: bidding log verify, log proof and witness serve --log ---------------------------------------
+
+
+def test_a_verifier_key_is_taken_as_it_is_or_from_a_file_holding_it(tmp_path: Path) -> None:
+    vkey = note.parse_signer_key(note.generate_signer_key("bids.example.org/log")).verifier().verifier_key()
+    (tmp_path / "log.vkey").write_text(vkey + "\n")  # as curl saves /log/key
+    assert offline.read_verifier_key(vkey) == offline.read_verifier_key(str(tmp_path / "log.vkey")) == vkey
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["log", "proof", "receipt", "--key"],
+        ["log", "verify", "http://127.0.0.1:9", "--key"],
+        ["log", "proof", "receipt", "--key", "bids.example.org/log+01234567+AQ", "--witness"],
+        ["witness", "serve", "--key", "witness.key", "--state", "state.json", "--log"],
+    ],
+)
+@pytest.mark.parametrize("given", ["file", "inline"])
+def test_a_signing_key_is_refused_where_a_verifier_key_is_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str], given: str
+) -> None:
+    """The platform's log.key (or a witness's key) in place of the verifier key /log/key serves: named as a
+    secret, and nothing is fetched, checked or served."""
+    monkeypatch.chdir(tmp_path)
+    signer_key = note.generate_signer_key("bids.example.org/log")
+    Path("log.key").write_text(signer_key + "\n")
+    Path("receipt").write_text("not looked at\n")
+    assert run(*command, "log.key" if given == "file" else signer_key) == 1
+    err = capsys.readouterr().err
+    assert "is a signing key, a secret" in err and "give the verifier key" in err
+    assert signer_key not in err  # not even echoed back
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "log.vkey: neither a file nor a verifier key"), ("a+b+c\nd+e+f\n", "a verifier key is one line, not 2")],
+)
+def test_a_verifier_key_file_that_is_missing_or_of_several_lines_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        Path("log.vkey").write_text(content)
+    Path("receipt").write_text("not looked at\n")
+    assert run("log", "proof", "receipt", "--key", "log.vkey") == 1
+    assert message in capsys.readouterr().err
