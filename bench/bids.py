@@ -13,14 +13,16 @@ lots for (c). Then ``bidding serve`` (granian, one worker, as in production) on 
     (whole, in one request, as tus clients send a file) by a lean client of this process writing 1 MiB slices to
     its socket; the time from the first byte sent to the 204. Two baselines, each served the same way (granian,
     one worker) and sent the same body the same way: the necessary work (``bench.apps:stored_app``, no framework:
-    each piece of the body added to a SHA-256 and written to a file in the blob store's ``uploads/`` folder as it
-    arrives, the file fsynced at the end), and reading alone (``bench.apps:sink_app``, a Litestar route reading
-    ``request.stream()`` and throwing it away). The three take turns, each run in another order; the best of
-    ``--runs`` each counts, and each run's own ratios are printed. Targets: at least 0.8 of the necessary work's
-    MB/s, and at least 0.5 of reading alone's (beside it, what share of reading alone the necessary work itself
-    reaches: no upload that stores durably can beat it by much). First, the memory: ``--concurrent`` such
-    uploads at once, the resident memory of the server's processes (``/proc/PID/statm`` every 5 ms) at most minus
-    just before, per upload, the sink's beside it. Target: at most 16 MB per concurrent upload.
+    the body hashed with SHA-256 and written to a file in the blob store's ``uploads/`` folder by a thread, a
+    megabyte at a time while the next arrives, each megabyte's write-back to the disk started at once, the file
+    fsynced at the end), and reading alone (``bench.apps:sink_app``, a Litestar route reading ``request.stream()``
+    and throwing it away). The three take turns, each run in another order; the best of ``--runs`` each counts,
+    and each run's own ratios are printed. Targets: at least 0.8 of the necessary work's MB/s, and at least 0.5
+    of reading alone's (beside it, what share of reading alone the necessary work itself reaches, and SHA-256
+    alone over the body in this process, a run at a time: no upload that stores durably can beat them by much).
+    First, the memory: ``--concurrent`` such uploads at once, the resident memory of the server's processes
+    (``/proc/PID/statm`` every 5 ms) at most minus just before, per upload, the sink's beside it. Target: at most
+    16 MB per concurrent upload.
 
 (b) Deadline burst. ``--burst-bidders`` bidders each create an upload, send a sealed ``--burst-mb`` MB envelope
     and submit its signed statement, all starting at once, while ``--readers`` people (a process of their own)
