@@ -205,14 +205,17 @@ class UploadFile:
         nothing of this request counts. A request cut short keeps what arrived: the client resumes from there.
         """
         file, path = self._file, self._path
-        digest = hashlib.new(checksum.algorithm) if checksum else None
         size = offset
         # The SHA-256 of the whole upload, carried from request to request in this process, so that a finished
         # upload need not be read again to be hashed (another process, or a gap, and it is read again).
         cached = _RUNNING.pop(path, None)
         running = hashlib.sha256() if offset == 0 else cached[1] if cached and cached[0] == offset else None
+        # From the first byte, a sha256 checksum of the request is the running SHA-256 itself: hashed once.
+        same = offset == 0 and checksum is not None and checksum.algorithm == "sha256"
+        digest = running if same else hashlib.new(checksum.algorithm) if checksum else None
         file.truncate(offset)
-        writer = _Writer(file, [h for h in (digest, running) if h is not None])
+        hashes = [h for h in (digest, running) if h is not None]
+        writer = _Writer(file, hashes[:1] if same else hashes)
         try:
             async for chunk in chunks:
                 size += len(chunk)

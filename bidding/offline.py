@@ -16,6 +16,7 @@ import datetime
 import getpass
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,10 +30,92 @@ T = TypeVar("T")
 
 #: Reads a passphrase from the terminal; tests replace it.
 read_passphrase: Callable[[str], str] = getpass.getpass
+#: Longest first line read from a ``--passphrase-file``: a passphrase, not a document.
+MAX_PASSPHRASE_LINE = 4096
+#: Permission bits that let others read a passphrase file (group and others), which earns a warning.
+READABLE_BY_OTHERS = stat.S_IRGRP | stat.S_IROTH
 
 
 class OfflineError(Exception):
     """A command cannot go on; the message is for the person at the terminal."""
+
+
+# --- Passphrases ----------------------------------------------------------------------------------------------
+
+
+class Passphrases:
+    """Where a command's passphrases come from: the terminal, asked each time, or ``--passphrase-file`` (the
+    first line of a file, or of standard input for ``-``), read once and used for every prompt of the command.
+
+    Raises :class:`OfflineError` at once for ``-`` when standard input is also the data the command reads.
+    """
+
+    def __init__(self, path: str | None = None, *, stdin_is_data: bool = False) -> None:
+        if path == "-" and stdin_is_data:
+            raise OfflineError(
+                "--passphrase-file -: standard input is already the data read; give the passphrase in a file"
+            )
+        self._path = path
+        self._given: str | None = None
+
+    def ask(self, prompt: str) -> str:
+        """The passphrase of something that exists (a key file, an encrypted file)."""
+        if self._path is None:
+            return read_passphrase(prompt)
+        if self._given is None:
+            self._given = read_passphrase_file(self._path)
+        return self._given
+
+    def choose(self, prompt: str, repeat: str) -> str:
+        """A new passphrase: typed twice at the terminal (refused if the two differ), or taken from the file."""
+        if self._path is not None:
+            return self.ask(prompt)
+        passphrase = read_passphrase(prompt)
+        if read_passphrase(repeat) != passphrase:
+            raise OfflineError("the passphrases differ")
+        return passphrase
+
+
+def read_passphrase_file(path: str) -> str:
+    """The first line of ``path`` (standard input for ``-``) without its line ending.
+
+    A regular file that others may read is used all the same, with a warning on standard error (as ssh warns of
+    an open key file): the passphrase is only as secret as that file. An empty first line is refused.
+    """
+    try:
+        if path == "-":
+            line = sys.stdin.buffer.readline(MAX_PASSPHRASE_LINE + 1)
+        else:
+            with Path(path).open("rb") as file:
+                mode = os.fstat(file.fileno()).st_mode
+                if stat.S_ISREG(mode) and mode & READABLE_BY_OTHERS:
+                    print(
+                        f"bidding: warning: {path} can be read by others (mode {stat.S_IMODE(mode):04o}): "
+                        f"keep it private with chmod 600 {path}",
+                        file=sys.stderr,
+                    )
+                line = file.readline(MAX_PASSPHRASE_LINE + 1)
+    except OSError as error:
+        raise OfflineError(f"cannot read the passphrase file {path}: {error.strerror}") from None
+    where = "standard input" if path == "-" else path
+    if len(line) > MAX_PASSPHRASE_LINE:
+        raise OfflineError(f"{where}: the first line is longer than {MAX_PASSPHRASE_LINE} bytes: not a passphrase")
+    line = line.removesuffix(b"\n").removesuffix(b"\r")
+    if not line:
+        raise OfflineError(f"{where}: no passphrase on the first line")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfflineError(f"{where}: the passphrase is not UTF-8 text") from None
+
+
+def _add_passphrase_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="read the passphrase from the first line of PATH instead of the terminal (- for standard input, "
+        "unless that is the data read); a file others can read is warned about",
+    )
 
 
 # --- Keys and files -------------------------------------------------------------------------------------------
@@ -62,11 +145,13 @@ def read_recipients_file(path: str) -> list[age.X25519Recipient | age.HybridReci
     return _parse_lines(path, _read_text(path), age.parse_recipient, "recipients")
 
 
-def read_identity_file(path: str) -> list[age.X25519Identity | age.HybridIdentity]:
+def read_identity_file(
+    path: str, passphrases: Passphrases | None = None
+) -> list[age.X25519Identity | age.HybridIdentity]:
     """Identities listed in a file; a passphrase-encrypted identity file is decrypted first, as age does."""
     raw = sys.stdin.buffer.read() if path == "-" else _read_bytes(path)
     if raw.startswith(b"age-encryption.org/") or raw.lstrip().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----"):
-        passphrase = read_passphrase(f"Enter passphrase for identity file {path!r}: ")
+        passphrase = (passphrases or Passphrases()).ask(f"Enter passphrase for identity file {path!r}: ")
         try:
             raw = age.decrypt(raw, [age.ScryptIdentity(passphrase.encode())])
         except age.AgeError as error:
@@ -76,6 +161,34 @@ def read_identity_file(path: str) -> list[age.X25519Identity | age.HybridIdentit
     except UnicodeDecodeError:
         raise OfflineError(f"{path}: not an identity file") from None
     return _parse_lines(path, text, age.parse_identity, "identities")
+
+
+#: How a signed-note signer key begins: a secret, never what is given to check signatures.
+SIGNER_KEY_PREFIX = "PRIVATE+KEY+"
+#: What a verifier key option's help says it takes.
+VERIFIER_KEY_HELP = "a verifier key line (name+hash+key), or a file holding it"
+
+
+def read_verifier_key(value: str) -> str:
+    """A signed-note verifier key, as ``/log/key`` serves a log's: the path of a file holding it on one line, or
+    else the key itself. What it holds is parsed by the caller; raises :class:`OfflineError` for a value that is
+    neither, for several lines, and for a signing key, which is a secret and never checks anything here.
+    """
+    path = Path(value)
+    if path.is_file():
+        text, where = _read_text(value).strip(), value
+    elif "+" in value:
+        text, where = value.strip(), "the key given"
+    else:
+        raise OfflineError(f"{value}: neither a file nor a verifier key (name+hash+key)")
+    if text.startswith(SIGNER_KEY_PREFIX):
+        raise OfflineError(
+            f"{where} is a signing key, a secret that stays with its owner: give the verifier key instead "
+            "(a log's is served at /log/key)"
+        )
+    if "\n" in text:
+        raise OfflineError(f"{where}: a verifier key is one line, not {len(text.splitlines())}")
+    return text
 
 
 def _read_bytes(path: str) -> bytes:
@@ -129,12 +242,13 @@ def input_file(path: str | None) -> Iterator[BinaryIO]:
 
 
 def command_age(args: argparse.Namespace) -> None:
+    passphrases = Passphrases(args.passphrase_file, stdin_is_data=args.input in (None, "-") or "-" in args.identity)
     if args.decrypt:
         if args.recipient or args.recipients_file or args.passphrase or args.armor:
             raise OfflineError("-r, -R, -p and -a are for encryption only")
-        identities: list[age.AnyIdentity] = [i for path in args.identity for i in read_identity_file(path)]
+        identities: list[age.AnyIdentity] = [i for path in args.identity for i in read_identity_file(path, passphrases)]
         if not identities:
-            passphrase = read_passphrase("Enter passphrase: ")
+            passphrase = passphrases.ask("Enter passphrase: ")
             identities = [age.ScryptIdentity(passphrase.encode())]
         with input_file(args.input) as source, output_file(args.output, binary_to_terminal_ok=True) as target:
             age.decrypt_file(source, target, identities)
@@ -150,11 +264,11 @@ def command_age(args: argparse.Namespace) -> None:
     for path in args.recipients_file:
         recipients += read_recipients_file(path)
     for path in args.identity:
-        recipients += [identity.recipient for identity in read_identity_file(path)]
+        recipients += [identity.recipient for identity in read_identity_file(path, passphrases)]
     if args.passphrase:
-        passphrase = read_passphrase("Enter passphrase: ")
-        if not passphrase or read_passphrase("Confirm passphrase: ") != passphrase:
-            raise OfflineError("the passphrases are empty or differ")
+        passphrase = passphrases.choose("Enter passphrase: ", "Confirm passphrase: ")
+        if not passphrase:
+            raise OfflineError("the passphrase is empty")
         recipients = [age.ScryptRecipient(passphrase.encode())]
     if not recipients:
         raise OfflineError("missing recipients: use -r, -R, -i or -p")
@@ -167,7 +281,8 @@ def command_age(args: argparse.Namespace) -> None:
 
 def command_age_keygen(args: argparse.Namespace) -> None:
     if args.convert:
-        lines = [identity.recipient.encode() for identity in read_identity_file(args.input or "-")]
+        passphrases = Passphrases(args.passphrase_file, stdin_is_data=args.input in (None, "-"))
+        lines = [identity.recipient.encode() for identity in read_identity_file(args.input or "-", passphrases)]
         with output_file(args.output, binary_to_terminal_ok=True) as target:
             target.write(("\n".join(lines) + "\n").encode())
         return
@@ -205,6 +320,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-R", "--recipients-file", action="append", default=[], metavar="PATH", help="recipients listed at PATH"
     )
     tool.add_argument("-i", "--identity", action="append", default=[], metavar="PATH", help="identity file")
+    _add_passphrase_file(tool)
     tool.add_argument("input", nargs="?", metavar="INPUT")
     tool.set_defaults(run_offline=command_age)
 
@@ -214,18 +330,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     keygen.add_argument("--pq", "-pq", action="store_true", help="a post-quantum (mlkem768x25519) identity")
     keygen.add_argument("-o", "--output", metavar="OUTPUT", help="write the identity to OUTPUT (not overwritten)")
     keygen.add_argument("-y", dest="convert", action="store_true", help="print the recipients of identity file INPUT")
+    _add_passphrase_file(keygen)
     keygen.add_argument("input", nargs="?", metavar="INPUT")
     keygen.set_defaults(run_offline=command_age_keygen)
 
 
 # --- bidding keygen and bidding seal ---------------------------------------------------------------------------
-
-
-def _new_passphrase() -> bytes:
-    passphrase = read_passphrase("Passphrase for the new key file (at least 10 characters): ")
-    if read_passphrase("Repeat the passphrase: ") != passphrase:
-        raise OfflineError("the passphrases differ")
-    return passphrase.encode()
 
 
 def command_keygen(args: argparse.Namespace) -> None:
@@ -234,7 +344,10 @@ def command_keygen(args: argparse.Namespace) -> None:
         raise OfflineError(f"{target} exists: refusing to overwrite a key file")
     try:
         keys = keyfile.generate_key_file(args.name)
-        sealed = keyfile.seal_key_file(keys, _new_passphrase())
+        passphrase = Passphrases(args.passphrase_file).choose(
+            "Passphrase for the new key file (at least 10 characters): ", "Repeat the passphrase: "
+        )
+        sealed = keyfile.seal_key_file(keys, passphrase.encode())
     except keyfile.KeyFileError as error:
         raise OfflineError(str(error)) from None
     with output_file(str(target)) as file:
@@ -246,15 +359,16 @@ def command_keygen(args: argparse.Namespace) -> None:
     print("Register the recipient and the verifier key with the platform; never send the key file.")
 
 
-def _open_keys(path: str) -> keyfile.KeyFile:
+def _open_keys(path: str, passphrases: Passphrases) -> keyfile.KeyFile:
     data = _read_bytes(path)
     try:
-        return keyfile.open_key_file(data, read_passphrase(f"Passphrase of {path}: ").encode())
+        return keyfile.open_key_file(data, passphrases.ask(f"Passphrase of {path}: ").encode())
     except keyfile.KeyFileError as error:
         raise OfflineError(f"{path}: {error}") from None
 
 
 def command_seal(args: argparse.Namespace) -> None:
+    passphrases = Passphrases(args.passphrase_file, stdin_is_data="-" in args.documents)
     try:
         tender_recipient = age.parse_recipient(args.recipient)
     except age.KeyFormatError as error:
@@ -266,7 +380,7 @@ def command_seal(args: argparse.Namespace) -> None:
         price_sheet = statement.PriceSheet(**sheet)
     except (ValueError, TypeError) as error:
         raise OfflineError(f"{args.price_sheet}: not a valid price sheet: {error}") from None
-    keys = _open_keys(args.key)
+    keys = _open_keys(args.key, passphrases)
     out_dir = Path(args.out_dir)
     created = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     with contextlib.ExitStack() as stack:
@@ -296,6 +410,7 @@ def command_seal(args: argparse.Namespace) -> None:
 def command_file_key(args: argparse.Namespace) -> None:
     """Unwrap the file key of one's own envelope with one's key file and print it (base64), to hand in at the
     opening when the custodians cannot reach k: the 16 bytes open this envelope and no other."""
+    passphrases = Passphrases(args.passphrase_file, stdin_is_data=args.envelope == "-")
     with input_file(args.envelope) as source:
         # Only the header is needed, and it comes first: never the whole envelope (up to 1 GB) into memory.
         start = source.read(MAX_HEADER_SIZE)
@@ -305,7 +420,7 @@ def command_file_key(args: argparse.Namespace) -> None:
         header = age.read_header(start)
     except age.AgeError as error:
         raise OfflineError(f"{args.envelope}: its age header is damaged or cut short: {error}") from None
-    keys = _open_keys(args.key)
+    keys = _open_keys(args.key, passphrases)
     try:
         file_key = age.unwrap_file_key(header, [keys.identity])
     except age.NoIdentityMatch:
@@ -330,6 +445,7 @@ def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     keygen.add_argument("--name", required=True, help="name in your signatures, e.g. bidder-91320505MA1MXK7U5E")
     keygen.add_argument("-o", "--output", required=True, help="where to write the key file (never overwritten)")
+    _add_passphrase_file(keygen)
     keygen.set_defaults(run_offline=command_keygen)
 
     seal = commands.add_parser(
@@ -341,6 +457,7 @@ def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     seal.add_argument("--slot", default="single", choices=statement.SLOTS, help="envelope slot (default single)")
     seal.add_argument("--recipient", required=True, help="the tender's opening recipient (age1pq1…), from the notice")
     seal.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    _add_passphrase_file(seal)
     seal.add_argument("--price-sheet", required=True, help='JSON: {"currency": "CNY", "total": "1234.50", …}')
     seal.add_argument("--out-dir", default=".", help="folder for bid.age and bid.statement (default: here)")
     seal.add_argument("documents", nargs="+", metavar="DOCUMENT", help="files to seal in the envelope")
@@ -355,6 +472,7 @@ def add_bidder_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "envelope", metavar="ENVELOPE", help="your bid.age, or its header: GET /api/v1/bids/ID/header"
     )
     file_key.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    _add_passphrase_file(file_key)
     file_key.set_defaults(run_offline=command_file_key)
 
 
@@ -395,7 +513,7 @@ def command_custody_ceremony(args: argparse.Namespace) -> None:
 
 def command_custody_open(args: argparse.Namespace) -> None:
     """Open a custodian's sealed share with its key file and print the share, to hand in at the opening."""
-    keys = _open_keys(args.key)
+    keys = _open_keys(args.key, Passphrases(args.passphrase_file))
     try:
         share = custody.open_sealed_share(_read_bytes(args.share), keys.identity, args.tender)
     except custody.CustodyError as error:
@@ -418,6 +536,7 @@ def add_custody_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     opening = actions.add_parser("open", help="open your sealed share with your key file and print it")
     opening.add_argument("share", help="your sealed share: GET /api/v1/tenders/ID/custody/share")
     opening.add_argument("--key", required=True, help="your key file (from bidding keygen)")
+    _add_passphrase_file(opening)
     opening.add_argument("--tender", required=True, help="the tender's reference")
     opening.add_argument("--digest", help="the share's SHA-256 the platform published (X-Share-SHA256)")
     opening.set_defaults(run_offline=command_custody_open)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bidding.audit.model import commitment
-from bidding.offline import OfflineError
+from bidding.offline import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
 from crypto import merkle, note, tiles
 from crypto.canonical import CanonicalJSONError, parse_canonical_json
 
@@ -298,16 +298,10 @@ def verify_export(data: bytes, key: str, *, witnesses: Sequence[str] = (), quoru
 # --- The commands ---------------------------------------------------------------------------------------------
 
 
-def _read_key(value: str) -> str:
-    """A verifier key given inline, or the path of a file holding one."""
-    path = Path(value)
-    return path.read_text(encoding="utf-8").strip() if "+" not in value and path.is_file() else value
-
-
 def command_verify(args: argparse.Namespace) -> None:
     async def run() -> Verified:
         async with httpx.AsyncClient(headers={"user-agent": "bidding-log-verify"}) as client:
-            key = args.key
+            key = read_verifier_key(args.key) if args.key is not None else None
             if key is None:
                 try:
                     response = await client.get(f"{args.url.rstrip('/')}/log/key", timeout=30)
@@ -319,8 +313,8 @@ def command_verify(args: argparse.Namespace) -> None:
             return await verify_log(
                 client,
                 args.url,
-                _read_key(key),
-                witnesses=[_read_key(w) for w in args.witness],
+                key,
+                witnesses=[read_verifier_key(w) for w in args.witness],
                 quorum=args.quorum,
                 saved=saved,
             )
@@ -334,8 +328,8 @@ def command_verify(args: argparse.Namespace) -> None:
 
 def command_proof(args: argparse.Namespace) -> None:
     data = Path(args.file).read_bytes()
-    key = _read_key(args.key)
-    witnesses = [_read_key(w) for w in args.witness]
+    key = read_verifier_key(args.key)
+    witnesses = [read_verifier_key(w) for w in args.witness]
     if data.lstrip().startswith(b"{"):
         proven = verify_export(data, key, witnesses=witnesses, quorum=args.quorum)
     else:
@@ -348,22 +342,30 @@ def command_proof(args: argparse.Namespace) -> None:
     print(f"{len(proven)} event(s) proven in the log")
 
 
+#: The help of ``--witness``.
+WITNESS_HELP = f"a witness's key: {VERIFIER_KEY_HELP}, as its keygen printed it (repeatable)"
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``bidding log verify`` and ``bidding log proof``: they need nothing but the log's public data."""
     tool = commands.add_parser("log", help="check the transparency log from the outside")
     actions = tool.add_subparsers(title="actions", required=True, metavar="ACTION")
     verify = actions.add_parser("verify", help="verify a log's every entry and tile against its signed checkpoint")
     verify.add_argument("url", help="the platform's address, e.g. https://bids.example.org")
-    verify.add_argument("--key", help="the log's verifier key, or a file holding it (default: trust /log/key)")
+    verify.add_argument(
+        "--key", metavar="VKEY", help=f"the log's key: {VERIFIER_KEY_HELP}, as /log/key serves it (default: trust that)"
+    )
     verify.add_argument("--checkpoint", metavar="FILE", help="a checkpoint kept earlier: the log must extend it")
     verify.add_argument("--save", metavar="FILE", help="keep the verified checkpoint here for the next run")
-    verify.add_argument("--witness", action="append", default=[], help="a witness's verifier key (repeatable)")
+    verify.add_argument("--witness", action="append", default=[], metavar="VKEY", help=WITNESS_HELP)
     verify.add_argument("--quorum", type=int, default=0, help="witness cosignatures required")
     verify.set_defaults(run_offline=command_verify)
     proof = actions.add_parser("proof", help="check a receipt, or an export of events, offline")
     proof.add_argument("file", help="a receipt (tlog-proof) or an export (JSON)")
-    proof.add_argument("--key", required=True, help="the log's verifier key, or a file holding it")
+    proof.add_argument(
+        "--key", required=True, metavar="VKEY", help=f"the log's key: {VERIFIER_KEY_HELP}, as /log/key serves it"
+    )
     proof.add_argument("--record", metavar="FILE", help="the event's private record (JSON), to check it too")
-    proof.add_argument("--witness", action="append", default=[], help="a witness's verifier key (repeatable)")
+    proof.add_argument("--witness", action="append", default=[], metavar="VKEY", help=WITNESS_HELP)
     proof.add_argument("--quorum", type=int, default=0, help="witness cosignatures required")
     proof.set_defaults(run_offline=command_proof)

@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from bidding.offline import OfflineError
+from bidding.offline import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
 from bidding.witness.http import PATH, WitnessApplication
 from bidding.witness.service import Witness, group_log_keys
 from bidding.witness.state import StateError, StateFile
@@ -37,12 +37,6 @@ class WitnessConfig:
     state_file: Path
     #: The verifier keys of the logs followed, one line each.
     log_keys: tuple[str, ...]
-
-
-def _read_key_argument(value: str) -> str:
-    """A verifier key given inline, or the path of a file holding one."""
-    path = Path(value)
-    return path.read_text(encoding="utf-8").strip() if "+" not in value and path.is_file() else value.strip()
 
 
 def load_witness(config: WitnessConfig) -> Witness:
@@ -108,7 +102,7 @@ def command_serve(args: argparse.Namespace) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
-    config = WitnessConfig(Path(args.key), Path(args.state), tuple(_read_key_argument(value) for value in args.log))
+    config = WitnessConfig(Path(args.key), Path(args.state), tuple(read_verifier_key(value) for value in args.log))
     # Loaded here first so that a bad key or state file is reported before any server starts.
     witness = load_witness(config)
     _configure_logging()
@@ -147,7 +141,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         required=True,
         metavar="VKEY",
-        help="a log's verifier key, or a file holding it; its name is the log's origin (repeatable)",
+        help=f"a log's key: {VERIFIER_KEY_HELP}, as its /log/key serves it; the key's name is the log's origin "
+        "(repeatable)",
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")

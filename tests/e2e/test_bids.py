@@ -137,8 +137,8 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
     assert recipient in httpx.get(f"{server.url}/tenders/{tender_id}").text
 
     bidders, bids, prices = {}, {}, {"bidder1": "1250000.00", "bidder2": "1199000.00", "bidder3": "1302000.50"}
-    log_key = tmp_path / "log.key"
-    log_key.write_text(httpx.get(server.url + "/log/key").text)
+    log_vkey = tmp_path / "log.vkey"
+    log_vkey.write_text(httpx.get(server.url + "/log/key").text)
     for number, login in enumerate(prices, start=1):
         client = bidders[login] = clients.api(login)
         assert client.post(f"/api/v1/tenders/{tender_id}/registration").status_code == 200
@@ -164,7 +164,7 @@ def test_bidders_seal_submit_replace_withdraw_and_custodians_open_the_bids(
             "proof",
             str(tmp_path / f"{login}.receipt"),
             "--key",
-            str(log_key),
+            str(log_vkey),
             "--record",
             str(tmp_path / f"{login}.record"),
         )

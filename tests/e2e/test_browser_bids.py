@@ -101,7 +101,7 @@ def save(page: Any, selector: str, target: Path) -> Path:
     return target
 
 
-def prove_offline(proofs: list[tuple[Path, Path]], log_key: Path) -> None:
+def prove_offline(proofs: list[tuple[Path, Path]], log_vkey: Path) -> None:
     """Check every (receipt, record) with ``bidding log proof`` as a bidder would, offline; all at once."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BIDDING_") and k != "DATABASE_URL"}
     checks = [
@@ -114,7 +114,7 @@ def prove_offline(proofs: list[tuple[Path, Path]], log_key: Path) -> None:
                 "proof",
                 str(receipt),
                 "--key",
-                str(log_key),
+                str(log_vkey),
                 "--record",
                 str(record),
             ],
@@ -200,8 +200,8 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     agent = clients.api(agency_staff(server))
     tender_id, reference = draft_tender(server, agent, "浏览器密封投标测试")
     recipient = record_ceremony_and_publish(agent, tender_id, tmp_path)
-    log_key = tmp_path / "log.key"
-    log_key.write_text(httpx.get(server.url + "/log/key").text)
+    log_vkey = tmp_path / "log.vkey"
+    log_vkey.write_text(httpx.get(server.url + "/log/key").text)
 
     # A custodian checks before the deadline that its share opens with its key file, without handing it in.
     checker = custodians["custodian3"]
@@ -325,7 +325,7 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
     assert len(late) == 1, errors  # the refusal the page showed, and nothing else
     errors.remove(late[0])
     # Every receipt downloaded from the bid page proves its bid offline, with the log's key and the record.
-    prove_offline(proofs, log_key)
+    prove_offline(proofs, log_vkey)
 
     # The opening: bidders watch, the agency starts it, two custodians hand in their shares.
     connections: list[Any] = []

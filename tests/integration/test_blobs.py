@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bidding.blobs import HAND_OFF_SIZE, BlobMismatch, BlobStore, BlobTooLarge, S3BlobStore, blob_store
+from bidding.blobs import HAND_OFF_SIZE, BlobMismatch, BlobStore, BlobTooLarge, Checksum, S3BlobStore, blob_store
 from bidding.settings import Settings
 from tests import s3
 from tests.s3 import S3Server
@@ -107,4 +107,21 @@ async def test_an_upload_cut_short_keeps_what_arrived_and_resumes_from_there(sto
     kept = await store.append_upload(upload_id, 0, broken(), limit=len(data), checksum=None)
     assert kept == cut and store.upload_path(upload_id).read_bytes() == data[:cut]
     size = await store.append_upload(upload_id, kept, chunks(data[kept:]), limit=len(data), checksum=None)
+    assert size == len(data) and await store.upload_sha256(upload_id) == hashlib.sha256(data).digest()
+
+
+async def test_a_sha256_checksum_from_the_first_byte_is_checked_with_the_one_running_hash(store: BlobStore) -> None:
+    """A request from byte 0 checked against sha256 hashes its bytes once, and is still checked: a wrong digest
+    counts nothing, the right one keeps the upload's SHA-256; a later request is checked against its own bytes."""
+    upload_id = "ef" * 16
+    data = os.urandom(2 * HAND_OFF_SIZE + 5)
+    first, rest = data[: HAND_OFF_SIZE + 3], data[HAND_OFF_SIZE + 3 :]
+    wrong = Checksum("sha256", hashlib.sha256(first + b"x").digest())
+    with pytest.raises(BlobMismatch):
+        await store.append_upload(upload_id, 0, chunks(first), limit=len(data), checksum=wrong)
+    assert store.upload_path(upload_id).read_bytes() == b""
+    right = Checksum("sha256", hashlib.sha256(first).digest())
+    size = await store.append_upload(upload_id, 0, chunks(first), limit=len(data), checksum=right)
+    own = Checksum("sha256", hashlib.sha256(rest).digest())
+    size = await store.append_upload(upload_id, size, chunks(rest), limit=len(data), checksum=own)
     assert size == len(data) and await store.upload_sha256(upload_id) == hashlib.sha256(data).digest()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bidding import cli, offline
-from crypto import age
+from crypto import age, note
 
 
 def run(*argv: str) -> int:
@@ -359,3 +359,187 @@ def test_file_key_says_why_it_cannot_unwrap(
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
     assert passphrases == []  # the passphrase is asked for only once the file is known to be age
+
+
+# --- Passphrases from a file or standard input (scripted runs: tests/e2e/test_cli_passphrases.py) ---------------
+
+
+@pytest.fixture
+def passphrase_file(tmp_path: Path) -> Path:
+    path = tmp_path / "passphrase"
+    path.write_text(KEY_PASSPHRASE + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["age", "-d"],
+        ["age", "-p"],
+        ["age", "-d", "-i", "-", "data.age"],
+        ["age-keygen", "-y"],
+        ["file-key", "-", "--key", "bidder.key"],
+        [
+            "seal",
+            "--tender",
+            "T",
+            "--lot",
+            "1",
+            "--bidder",
+            "B",
+            "--recipient",
+            "age1pq1x",
+            "--key",
+            "bidder.key",
+            "--price-sheet",
+            "prices.json",
+            "-",
+        ],
+    ],  # fmt: skip
+)
+def test_standard_input_is_not_both_the_passphrase_and_the_data(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    _stdin(monkeypatch, b"some data\n")
+    assert run(*command, "--passphrase-file", "-") == 1
+    captured = capsys.readouterr()
+    assert "standard input is already the data read" in captured.err and captured.out == ""
+    assert sys.stdin.read() == "some data\n"  # nothing of it was read
+
+
+def test_a_passphrase_file_others_can_read_is_used_with_a_warning(
+    tmp_path: Path, bidder_key: Path, passphrase_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    envelope_path = _envelope_for(tmp_path, keys.recipient)
+    args = ["file-key", str(envelope_path), "--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run(*args) == 0
+    private = capsys.readouterr()
+    assert "warning" not in private.err
+    passphrase_file.chmod(0o640)
+    assert run(*args) == 0
+    shared = capsys.readouterr()
+    assert shared.out == private.out
+    assert f"warning: {passphrase_file} can be read by others (mode 0640)" in shared.err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\nsecond line\n", "no passphrase on the first line"),
+        (b"", "no passphrase on the first line"),
+        (b"wrong passphrase, not the key's\n", "bidder.key: "),
+        (b"\xff\xfe\n", "not UTF-8"),
+        (b"x" * 5000, "longer than 4096 bytes"),
+    ],
+)
+def test_an_unusable_passphrase_file_is_refused(
+    tmp_path: Path,
+    bidder_key: Path,
+    passphrase_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    message: str,
+) -> None:
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    passphrase_file.write_bytes(content)
+    args = ["--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run("file-key", str(_envelope_for(tmp_path, keys.recipient)), *args) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_a_missing_passphrase_file_is_named_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "new.key"
+    assert run("keygen", "--name", "x", "-o", str(target), "--passphrase-file", str(tmp_path / "nowhere")) == 1
+    assert f"cannot read the passphrase file {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\nanother line\n", ""])
+def test_the_first_line_is_the_passphrase_without_its_line_ending(
+    tmp_path: Path, bidder_key: Path, passphrase_file: Path, ending: str
+) -> None:
+    """Written with or without a newline, on Windows (CRLF), or with more lines after it."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    passphrase_file.write_bytes(f"{KEY_PASSPHRASE}{ending}".encode())
+    args = ["--key", str(bidder_key), "--passphrase-file", str(passphrase_file)]
+    assert run("file-key", str(_envelope_for(tmp_path, keys.recipient)), *args) == 0
+
+
+def test_one_passphrase_from_standard_input_serves_every_identity_file(
+    tmp_path: Path, bidder_key: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """Standard input is read once: the same passphrase opens each encrypted identity file given with -i."""
+    keys = keyfile.open_key_file(bidder_key.read_bytes(), KEY_PASSPHRASE.encode())
+    envelope_path = _envelope_for(tmp_path, keys.recipient)
+    _stdin(monkeypatch, f"{KEY_PASSPHRASE}\n".encode())
+    identities = ["-i", str(bidder_key), "-i", str(bidder_key)]
+    assert run("age", "-d", *identities, "--passphrase-file", "-", str(envelope_path)) == 0
+    assert capsysbinary.readouterr().out == SEALED
+
+
+@pytest.mark.parametrize("command", [["keygen"], ["seal"], ["file-key"], ["custody", "open"], ["age"], ["age-keygen"]])
+def test_every_command_asking_for_a_passphrase_offers_the_file(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        run(*command, "--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--passphrase-file PATH" in out and "- for standard input" in out
+
+
+# --- Verifier keys: bidding log verify, log proof and witness serve --log ---------------------------------------
+
+
+def test_a_verifier_key_is_taken_as_it_is_or_from_a_file_holding_it(tmp_path: Path) -> None:
+    vkey = note.parse_signer_key(note.generate_signer_key("bids.example.org/log")).verifier().verifier_key()
+    (tmp_path / "log.vkey").write_text(vkey + "\n")  # as curl saves /log/key
+    assert offline.read_verifier_key(vkey) == offline.read_verifier_key(str(tmp_path / "log.vkey")) == vkey
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["log", "proof", "receipt", "--key"],
+        ["log", "verify", "http://127.0.0.1:9", "--key"],
+        ["log", "proof", "receipt", "--key", "bids.example.org/log+01234567+AQ", "--witness"],
+        ["witness", "serve", "--key", "witness.key", "--state", "state.json", "--log"],
+    ],
+)
+@pytest.mark.parametrize("given", ["file", "inline"])
+def test_a_signing_key_is_refused_where_a_verifier_key_is_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str], given: str
+) -> None:
+    """The platform's log.key (or a witness's key) in place of the verifier key /log/key serves: named as a
+    secret, and nothing is fetched, checked or served."""
+    monkeypatch.chdir(tmp_path)
+    signer_key = note.generate_signer_key("bids.example.org/log")
+    Path("log.key").write_text(signer_key + "\n")
+    Path("receipt").write_text("not looked at\n")
+    assert run(*command, "log.key" if given == "file" else signer_key) == 1
+    err = capsys.readouterr().err
+    assert "is a signing key, a secret" in err and "give the verifier key" in err
+    assert signer_key not in err  # not even echoed back
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "log.vkey: neither a file nor a verifier key"), ("a+b+c\nd+e+f\n", "a verifier key is one line, not 2")],
+)
+def test_a_verifier_key_file_that_is_missing_or_of_several_lines_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        Path("log.vkey").write_text(content)
+    Path("receipt").write_text("not looked at\n")
+    assert run("log", "proof", "receipt", "--key", "log.vkey") == 1
+    assert message in capsys.readouterr().err
