@@ -25,7 +25,7 @@ from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, repo, service
+from bidding.tenders import model, repo, search, search_repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, actor_of, attachment, blobs_of, settings_of
 
@@ -238,7 +238,7 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
     )
 
 
-def summary_out(summary: repo.TenderSummary) -> TenderSummaryOut:
+def summary_out(summary: search_repo.TenderSummary) -> TenderSummaryOut:
     values = {f: getattr(summary, f) for f in TenderSummaryOut.__struct_fields__}
     return TenderSummaryOut(**(values | {"budget": str(summary.budget)}))
 
@@ -259,13 +259,13 @@ async def search_tenders(
     deadline_from: Annotated[dt.date | None, QueryParameter(description="First day (platform time zone)")] = None,
     deadline_to: Annotated[dt.date | None, QueryParameter(description="Last day (platform time zone)")] = None,
     cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, QueryParameter(description="Results per page, 1 to 100")] = service.PAGE_SIZE,
+    limit: Annotated[int, QueryParameter(description="Results per page, 1 to 100")] = search.PAGE_SIZE,
 ) -> SearchOut:
     """Published tenders, newest first, filtered; full text in Chinese and English."""
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         q, category, region, status, budget_min, budget_max, deadline_from, deadline_to, cursor, limit
     )
-    found = await service.search(db, settings_of(request), query)
+    found = await search.search(db, settings_of(request), query)
     return SearchOut([summary_out(item) for item in found.items], found.next_cursor)
 
 

@@ -2,7 +2,7 @@
 on a notice (register, ask, answer, publish, cancel, upload).
 
 Every page calls the same use cases as the API (:mod:`bidding.tenders.service`), which check every permission
-and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.service.Access`. A refused
+and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.access.Access`. A refused
 form is drawn again with status 422 (409 when the tender's state forbids it now), each problem next to its field
 and in the summary at the top, what was typed kept. Anything else (no such tender, not allowed) becomes the error
 page in ``app.py``. A form that worked answers 303 to the notice, so reloading does not send it again.
@@ -30,7 +30,7 @@ from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, Inva
 from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.settings import Settings
-from bidding.tenders import forms, repo, service
+from bidding.tenders import forms, repo, search, service
 from bidding.tenders.model import (
     CATEGORY_NAMES,
     METHOD_NAMES,
@@ -72,7 +72,7 @@ NO_BENCHMARK = N_("not given")
 SEARCH_STATUS_NAMES: Mapping[str, Message] = {
     "open": STATUS_NAMES[Status.PUBLISHED],
     "closed": STATUS_NAMES[Status.CLOSED],
-    **{value: STATUS_NAMES[Status(value)] for value in service.SEARCH_STATUSES if value not in ("open", "closed")},
+    **{value: STATUS_NAMES[Status(value)] for value in search.SEARCH_STATUSES if value not in ("open", "closed")},
 }
 #: What the notice says after a form worked, by the ``done`` of the redirect.
 DONE: Mapping[str, Message] = {
@@ -155,7 +155,7 @@ def notification_text(notification: repo.Notification) -> Message:
 SEARCH_FIELDS = ("q", "category", "region", "status", "budget_min", "budget_max", "deadline_from", "deadline_to")
 
 
-def _search_query(raw: Mapping[str, str]) -> tuple[service.SearchQuery, dict[str, Message]]:
+def _search_query(raw: Mapping[str, str]) -> tuple[search.SearchQuery, dict[str, Message]]:
     """The search asked for, and the problems of the filters checked here (the use case checks the rest)."""
     errors: dict[str, Message] = {}
     category = None
@@ -171,7 +171,7 @@ def _search_query(raw: Mapping[str, str]) -> tuple[service.SearchQuery, dict[str
         except ValueError:
             days[field] = None
             errors[field] = N_("Give a date such as 2026-07-01.")
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         q=raw.get("q", ""),
         category=category,
         region=raw.get("region") or None,
@@ -192,7 +192,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
     query, errors = _search_query(raw)
     found = None
     try:
-        found = await service.search(db, settings_of(request), query)
+        found = await search.search(db, settings_of(request), query)
     except BiddingError as error:
         if not error.errors:
             raise
@@ -210,7 +210,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
         found=None if errors else found,
         next_url=next_url,
         category_options=[(str(category), name) for category, name in CATEGORY_NAMES.items()],
-        region_options=[(region, region) for region in await service.regions(db)],
+        region_options=[(region, region) for region in await search.regions(db)],
         status_options=list(SEARCH_STATUS_NAMES.items()),
         **_names(),
     )

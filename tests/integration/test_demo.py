@@ -11,6 +11,7 @@ from bidding.accounts import service as accounts
 from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.settings import Settings
+from bidding.tenders import search
 from bidding.tenders import service as tenders
 from bidding.tenders.model import Category, Status
 
@@ -52,7 +53,7 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
     agent = await accounts.act_as(db, demo.AGENT)
     own = {summary.reference: summary for summary in await tenders.list_own(db, agent)}
     assert set(own) == {spec.reference for spec in demo.TENDERS}
-    public = await tenders.search(db, settings, tenders.SearchQuery(limit=100))
+    public = await search.search(db, settings, search.SearchQuery(limit=100))
     assert {item.category for item in public.items if item.status is Status.PUBLISHED} == set(Category)
     assert any(summary.status is Status.DRAFT for summary in own.values())
     assert all(item.status is not Status.DRAFT for item in public.items)

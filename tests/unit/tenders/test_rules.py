@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.settings import TimeRules
-from bidding.tenders import model
+from bidding.tenders import model, search_model
 from bidding.tenders.model import (
     Criterion,
     LocalText,
@@ -339,33 +339,33 @@ def test_other_files_are_refused(name: str) -> None:
 
 
 def test_chinese_is_indexed_by_characters_and_pairs_and_words_whole() -> None:
-    assert model.search_terms("门诊楼 CT-2026 Renovation") == {
+    assert search_model.search_terms("门诊楼 CT-2026 Renovation") == {
         "门", "诊", "楼", "门诊", "诊楼", "ct-2026", "renovation",
     }  # fmt: skip
 
 
 def test_queries_match_every_pair_of_a_chinese_word() -> None:
-    assert model.query_terms("门诊楼改造") == ["改造", "楼改", "诊楼", "门诊"]
-    assert model.query_terms("楼") == ["楼"]
-    assert model.query_terms("ＣＴ机 采购") == ["ct", "机", "采购"]
-    assert model.query_terms("!!! ???") == []
-    assert set(model.query_terms("门诊楼改造")) <= model.search_terms("示范市门诊楼改造工程")
+    assert search_model.query_terms("门诊楼改造") == ["改造", "楼改", "诊楼", "门诊"]
+    assert search_model.query_terms("楼") == ["楼"]
+    assert search_model.query_terms("ＣＴ机 采购") == ["ct", "机", "采购"]
+    assert search_model.query_terms("!!! ???") == []
+    assert set(search_model.query_terms("门诊楼改造")) <= search_model.search_terms("示范市门诊楼改造工程")
 
 
 def test_a_tsquery_quotes_every_term_and_lets_words_be_prefixes() -> None:
-    assert model.tsquery(["renov", "门诊"]) == "'renov':* & '门诊'"
-    assert model.tsquery([]) is None
+    assert search_model.tsquery(["renov", "门诊"]) == "'renov':* & '门诊'"
+    assert search_model.tsquery([]) is None
 
 
 @given(st.text(max_size=300))
 def test_query_terms_are_always_safe_in_a_tsquery(text: str) -> None:
-    for term in model.query_terms(text):
+    for term in search_model.query_terms(text):
         assert "'" not in term and "\\" not in term and term
 
 
 def test_long_queries_are_cut() -> None:
-    assert len(model.query_terms("门" * 1000)) == 1
-    assert len("".join(model.query_terms("ab " * 1000))) <= model.MAX_QUERY_LENGTH
+    assert len(search_model.query_terms("门" * 1000)) == 1
+    assert len("".join(search_model.query_terms("ab " * 1000))) <= search_model.MAX_QUERY_LENGTH
 
 
 def test_generated_references_say_the_category_and_year() -> None:
