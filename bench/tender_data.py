@@ -31,7 +31,7 @@ from bidding.opendata import model as opendata
 from bidding.settings import Settings
 from bidding.tenders import model, search_model
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Category, LocalText, Method, Procedure, Status
+from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
 
 Pair = tuple[str, str]
 
@@ -545,7 +545,8 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             custody_threshold=2, custodian_ids=tuple(parties.custodian_ids),
             invited_ids=tuple(sorted(parties.bidders[index].id for index in invited)), version=1,
             agency=agency, purchaser=purchaser, created_by=agent_id, created_at=created_at, updated_at=published_at,
-            published_at=published_at, cancelled_at=None, cancel_reason=None, lots=tuple(lots),
+            published_at=published_at, cancelled_at=None, cancel_reason=None, lots=tuple(lots), contact=Contact(),
+            purchaser_contact=Contact(),
         )  # fmt: skip
         _release(out, context, tender, first_documents, [], "tender", published_at)
         if amended:

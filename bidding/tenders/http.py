@@ -93,6 +93,10 @@ class TenderOut(msgspec.Struct, frozen=True):
     version: int
     agency: PartyOut
     purchaser: PartyOut
+    #: The contact person of the organisation running the tender (all three values given once published).
+    contact: model.Contact
+    #: The purchaser's own contact person, ``null`` when the notice gives none.
+    purchaser_contact: model.Contact | None
     published_at: dt.datetime | None
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
@@ -118,6 +122,9 @@ class TenderSummaryOut(msgspec.Struct, frozen=True):
     agency_name: str
     purchaser_name: str
     lot_count: int
+    #: When and why the tender was cancelled, if it was.
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
 
 
 class SearchOut(msgspec.Struct, frozen=True):
@@ -217,6 +224,8 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
         version=tender.version,
         agency=_party(tender.agency),
         purchaser=_party(tender.purchaser),
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact if tender.purchaser_contact.name else None,
         published_at=tender.published_at,
         cancelled_at=tender.cancelled_at,
         cancel_reason=tender.cancel_reason,

@@ -100,6 +100,20 @@ MAX_CUSTODIANS = 16
 MIN_INVITED = 3
 MAX_INVITED = 100
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}")
+MAX_CONTACT_NAME_LENGTH = 50
+MAX_TELEPHONE_LENGTH = 40
+#: The longest address a mail path can carry (RFC 5321, 4.5.3.1.3).
+MAX_EMAIL_LENGTH = 254
+#: A telephone number as people write one in China: an optional "+", digits in groups separated by spaces or
+#: hyphens, an area code perhaps in brackets, and an optional extension ("转 801", "ext. 801").
+TELEPHONE_PATTERN = re.compile(r"\+?\(?[0-9][0-9 ()-]*[0-9](?:\s*(?:转|ext\.?|x)\s*[0-9]{1,6})?", re.IGNORECASE)
+#: Digits of a telephone number without its extension: a local number has 7, E.164 allows 15 in all.
+TELEPHONE_DIGITS = (7, 15)
+#: An e-mail address as people give one: a dot-atom local part (RFC 5322) at a domain with a top-level name.
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 # --- Inputs ---------------------------------------------------------------------------------------------------
 
@@ -143,6 +157,15 @@ class LotInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     criteria: list[Criterion] = []
 
 
+class Contact(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Whom bidders ask about a tender: a notice names a contact person and how to reach them (Measures on
+    Publishing Tender Notices and Publicity Information, art. 5)."""
+
+    name: str = ""
+    telephone: str = ""
+    email: str = ""
+
+
 class Specialty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     specialty: str
     count: int
@@ -170,6 +193,11 @@ class TenderInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     invited_ids: list[int] = []
     currency: str = "CNY"
     reference: str | None = None
+    #: The contact person of the organisation running the tender: name, telephone and e-mail, all three needed
+    #: before publication (a draft may be saved without them).
+    contact: Contact = Contact()
+    #: The purchaser's own contact person, if the notice gives one: a name and a telephone at least.
+    purchaser_contact: Contact = Contact()
 
 
 # --- Validation -----------------------------------------------------------------------------------------------
@@ -217,6 +245,45 @@ def _check_local_text(errors: _Errors, field: str, value: LocalText, maximum: in
     for language, text in (("zh", value.zh), ("en", value.en)):
         if len(text) > maximum:
             errors.add(f"{field}.{language}", N_("This can have at most %(count)d characters.", count=maximum))
+
+
+def _clean_contact(contact: Contact) -> Contact:
+    """A contact with each value on one line, its spaces collapsed."""
+    return Contact(*(" ".join(_clean(value).split()) for value in (contact.name, contact.telephone, contact.email)))
+
+
+def _check_contact(errors: _Errors, field: str, contact: Contact) -> None:
+    if len(contact.name) > MAX_CONTACT_NAME_LENGTH:
+        errors.add(f"{field}.name", N_("This can have at most %(count)d characters.", count=MAX_CONTACT_NAME_LENGTH))
+    if contact.telephone:
+        main = re.split(r"转|ext|x", contact.telephone, maxsplit=1, flags=re.IGNORECASE)[0]
+        digits = sum(c.isdigit() for c in main)
+        low, high = TELEPHONE_DIGITS
+        if (
+            len(contact.telephone) > MAX_TELEPHONE_LENGTH
+            or not TELEPHONE_PATTERN.fullmatch(contact.telephone)
+            or not low <= digits <= high
+        ):
+            errors.add(
+                f"{field}.telephone",
+                N_("Give a telephone number such as 0512-6888 1234 or 138 1234 5678, with an extension if needed."),
+            )
+    if contact.email and (len(contact.email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(contact.email)):
+        errors.add(f"{field}.email", N_("Give an e-mail address such as zhang.wei@example.com."))
+
+
+def missing_contact(contact: Contact) -> list[str]:
+    """What a published notice's contact still lacks, by field: name, telephone and e-mail are all needed."""
+    return [field for field in ("name", "telephone", "email") if not getattr(contact, field)]
+
+
+def check_contact_given(contact: Contact) -> None:
+    """Refuse a published notice without its full contact (the notice must name one, art. 5 of the Measures on
+    Publishing Tender Notices): raises :class:`InvalidInput` naming each missing value."""
+    missing = missing_contact(contact)
+    if missing:
+        message = N_("A published notice names its contact person with a telephone number and an e-mail address.")
+        raise InvalidInput(errors={f"contact.{field}": message for field in missing})
 
 
 def _check_amount(errors: _Errors, field: str, raw: str, *, allow_zero: bool = False) -> Decimal | None:
@@ -328,6 +395,8 @@ def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
         description=clean_local_text(unverified.description),
         region=_clean(unverified.region),
         reference=(_clean(unverified.reference) or None) if unverified.reference is not None else None,
+        contact=_clean_contact(unverified.contact),
+        purchaser_contact=_clean_contact(unverified.purchaser_contact),
         lots=[
             msgspec.structs.replace(lot, title=clean_local_text(lot.title), budget=lot.budget.strip())
             for lot in unverified.lots
@@ -341,6 +410,15 @@ def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
         errors.add("reference", N_("A reference has 3 to 64 letters, digits, “.”, “_”, “/” or “-”."))
     if tender.currency != "CNY":
         errors.add("currency", N_("Tenders are in yuan (CNY)."))
+    _check_contact(errors, "contact", tender.contact)
+    _check_contact(errors, "purchaser_contact", tender.purchaser_contact)
+    purchaser = tender.purchaser_contact
+    if any((purchaser.name, purchaser.telephone, purchaser.email)):
+        for part in ("name", "telephone"):
+            if not getattr(purchaser, part):
+                errors.add(
+                    f"purchaser_contact.{part}", N_("The purchaser's contact has a name and a telephone number.")
+                )
     if not tender.lots:
         errors.add("lots", N_("A tender has at least one lot."))
     if len(tender.lots) > MAX_LOTS:
@@ -616,6 +694,8 @@ def snapshot(tender: TenderInput) -> dict[str, Any]:
         "custody_threshold": tender.custody_threshold,
         "invited_ids": sorted(tender.invited_ids),
     }
+    for field, contact in (("contact", tender.contact), ("purchaser_contact", tender.purchaser_contact)):
+        view |= {f"{field}.{part}": getattr(contact, part) for part in ("name", "telephone", "email")}
     for lot in tender.lots:
         prefix = f"lots.{lot.number}"
         view |= {

@@ -13,7 +13,7 @@ import asyncpg
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
-from bidding.tenders.model import Category, LocalText, Method, Procedure, Status
+from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,6 +66,9 @@ class Tender:
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
     lots: tuple[Lot, ...]
+    #: The contact persons the notice names: the running organisation's, and the purchaser's (empty if none).
+    contact: Contact
+    purchaser_contact: Contact
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ class Notification:
 _TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.currency, t.budget,
     t.title_zh, t.title_en, t.description_zh, t.description_en, t.documents_from, t.questions_until, t.deadline,
     t.evaluation_at, t.committee_size, t.specialties, t.custody_threshold, t.version, t.created_by, t.created_at,
-    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason,
+    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason, t.contact_name, t.contact_telephone,
+    t.contact_email, t.purchaser_contact_name, t.purchaser_contact_telephone, t.purchaser_contact_email,
     a.id AS agency_id, a.name AS agency_name, a.name_en AS agency_name_en, a.credit_code AS agency_credit_code,
     p.id AS purchaser_id, p.name AS purchaser_name, p.name_en AS purchaser_name_en,
     p.credit_code AS purchaser_credit_code,
@@ -185,6 +189,10 @@ def _tender(row: asyncpg.Record, lots: Sequence[asyncpg.Record]) -> Tender:
             )
             for lot in lots
         ),
+        contact=Contact(row["contact_name"], row["contact_telephone"], row["contact_email"]),
+        purchaser_contact=Contact(
+            row["purchaser_contact_name"], row["purchaser_contact_telephone"], row["purchaser_contact_email"]
+        ),
     )
 
 
@@ -208,6 +216,8 @@ class TenderFields:
     committee_size: int
     specialties: list[dict[str, Any]]
     custody_threshold: int
+    contact: Contact
+    purchaser_contact: Contact
 
 
 async def next_reference_serial(connection: Connection) -> int:
@@ -218,7 +228,8 @@ async def next_reference_serial(connection: Connection) -> int:
 #: The columns a draft sets, in the order of :func:`_field_values`.
 _FIELD_COLUMNS = """reference, purchaser_id, category, procedure, region, budget, title_zh, title_en, description_zh,
     description_en, documents_from, questions_until, deadline, evaluation_at, committee_size, specialties,
-    custody_threshold"""
+    custody_threshold, contact_name, contact_telephone, contact_email, purchaser_contact_name,
+    purchaser_contact_telephone, purchaser_contact_email"""
 
 
 def _field_values(fields: TenderFields) -> tuple[object, ...]:
@@ -240,6 +251,12 @@ def _field_values(fields: TenderFields) -> tuple[object, ...]:
         fields.committee_size,
         fields.specialties,
         fields.custody_threshold,
+        fields.contact.name,
+        fields.contact.telephone,
+        fields.contact.email,
+        fields.purchaser_contact.name,
+        fields.purchaser_contact.telephone,
+        fields.purchaser_contact.email,
     )
 
 
@@ -255,7 +272,8 @@ async def insert_tender(connection: Connection, fields: TenderFields, created_by
     try:
         tender_id: int = await connection.fetchval(
             f"""INSERT INTO tenders (agency_id, created_by, status, {_FIELD_COLUMNS})
-                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                        $20, $21, $22, $23, $24, $25)
                 RETURNING id""",
             fields.agency_id,
             created_by,
@@ -271,7 +289,8 @@ async def update_tender(connection: Connection, tender_id: int, fields: TenderFi
     try:
         await connection.execute(
             f"""UPDATE tenders SET ({_FIELD_COLUMNS}, updated_at)
-                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now())
+                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+                   $23, $24, now())
                 WHERE id = $1""",
             tender_id,
             *_field_values(fields),
@@ -677,4 +696,37 @@ async def notify(
     await connection.executemany(
         "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
         [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
+    )
+
+
+async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedelta) -> None:
+    """Move a tender's recorded moments (its timeline, documents, registrations, questions and amendments) ``by``
+    into the past, keeping their order. Only the demo does this, to show a tender whose deadline has passed; the
+    log and the open data releases keep the moments things really happened."""
+    await connection.execute(
+        """UPDATE tenders SET documents_from = documents_from - $2::interval, questions_until = questions_until - $2::interval,
+               deadline = deadline - $2::interval, evaluation_at = evaluation_at - $2::interval, published_at = published_at - $2::interval,
+               created_at = created_at - $2::interval, updated_at = updated_at - $2::interval
+           WHERE id = $1""",
+        tender_id,
+        by,
+    )
+    await connection.execute(
+        "UPDATE tender_documents SET uploaded_at = uploaded_at - $2::interval WHERE tender_id = $1", tender_id, by
+    )
+    await connection.execute(
+        "UPDATE tender_registrations SET registered_at = registered_at - $2::interval WHERE tender_id = $1", tender_id, by
+    )
+    await connection.execute(
+        """UPDATE tender_questions SET asked_at = asked_at - $2::interval, answered_at = answered_at - $2::interval
+           WHERE tender_id = $1""",
+        tender_id,
+        by,
+    )
+    await connection.execute(
+        """UPDATE tender_amendments SET created_at = created_at - $2::interval, deadline_before = deadline_before - $2::interval,
+               deadline_after = deadline_after - $2::interval
+           WHERE tender_id = $1""",
+        tender_id,
+        by,
     )

@@ -171,6 +171,8 @@ def tender_input(tender: repo.Tender) -> TenderInput:
         invited_ids=list(tender.invited_ids),
         currency=tender.currency,
         reference=tender.reference,
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact,
     )
 
 
@@ -283,6 +285,8 @@ def _fields(tender: TenderInput, agency_id: int) -> repo.TenderFields:
         committee_size=tender.committee_size,
         specialties=msgspec.to_builtins(tender.specialties),
         custody_threshold=tender.custody_threshold,
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact,
     )
 
 
@@ -387,6 +391,13 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         documents = await repo.select_documents(connection, tender_id)
         if not documents:
             raise InvalidTransition(N_("Upload the tender documents before publishing."))
+        if model.missing_contact(tender.contact):
+            raise InvalidTransition(
+                N_(
+                    "Give the notice's contact person, with a telephone number and an e-mail address, before "
+                    "publishing: edit the draft."
+                )
+            )
         await _check_custody(connection, tender)
         await repo.set_published(connection, tender_id, documents_from)
         if tender.invited_ids:
@@ -501,6 +512,7 @@ async def amend(
         current = tender_input(tender)
         amended = model.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
         model.check_amendment(current, amended)
+        model.check_contact_given(amended.contact)
         changes = model.diff(model.snapshot(current), model.snapshot(amended))
         if not changes:
             raise InvalidInput(N_("The amendment changes nothing."))
