@@ -67,6 +67,16 @@ def fill_notice(page: Any, title: str) -> None:
     for box in page.locator("input[name=custodian_ids]").all():
         box.check()
     page.fill("#custody_threshold", "2")
+    page.fill("[id='contact.name']", "张伟")
+    page.fill("[id='contact.telephone']", "0512-6888 1234")
+    page.fill("[id='contact.email']", "zhang.wei@example.com")
+
+
+def open_section(page: Any, name: str) -> None:
+    """Unfold a section of the tender form (they are folded on the edit and amendment forms)."""
+    section = page.locator(f"#section-{name}")
+    if section.get_attribute("open") is None:
+        section.locator("> summary").click()
 
 
 def fill_criterion(row: Any, name: str, points: str, kind: str = "subjective") -> None:
@@ -178,7 +188,10 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     agent.wait_for_url("**?done=answered#questions")
     agent.click(f"a[href='/tenders/{tender_id}/amend']")
     agent.wait_for_url(f"**/tenders/{tender_id}/amend")
+    assert agent.locator("#section-lots").get_attribute("open") is None, "the amendment form opens folded"
+    open_section(agent, "notice")
     assert agent.locator("#category").count() == 0 and agent.locator(".fixed-terms").is_visible()
+    open_section(agent, "lots")
     field(agent, "lots.0.title.zh").fill("医疗设备及安装")
     agent.fill("#summary", "第 1 标段名称增加“及安装”。")
     agent.click("form[data-tender-form] button[type=submit]")
@@ -194,7 +207,7 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     bidder.wait_for_url(f"**/tenders/{tender_id}#amendments")
     assert bidder.locator(".answer", has_text="包含安装及调试。").is_visible()
     changes = bidder.locator("#amendments .changes").inner_text()
-    assert "第 1 标段：名称（中文）" in changes and "医疗设备及安装" in changes
+    assert "第 1 标段：标段名称（中文）" in changes and "医疗设备及安装" in changes
     assert bidder.locator("#amendments .tag.substantive").first.is_visible()
 
     # In English, as the bidder chooses it (kept on the account, so put back after).
@@ -280,6 +293,7 @@ def test_a_draft_is_edited_and_a_published_tender_cancelled_on_their_pages(
     agent.wait_for_url(f"**/tenders/{draft}/edit")
     assert field(agent, "title.zh").input_value() == "浏览器编辑草稿"
     assert field(agent, "lots.1.budget").input_value() == "3800000.50"
+    open_section(agent, "notice")
     field(agent, "region").fill("示范市高新区")
     agent.click("form[data-tender-form] button[type=submit]")
     agent.wait_for_url(f"**/tenders/{draft}?done=saved")
