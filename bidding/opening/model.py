@@ -7,7 +7,9 @@ own fault is treated as revoked (撤销); through any other cause, as withdrawn 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,3 +54,43 @@ def opening_record(reference: str, opened_at: str, lines: Sequence[Mapping[str, 
 def sign_record(record: bytes, signer: Signer) -> bytes:
     """The platform's signature of a record: a signed note over its SHA-256, checkable with ``/log/key``."""
     return sign_note(f"{SIGNATURE_FORMAT}\nsha256 {hashlib.sha256(record).hexdigest()}\n", [signer])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordLine:
+    """A line of a signed record as the public reads it: who bid on which lot, and what was read out."""
+
+    position: int
+    bidder: str
+    credit_code: str | None
+    lot: int
+    #: :data:`OPENED`, :data:`REVOKED` or :data:`WITHDRAWN`.
+    outcome: str
+    currency: str | None = None
+    total: str | None = None
+    duration_days: int | None = None
+    bid_security: str | None = None
+    remarks: str = ""
+    #: Why a bid that did not open did not, in the record's words.
+    reason: str = ""
+
+
+def record_lines(record: bytes) -> list[RecordLine]:
+    """The lines of a record made by :func:`opening_record`, in their order."""
+    lines = json.loads(record)["lines"]
+    return [
+        RecordLine(
+            position=line["position"],
+            bidder=line["bidder"],
+            credit_code=line.get("credit_code"),
+            lot=line["lot"],
+            outcome=line["outcome"],
+            currency=line.get("currency"),
+            total=line.get("total"),
+            duration_days=line.get("duration_days"),
+            bid_security=line.get("bid_security"),
+            remarks=line.get("remarks") or "",
+            reason=line.get("reason") or "",
+        )
+        for line in lines
+    ]

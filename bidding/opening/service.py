@@ -16,6 +16,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import multiprocessing
@@ -595,6 +596,27 @@ async def opening_record(db: Database, tender_id: int) -> tuple[bytes, bytes]:
     if opening is None or opening.record is None or opening.record_signature is None:
         raise NotFound(N_("This tender has no opening record yet."))
     return opening.record, opening.record_signature
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """A tender's signed opening record as its notice shows it to everyone."""
+
+    finished_at: dt.datetime
+    lines: list[model.RecordLine]
+    #: Hex SHA-256 of the record's bytes, as the log and the hall give it.
+    sha256: str
+
+
+async def published_record(db: Database, tender_id: int) -> PublishedRecord | None:
+    """The opening record read out, once it is signed (public, as :func:`opening_record` is); else ``None``."""
+    async with db.connection() as connection:
+        opening = await repo.select_opening(connection, tender_id)
+    if opening is None or opening.record is None or opening.finished_at is None:
+        return None
+    return PublishedRecord(
+        opening.finished_at, model.record_lines(opening.record), hashlib.sha256(opening.record).hexdigest()
+    )
 
 
 async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:

@@ -32,6 +32,8 @@ class TenderSummary:
     agency_name: str
     purchaser_name: str
     lot_count: int
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
 
 
 # The status as people see it (model.effective_status): open for bids until the deadline, closed from it.
@@ -39,7 +41,7 @@ _SUMMARY_COLUMNS = """t.id, t.reference,
     CASE WHEN t.status = 'published' AND t.deadline <= now() THEN 'closed' ELSE t.status END AS status,
     t.category, t.procedure, t.region, t.budget, t.title_zh, t.title_en, t.deadline, t.published_at,
     a.name AS agency_name, p.name AS purchaser_name,
-    (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count"""
+    (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count, t.cancelled_at, t.cancel_reason"""
 
 
 def _summary(row: asyncpg.Record) -> TenderSummary:
@@ -57,6 +59,8 @@ def _summary(row: asyncpg.Record) -> TenderSummary:
         agency_name=row["agency_name"],
         purchaser_name=row["purchaser_name"],
         lot_count=row["lot_count"],
+        cancelled_at=row["cancelled_at"],
+        cancel_reason=row["cancel_reason"],
     )
 
 
