@@ -213,7 +213,8 @@ async def backdate_bids(connection: Connection, tender_id: int, by: dt.timedelta
     """Move the moments a tender's bids were submitted and ended ``by`` into the past (the demo's, with
     :func:`bidding.tenders.repo.backdate_tender`)."""
     await connection.execute(
-        "UPDATE bids SET submitted_at = submitted_at - $2::interval, ended_at = ended_at - $2::interval WHERE tender_id = $1",
+        """UPDATE bids SET submitted_at = submitted_at - $2::interval, ended_at = ended_at - $2::interval
+           WHERE tender_id = $1""",
         tender_id,
         by,
     )

@@ -704,8 +704,9 @@ async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedel
     into the past, keeping their order. Only the demo does this, to show a tender whose deadline has passed; the
     log and the open data releases keep the moments things really happened."""
     await connection.execute(
-        """UPDATE tenders SET documents_from = documents_from - $2::interval, questions_until = questions_until - $2::interval,
-               deadline = deadline - $2::interval, evaluation_at = evaluation_at - $2::interval, published_at = published_at - $2::interval,
+        """UPDATE tenders SET documents_from = documents_from - $2::interval,
+               questions_until = questions_until - $2::interval, deadline = deadline - $2::interval,
+               evaluation_at = evaluation_at - $2::interval, published_at = published_at - $2::interval,
                created_at = created_at - $2::interval, updated_at = updated_at - $2::interval
            WHERE id = $1""",
         tender_id,
@@ -715,7 +716,9 @@ async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedel
         "UPDATE tender_documents SET uploaded_at = uploaded_at - $2::interval WHERE tender_id = $1", tender_id, by
     )
     await connection.execute(
-        "UPDATE tender_registrations SET registered_at = registered_at - $2::interval WHERE tender_id = $1", tender_id, by
+        "UPDATE tender_registrations SET registered_at = registered_at - $2::interval WHERE tender_id = $1",
+        tender_id,
+        by,
     )
     await connection.execute(
         """UPDATE tender_questions SET asked_at = asked_at - $2::interval, answered_at = answered_at - $2::interval
@@ -724,8 +727,8 @@ async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedel
         by,
     )
     await connection.execute(
-        """UPDATE tender_amendments SET created_at = created_at - $2::interval, deadline_before = deadline_before - $2::interval,
-               deadline_after = deadline_after - $2::interval
+        """UPDATE tender_amendments SET created_at = created_at - $2::interval,
+               deadline_before = deadline_before - $2::interval, deadline_after = deadline_after - $2::interval
            WHERE tender_id = $1""",
         tender_id,
         by,
