@@ -14,6 +14,7 @@ from bidding.errors import InvalidInput, InvalidTransition
 from bidding.settings import TimeRules
 from bidding.tenders import model, search_model
 from bidding.tenders.model import (
+    Contact,
     Criterion,
     LocalText,
     LotInput,
@@ -371,3 +372,52 @@ def test_long_queries_are_cut() -> None:
 def test_generated_references_say_the_category_and_year() -> None:
     assert model.make_reference(model.Category.LAND_USE, 2026, 17) == "TD-2026-00017"
     assert model.REFERENCE_PATTERN.fullmatch(model.make_reference(model.Category.WORKS, 2026, 123456))
+
+
+@pytest.mark.parametrize(
+    "telephone", ["0512-6888 1234", "(0512) 68881234", "138 1234 5678", "+86 512 6888 1234", "0512-68881234 转 801"]
+)
+def test_telephone_numbers_as_people_write_them_are_accepted(telephone: str) -> None:
+    assert problems(tender(contact=Contact("张伟", telephone, "zhang.wei@example.com"))) == set()
+
+
+@pytest.mark.parametrize("telephone", ["12345", "call me", "0512-6888-1234-5678-9012", "+86 ", "6888 1234 ext"])
+def test_a_telephone_number_that_is_not_one_is_refused(telephone: str) -> None:
+    assert problems(tender(contact=Contact("张伟", telephone))) == {"contact.telephone"}
+
+
+@pytest.mark.parametrize(
+    "email", ["zhang", "zhang@", "@example.com", "zhang@example", "a..b@example.com", "张@例子.中国"]
+)
+def test_an_email_address_that_is_not_one_is_refused(email: str) -> None:
+    assert problems(tender(contact=Contact("张伟", email=email))) == {"contact.email"}
+
+
+def test_a_contact_is_cleaned_and_its_name_limited() -> None:
+    cleaned = model.validate_tender(tender(contact=Contact("  张\n伟 ", " 0512-6888  1234 ", "z@example.com ")), RULES)
+    assert cleaned.contact == Contact("张 伟", "0512-6888 1234", "z@example.com")
+    assert problems(tender(contact=Contact("张" * 51))) == {"contact.name"}
+
+
+def test_a_purchasers_contact_is_optional_but_has_a_name_and_a_telephone_when_given() -> None:
+    assert problems(tender(purchaser_contact=Contact())) == set()
+    assert problems(tender(purchaser_contact=Contact(email="wang@example.com"))) == {
+        "purchaser_contact.name",
+        "purchaser_contact.telephone",
+    }
+
+
+def test_a_published_notice_needs_its_whole_contact() -> None:
+    assert model.missing_contact(Contact("张伟", "0512-6888 1234")) == ["email"]
+    with pytest.raises(InvalidInput) as raised:
+        model.check_contact_given(Contact(telephone="0512-6888 1234"))
+    assert set(raised.value.errors) == {"contact.name", "contact.email"}
+    model.check_contact_given(Contact("张伟", "0512-6888 1234", "zhang.wei@example.com"))
+
+
+def test_an_amendment_of_the_contact_lists_it_as_changed_and_not_substantive() -> None:
+    before = model.validate_tender(tender(), RULES)
+    after = msgspec.structs.replace(before, contact=Contact("李娜", before.contact.telephone, before.contact.email))
+    changes = model.diff(model.snapshot(before), model.snapshot(after))
+    assert changes == {"contact.name": {"before": "张伟", "after": "李娜"}}
+    assert not model.is_substantive(changes, declared=False)
