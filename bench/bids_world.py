@@ -24,7 +24,7 @@ from bidding.keys import service as keys
 from bidding.keys.model import Purpose
 from bidding.settings import Settings, ensure_secret_key
 from bidding.tenders import service as tenders
-from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, Procedure, TenderInput
+from bidding.tenders.model import Category, Contact, Criterion, LocalText, LotInput, Method, Procedure, TenderInput
 from crypto import age, envelope, keyfile
 from crypto.statement import PriceSheet
 
@@ -92,6 +92,7 @@ def tender_input(purchaser_id: int, custodian_ids: list[int], lots: int, title: 
         evaluation_at=deadline + dt.timedelta(hours=1),
         custodian_ids=custodian_ids,
         custody_threshold=2,
+        contact=Contact("基准测试", "0512-6888 1234", "bench@example.com"),
     )
 
 

@@ -2,7 +2,7 @@
 
 Rows are generated in Python from a seeded random generator (the same run gives the same data) and loaded with
 binary COPY: organisations and users first, then tenders (through a staging table, so that the search column is
-filled by ``array_to_tsvector`` over :func:`bidding.tenders.model.search_terms`, as the application fills it),
+filled by ``array_to_tsvector`` over :func:`bidding.tenders.search_model.search_terms`, as the application fills it),
 lots, custodians, documents, registrations, questions, amendments, and the OCDS releases the application would
 have published about them (:func:`bidding.opendata.model.release`, encoded by ``encode``), in date order.
 """
@@ -29,9 +29,9 @@ from bidding.accounts.model import credit_code_check_character
 from bidding.demo_tenders import CHECKS, goods_scoring, sale_scoring, services_scoring, works_scoring
 from bidding.opendata import model as opendata
 from bidding.settings import Settings
-from bidding.tenders import model
+from bidding.tenders import model, search_model
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Category, LocalText, Method, Procedure, Status
+from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
 
 Pair = tuple[str, str]
 
@@ -482,7 +482,7 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             cancelled_at = min(deadline - dt.timedelta(days=rng.uniform(1, 5)), now)
             cancel_reason = "因采购需求发生变化，经采购人申请，本项目终止。"
         budget_total = sum((lot.budget for lot in lots), Decimal(0))
-        terms = model.tender_search_terms(
+        terms = search_model.tender_search_terms(
             reference, region[0], LocalText(*title), LocalText(*description), (lot.title for lot in lots)
         )
         version = 2 if amended else 1
@@ -545,7 +545,8 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             custody_threshold=2, custodian_ids=tuple(parties.custodian_ids),
             invited_ids=tuple(sorted(parties.bidders[index].id for index in invited)), version=1,
             agency=agency, purchaser=purchaser, created_by=agent_id, created_at=created_at, updated_at=published_at,
-            published_at=published_at, cancelled_at=None, cancel_reason=None, lots=tuple(lots),
+            published_at=published_at, cancelled_at=None, cancel_reason=None, lots=tuple(lots), contact=Contact(),
+            purchaser_contact=Contact(),
         )  # fmt: skip
         _release(out, context, tender, first_documents, [], "tender", published_at)
         if amended:

@@ -50,6 +50,7 @@ from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
 from bidding.openapi import CompletedJsonRenderPlugin
 from bidding.opendata import http as opendata_http
+from bidding.opendata import pages as opendata_pages
 from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
 from bidding.opening import pages as opening_pages
@@ -334,6 +335,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *custody_pages.routes,
             *tenders_http.routes,
             *tenders_pages.routes(settings),
+            *opendata_pages.routes,
         ],
         middleware=[
             DefineMiddleware(AuthenticationMiddleware, settings=settings),

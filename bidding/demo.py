@@ -28,14 +28,14 @@ from bidding.accounts import service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Database
-from bidding.demo_tenders import REGION, TENDERS, DemoTender
+from bidding.demo_tenders import AGENCY_CONTACT, PURCHASER_CONTACTS, REGION, TENDERS, DemoTender
 from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys.model import Purpose
 from bidding.settings import Language, Settings
 from bidding.tenders import questions
 from bidding.tenders import service as tenders
-from bidding.tenders.model import CATEGORY_NAMES, Category, Method, Procedure, TenderInput
+from bidding.tenders.model import CATEGORY_NAMES, Category, Contact, Method, Procedure, TenderInput
 from crypto.keyfile import KeyFile
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # published on purpose: demo data only
@@ -336,6 +336,8 @@ def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
         custody_threshold=2,
         invited_ids=cast.bidder_organisation_ids if spec.procedure is Procedure.INVITED else [],
         reference=spec.reference,
+        contact=AGENCY_CONTACT,
+        purchaser_contact=PURCHASER_CONTACTS.get(spec.purchaser, Contact()),
     )
 
 

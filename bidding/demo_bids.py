@@ -3,8 +3,8 @@ sealed bids in a tender open for bids, and a tender already opened with its reco
 
 Key files are written to ``DATA_DIR/demo-keys/<login>.age`` under one passphrase, printed with the sign-ins, so a
 newcomer can act as a bidder (seal a bid in the browser) or a custodian (hand in a share). Everything goes through
-the use cases people's pages call, with one exception said where it is made: the opened tender's deadline is moved
-into the past, which nobody can do on the platform itself.
+the use cases people's pages call, with one exception said where it is made: the opened tender's recorded history is
+moved back in time until its deadline has passed, which nobody can do on the platform itself.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from bidding.accounts import service as accounts
+from bidding.bids import repo as bids_repo
 from bidding.bids import service as bids
 from bidding.blobs import blob_store
 from bidding.db import Database
@@ -93,6 +94,7 @@ class DemoBid:
     duration_days: int
     bid_security: str
     remarks: str = ""
+    lot: int = 1
 
 
 async def submit_bids(
@@ -121,7 +123,7 @@ async def submit_bids(
             target,
             documents,
             tender=view.tender.reference,
-            lot="1",
+            lot=str(bid.lot),
             bidder=credit_code,
             slot="single",
             price_sheet=PriceSheet("CNY", bid.total, bid.duration_days, bid.bid_security, bid.remarks),
@@ -158,20 +160,23 @@ async def open_tender(
     key_files: Mapping[str, keyfile.KeyFile],
     custodians: tuple[str, ...],
 ) -> None:
-    """Open a demo tender now: its deadline is moved an hour into the past (the demo's one shortcut: on the
-    platform a deadline is only ever moved out, by an amendment), then custodians hand in their shares."""
+    """Open a demo tender now. The demo's one shortcut comes first: everything recorded of the tender so far (its
+    timeline, publication, documents, questions, bids, ceremony) is moved back together until its deadline passed
+    an hour ago, as though it had been published weeks before; on the platform a deadline only ever moves out. The
+    log and the open data releases keep the moments of seeding. Then the custodians hand in their shares."""
     async with database.transaction() as connection:
         tender = await tenders_repo.select_tender(connection, tender_id, for_update=True)
         assert tender is not None
-        past = await tenders_repo.select_now(connection) - dt.timedelta(hours=1)
-        await tenders_repo.set_deadline(connection, tender_id, past, past + dt.timedelta(minutes=30))
+        by = tender.deadline - (await tenders_repo.select_now(connection) - dt.timedelta(hours=1))
+        await tenders_repo.backdate_tender(connection, tender_id, by)
+        await bids_repo.backdate_bids(connection, tender_id, by)
+        await opening_repo.backdate_custody(connection, tender_id, by)
     await opening.start_opening(database, settings, agent, tender_id)
     blobs = blob_store(settings)
     async with database.connection() as connection:
         shares = {share.login: share for share in await opening_repo.select_shares(connection, tender_id)}
-        reference = (await tenders_repo.select_tender(connection, tender_id)).reference  # type: ignore[union-attr]
     for login in custodians:
-        mnemonic = custody.open_sealed_share(shares[login].sealed, key_files[login].identity, reference)
+        mnemonic = custody.open_sealed_share(shares[login].sealed, key_files[login].identity, tender.reference)
         custodian = await accounts.act_as(database, login)
         await opening.hand_in_share(database, settings, blobs, custodian, tender_id, mnemonic)
     opening.stop_openers()  # the demo is seeded before the server starts: its processes need none kept idle

@@ -11,9 +11,26 @@ import dataclasses
 from typing import Literal
 
 from bidding.demo_bids import DemoBid
-from bidding.tenders.model import Category, Criterion, LocalText, LotInput, Method, PriceFormula, Procedure, Specialty
+from bidding.tenders.model import (
+    Category,
+    Contact,
+    Criterion,
+    LocalText,
+    LotInput,
+    Method,
+    PriceFormula,
+    Procedure,
+    Specialty,
+)
 
 REGION = "示范市"
+#: The demo agency's contact person, named in every notice it runs (the demo agent herself).
+AGENCY_CONTACT = Contact("李娜", "0512-6818 3370", "li.na@mingcheng-zb.example.cn")
+#: The purchasers' own contact persons, by their key in ``demo.ORGANISATIONS``, for the notices that name one.
+PURCHASER_CONTACTS = {
+    "hospital": Contact("王强（基建处）", "0512-6778 2201", "jijianchu@sfyy.example.cn"),
+    "resources": Contact("陈静（土地利用处）", "0512-6523 0187"),
+}
 
 
 def _text(zh: str, en: str) -> LocalText:
@@ -156,7 +173,8 @@ class DemoTender:
     new_version: tuple[str, str] | None = None
     #: An amendment moving the deadline out this many days, with this summary.
     extension: tuple[int, str] | None = None
-    #: Sealed bids submitted, for lot 1 (each bidder must be among ``registrations``).
+    #: Sealed bids submitted (each bidder must be among ``registrations``). An opened tender has at least three
+    #: per lot: with fewer, a lot is not opened but tendered again (Implementing Regulations, art. 44).
     bids: tuple[DemoBid, ...] = ()
     #: ``opened``: the deadline is moved into the past and the bids opened, so the record can be seen.
     outcome: Literal["published", "draft", "cancelled", "opened"] = "published"
@@ -290,9 +308,15 @@ TENDERS: list[DemoTender] = [
         ),
         registrations=("bidder1", "bidder2", "bidder3"),
         bids=(
-            DemoBid("bidder2", "20865000.00", 240, "400000.00", "含税价"),
-            DemoBid("bidder1", "21140000.00", 220, "400000.00"),
-            DemoBid("bidder3", "20598500.00", 260, "400000.00", "含交通疏导措施费"),
+            DemoBid("bidder2", "20865000.00", 240, "400000.00", "含税价", lot=1),
+            DemoBid("bidder1", "21140000.00", 220, "400000.00", lot=1),
+            DemoBid("bidder3", "20598500.00", 260, "400000.00", "含交通疏导措施费", lot=1),
+            DemoBid("bidder1", "16352000.00", 200, "300000.00", "含管道闭水试验费", lot=2),
+            DemoBid("bidder3", "16088600.00", 210, "300000.00", lot=2),
+            DemoBid("bidder2", "16540000.00", 230, "300000.00", "含税价", lot=2),
+            DemoBid("bidder3", "4012500.00", 110, "80000.00", lot=3),
+            DemoBid("bidder2", "3968000.00", 120, "80000.00", "含智慧路灯单灯控制系统", lot=3),
+            DemoBid("bidder1", "4105000.00", 100, "80000.00", lot=3),
         ),
         outcome="opened",
         questions=(

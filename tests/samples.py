@@ -6,6 +6,7 @@ import datetime as dt
 
 from bidding.tenders.model import (
     Category,
+    Contact,
     Criterion,
     LocalText,
     LotInput,
@@ -16,6 +17,8 @@ from bidding.tenders.model import (
 )
 
 PRICE_FORMULA = PriceFormula("lowest_price_ratio")
+#: The contact person a published notice names.
+CONTACT = Contact("张伟", "0512-6888 1234", "zhang.wei@example.com")
 
 
 def scoring_criteria() -> list[Criterion]:
@@ -83,6 +86,7 @@ def sample_tender(
         "committee_size": 5,
         "custodian_ids": custodian_ids,
         "custody_threshold": min(2, len(custodian_ids)),
+        "contact": CONTACT,
     }
     values.update(changes)
     return TenderInput(**values)  # type: ignore[arg-type]  # the keys are TenderInput's fields

@@ -258,3 +258,14 @@ async def end_bid(
 
 async def set_replaced_by(connection: Connection, bid_id: int, replacement_id: int) -> None:
     await connection.execute("UPDATE bids SET replaced_by = $2 WHERE id = $1", bid_id, replacement_id)
+
+
+async def backdate_bids(connection: Connection, tender_id: int, by: dt.timedelta) -> None:
+    """Move the moments a tender's bids were submitted and ended ``by`` into the past (the demo's, with
+    :func:`bidding.tenders.repo.backdate_tender`)."""
+    await connection.execute(
+        """UPDATE bids SET submitted_at = submitted_at - $2::interval, ended_at = ended_at - $2::interval
+           WHERE tender_id = $1""",
+        tender_id,
+        by,
+    )

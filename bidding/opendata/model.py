@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
+    from bidding.tenders.model import Contact
     from bidding.tenders.repo import Amendment, DocumentVersion, Party, Tender
 
 #: The OCDS version packages declare (major.minor).
@@ -69,12 +70,16 @@ def _party_id(party: Party) -> str:
     return f"{CREDIT_CODE_SCHEME}-{party.credit_code}" if party.credit_code else f"org-{party.id}"
 
 
-def _party(party: Party, roles: list[str]) -> dict[str, Any]:
+def _party(party: Party, roles: list[str], contact: Contact | None = None) -> dict[str, Any]:
     organisation: dict[str, Any] = {"id": _party_id(party), "name": party.name, "roles": roles}
     if party.name_en:
         organisation["name_en"] = party.name_en
     if party.credit_code:
         organisation["identifier"] = {"scheme": CREDIT_CODE_SCHEME, "id": party.credit_code, "legalName": party.name}
+    point = {key: value for key, value in msgspec.structs.asdict(contact).items() if value} if contact else {}
+    if point:
+        # OCDS names the same three values alike (Organization.contactPoint: name, telephone, email).
+        organisation["contactPoint"] = point
     return organisation
 
 
@@ -160,12 +165,13 @@ def release(
     ocid_ = ocid(context.ocid_prefix, tender.id)
     language = "zh" if tender.title.zh else "en"
     notice_url = f"{context.base_url}/tenders/{tender.id}"
-    buyer = _party(tender.purchaser, ["buyer"])
-    parties = [buyer]
     if tender.agency.id == tender.purchaser.id:
-        buyer["roles"] = ["buyer", "procuringEntity"]
+        # A purchaser running its own tender: the one party, whose contact is the notice's.
+        buyer = _party(tender.purchaser, ["buyer", "procuringEntity"], tender.contact)
+        parties = [buyer]
     else:
-        parties.append(_party(tender.agency, ["procuringEntity"]))
+        buyer = _party(tender.purchaser, ["buyer"], tender.purchaser_contact)
+        parties = [buyer, _party(tender.agency, ["procuringEntity"], tender.contact)]
     methods = {lot.method for lot in tender.lots}
     procurement_method, method_details = _METHODS[tender.procedure]
     section: dict[str, Any] = {

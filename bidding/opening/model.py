@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -95,3 +96,43 @@ def hall_phase(status: Status, times: OpeningTimes) -> HallPhase:
     if times.started_at is not None:
         return HallPhase.SHARES
     return HallPhase.BEFORE_DEADLINE if status in (Status.DRAFT, Status.PUBLISHED) else HallPhase.NOT_STARTED
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordLine:
+    """A line of a signed record as the public reads it: who bid on which lot, and what was read out."""
+
+    position: int
+    bidder: str
+    credit_code: str | None
+    lot: int
+    #: :data:`OPENED`, :data:`REVOKED` or :data:`WITHDRAWN`.
+    outcome: str
+    currency: str | None = None
+    total: str | None = None
+    duration_days: int | None = None
+    bid_security: str | None = None
+    remarks: str = ""
+    #: Why a bid that did not open did not, in the record's words.
+    reason: str = ""
+
+
+def record_lines(record: bytes) -> list[RecordLine]:
+    """The lines of a record made by :func:`opening_record`, in their order."""
+    lines = json.loads(record)["lines"]
+    return [
+        RecordLine(
+            position=line["position"],
+            bidder=line["bidder"],
+            credit_code=line.get("credit_code"),
+            lot=line["lot"],
+            outcome=line["outcome"],
+            currency=line.get("currency"),
+            total=line.get("total"),
+            duration_days=line.get("duration_days"),
+            bid_security=line.get("bid_security"),
+            remarks=line.get("remarks") or "",
+            reason=line.get("reason") or "",
+        )
+        for line in lines
+    ]

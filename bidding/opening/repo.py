@@ -328,3 +328,11 @@ async def select_messages(connection: Connection, tender_id: int, *, after: int,
 
 def message_json(message: HallMessage) -> str:
     return json.dumps({"seq": message.seq, "kind": message.kind, "at": message.at.isoformat(), **message.body})
+
+
+async def backdate_custody(connection: Connection, tender_id: int, by: dt.timedelta) -> None:
+    """Move the moment a tender's custody ceremony was recorded ``by`` into the past (the demo's, with
+    :func:`bidding.tenders.repo.backdate_tender`)."""
+    await connection.execute(
+        "UPDATE tender_custody SET made_at = made_at - $2::interval WHERE tender_id = $1", tender_id, by
+    )

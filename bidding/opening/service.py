@@ -16,6 +16,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import multiprocessing
@@ -634,6 +635,27 @@ async def hall_state(db: Database, tender_id: int, status: Status) -> HallState:
         sum(1 for share in shares if share.handed_in_at is not None),
         tender.custody_threshold,
         opening.record_sha256 if opening else None,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """A tender's signed opening record as its notice shows it to everyone."""
+
+    finished_at: dt.datetime
+    lines: list[model.RecordLine]
+    #: Hex SHA-256 of the record's bytes, as the log and the hall give it.
+    sha256: str
+
+
+async def published_record(db: Database, tender_id: int) -> PublishedRecord | None:
+    """The opening record read out, once it is signed (public, as :func:`opening_record` is); else ``None``."""
+    async with db.connection() as connection:
+        opening = await repo.select_opening(connection, tender_id)
+    if opening is None or opening.record is None or opening.finished_at is None:
+        return None
+    return PublishedRecord(
+        opening.finished_at, model.record_lines(opening.record), hashlib.sha256(opening.record).hexdigest()
     )
 
 

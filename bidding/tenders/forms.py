@@ -13,6 +13,7 @@ and so does the form when it is drawn again).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -32,6 +33,9 @@ MAX_FIELD_NAME_LENGTH = 120
 #: Fields sent once per ticked box.
 MULTIPLE = ("custodian_ids", "invited_ids")
 TIMES = ("documents_from", "questions_until", "deadline", "evaluation_at")
+#: The contact persons of the notice, each with these values.
+CONTACTS = ("contact", "purchaser_contact")
+CONTACT_FIELDS = ("name", "telephone", "email")
 FORMULA_FIELDS = ("type", "benchmark", "deduct_above", "deduct_below")
 #: How ``<input type="datetime-local">`` writes a moment: to the minute, in the platform's time zone.
 LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -86,6 +90,7 @@ def empty_tender() -> Values:
         "custody_threshold": "2",
         "invited_ids": [],
         "lots": [],
+        **{key: dict.fromkeys(CONTACT_FIELDS, "") for key in CONTACTS},
     }
 
 
@@ -170,6 +175,8 @@ def values_from_fields(fields: Iterable[tuple[str, str]]) -> Values:
         values[key] = _local(nested, key)
     for key in ("category", "procedure", "purchaser_id", "region", "reference", *TIMES):
         values[key] = _text(nested, key)
+    for key in CONTACTS:
+        values[key] = {field: _text(_group(nested, key), field) for field in CONTACT_FIELDS}
     values["committee_size"] = _text(nested, "committee_size")
     values["custody_threshold"] = _text(nested, "custody_threshold")
     for key in MULTIPLE:
@@ -236,6 +243,10 @@ class _Converter:
             self.errors.setdefault(field, N_("Give a date and a time."))
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=self.timezone)
+
+    def chosen_id(self, field: str, raw: str) -> int | None:
+        """The id of an option chosen from a list: left unchosen, it is a choice to make, not a number to type."""
+        return self.integer(field, raw) if self.choice(field, raw) else None
 
     def choice(self, field: str, raw: str) -> str | None:
         if not raw:
@@ -338,9 +349,10 @@ def tender_from_values(
         "description": values["description"],
         "category": convert.choice("category", values["category"]),
         "procedure": convert.choice("procedure", values["procedure"]),
-        "purchaser_id": convert.integer("purchaser_id", values["purchaser_id"]),
+        "purchaser_id": convert.chosen_id("purchaser_id", values["purchaser_id"]),
         "region": values["region"],
         "reference": values["reference"] or None,
+        **{key: values[key] for key in CONTACTS},
         **{key: convert.moment(key, values[key]) for key in TIMES},
         "committee_size": convert.integer("committee_size", values["committee_size"]),
         "specialties": [
@@ -410,6 +422,7 @@ def values_from_tender(tender: TenderInput, timezone: ZoneInfo) -> Values:
         "purchaser_id": str(tender.purchaser_id),
         "region": tender.region,
         "reference": tender.reference or "",
+        **{key: msgspec.to_builtins(getattr(tender, key)) for key in CONTACTS},
         **{key: local_time(getattr(tender, key), timezone) for key in TIMES},
         "committee_size": str(tender.committee_size),
         "specialties": [{"specialty": s.specialty, "count": str(s.count)} for s in tender.specialties],
@@ -427,3 +440,107 @@ def values_from_tender(tender: TenderInput, timezone: ZoneInfo) -> Values:
             for lot in tender.lots
         ],
     }
+
+
+# --- Labels and sections ----------------------------------------------------------------------------------------
+
+#: The label of each field of the tender outside its lots, as the form shows it; amendments name changes by it too.
+FIELD_LABELS: Mapping[str, Message] = {
+    "reference": N_("Reference"),
+    "title": N_("Title"),
+    "title.zh": N_("Title (Chinese)"),
+    "title.en": N_("Title (English)"),
+    "description": N_("Description"),
+    "description.zh": N_("Description (Chinese)"),
+    "description.en": N_("Description (English)"),
+    "category": N_("Category"),
+    "procedure": N_("Procedure"),
+    "purchaser_id": N_("Purchaser"),
+    "region": N_("Region"),
+    "currency": N_("Currency"),
+    "contact.name": N_("Contact person"),
+    "contact.telephone": N_("Contact telephone"),
+    "contact.email": N_("Contact e-mail"),
+    "purchaser_contact.name": N_("Purchaser's contact person"),
+    "purchaser_contact.telephone": N_("Purchaser's contact telephone"),
+    "purchaser_contact.email": N_("Purchaser's contact e-mail"),
+    "documents_from": N_("Documents available from"),
+    "questions_until": N_("Questions until"),
+    "deadline": N_("Bid deadline"),
+    "evaluation_at": N_("Evaluation starts"),
+    "committee_size": N_("Evaluation committee"),
+    "specialties": N_("Experts by specialty"),
+    "custodian_ids": N_("Key custodians"),
+    "custody_threshold": N_("Custodians needed to open"),
+    "invited_ids": N_("Invited bidders"),
+    "lots": N_("Lots"),
+    "summary": N_("What changed and why, for bidders"),
+}
+#: The labels of a lot's fields, and of a criterion's, as the form shows them.
+LOT_FIELD_LABELS: Mapping[str, Message] = {
+    "title": N_("Lot title"),
+    "title.zh": N_("Lot title (Chinese)"),
+    "title.en": N_("Lot title (English)"),
+    "budget": N_("Budget (yuan)"),
+    "bid_security": N_("Bid security (yuan)"),
+    "method": N_("Evaluation method"),
+    "criteria": N_("Evaluation criteria"),
+}
+CRITERION_FIELD_LABELS: Mapping[str, Message] = {
+    "name": N_("Name"),
+    "name.zh": N_("Name (Chinese)"),
+    "name.en": N_("Name (English)"),
+    "points": N_("Points"),
+    "kind": N_("Scoring"),
+    "formula": N_("Price formula"),
+    "formula.type": N_("Formula"),
+    "formula.benchmark": N_("Benchmark price"),
+    "formula.deduct_above": N_("Points off per percent above the benchmark"),
+    "formula.deduct_below": N_("Points off per percent below the benchmark"),
+}
+#: Said of a problem with the form as a whole rather than one of its fields.
+WHOLE_FORM = N_("The form")
+
+
+def _numbered(row: Message, index: str) -> Message:
+    """A row as the form numbers it, from 1: ``Lot 2`` for ``lots.1``."""
+    return dataclasses.replace(row, params={"number": int(index) + 1})
+
+
+def field_label(key: str) -> list[Message]:
+    """What an error's field is called on the form, outermost first: ``Lot 2 · Budget (yuan)``,
+    ``Lot 1 · Criterion 3 · Sub-criterion 1 · Points``, ``Bid deadline``."""
+    if key in FIELD_LABELS:
+        return [FIELD_LABELS[key]]
+    parts = key.split(".")
+    if parts[0] == "specialties" and len(parts) == 3 and parts[1].isdigit():
+        field = N_("Specialty") if parts[2] == "specialty" else N_("Experts")
+        return [FIELD_LABELS["specialties"], _numbered(N_("Row %(number)s"), parts[1]), field]
+    if parts[0] != "lots" or len(parts) < 2 or not parts[1].isdigit():
+        return [WHOLE_FORM]
+    labels, rest, names = [_numbered(N_("Lot %(number)s"), parts[1])], parts[2:], LOT_FIELD_LABELS
+    for group, row in (("criteria", N_("Criterion %(number)s")), ("children", N_("Sub-criterion %(number)s"))):
+        if rest[:1] == [group] and len(rest) > 1 and rest[1].isdigit():
+            labels.append(_numbered(row, rest[1]))
+            rest, names = rest[2:], CRITERION_FIELD_LABELS
+    name = ".".join(rest)
+    return labels + ([names.get(name, Message(name))] if name else [])
+
+
+#: The sections of the form, each with the first part of the names of the fields it holds.
+SECTIONS: Mapping[str, tuple[str, ...]] = {
+    "notice": ("title", "description", "category", "procedure", "purchaser_id", "region", "reference", "currency"),
+    "contact": CONTACTS,
+    "timeline": TIMES,
+    "lots": ("lots",),
+    "committee": ("committee_size", "specialties"),
+    "custody": ("custodian_ids", "custody_threshold"),
+    "invited": ("invited_ids",),
+    "amendment": ("summary",),
+}
+
+
+def sections_with_errors(errors: Iterable[str]) -> set[str]:
+    """The sections holding a field of ``errors``: they open by themselves when the form is drawn again."""
+    first = {key.split(".", 1)[0] for key in errors}
+    return {section for section, names in SECTIONS.items() if first & set(names)}

@@ -26,7 +26,7 @@ from bidding.inputs import base64_bytes, parse_id
 from bidding.openapi import Header, documented
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, questions, repo, service
+from bidding.tenders import model, questions, repo, search, search_repo, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 
@@ -95,6 +95,10 @@ class TenderOut(msgspec.Struct, frozen=True):
     version: int
     agency: PartyOut
     purchaser: PartyOut
+    #: The contact person of the organisation running the tender (all three values given once published).
+    contact: model.Contact
+    #: The purchaser's own contact person, ``null`` when the notice gives none.
+    purchaser_contact: model.Contact | None
     published_at: dt.datetime | None
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
@@ -121,6 +125,9 @@ class TenderSummaryOut(msgspec.Struct, frozen=True):
     agency_name: str
     purchaser_name: str
     lot_count: int
+    #: When and why the tender was cancelled, if it was.
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
 
 
 class SearchOut(msgspec.Struct, frozen=True):
@@ -221,6 +228,8 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
         version=tender.version,
         agency=_party(tender.agency),
         purchaser=_party(tender.purchaser),
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact if tender.purchaser_contact.name else None,
         published_at=tender.published_at,
         cancelled_at=tender.cancelled_at,
         cancel_reason=tender.cancel_reason,
@@ -242,7 +251,7 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
     )
 
 
-def summary_out(summary: repo.TenderSummary) -> TenderSummaryOut:
+def summary_out(summary: search_repo.TenderSummary) -> TenderSummaryOut:
     values = {f: getattr(summary, f) for f in TenderSummaryOut.__struct_fields__}
     return TenderSummaryOut(**(values | {"budget": str(summary.budget)}))
 
@@ -263,13 +272,13 @@ async def search_tenders(
     deadline_from: Annotated[dt.date | None, QueryParameter(description="First day (platform time zone)")] = None,
     deadline_to: Annotated[dt.date | None, QueryParameter(description="Last day (platform time zone)")] = None,
     cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, QueryParameter(description="Results per page, 1 to 100")] = service.PAGE_SIZE,
+    limit: Annotated[int, QueryParameter(description="Results per page, 1 to 100")] = search.PAGE_SIZE,
 ) -> SearchOut:
     """Published tenders, newest first, filtered; full text in Chinese and English."""
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         q, category, region, status, budget_min, budget_max, deadline_from, deadline_to, cursor, limit
     )
-    found = await service.search(db, settings_of(request), query)
+    found = await search.search(db, settings_of(request), query)
     return SearchOut([summary_out(item) for item in found.items], found.next_cursor)
 
 

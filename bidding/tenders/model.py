@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Literal
@@ -101,6 +101,20 @@ MAX_CUSTODIANS = 16
 MIN_INVITED = 3
 MAX_INVITED = 100
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}")
+MAX_CONTACT_NAME_LENGTH = 50
+MAX_TELEPHONE_LENGTH = 40
+#: The longest address a mail path can carry (RFC 5321, 4.5.3.1.3).
+MAX_EMAIL_LENGTH = 254
+#: A telephone number as people write one in China: an optional "+", digits in groups separated by spaces or
+#: hyphens, an area code perhaps in brackets, and an optional extension ("转 801", "ext. 801").
+TELEPHONE_PATTERN = re.compile(r"\+?\(?[0-9][0-9 ()-]*[0-9](?:\s*(?:转|ext\.?|x)\s*[0-9]{1,6})?", re.IGNORECASE)
+#: Digits of a telephone number without its extension: a local number has 7, E.164 allows 15 in all.
+TELEPHONE_DIGITS = (7, 15)
+#: An e-mail address as people give one: a dot-atom local part (RFC 5322) at a domain with a top-level name.
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 # --- Inputs ---------------------------------------------------------------------------------------------------
 
@@ -144,6 +158,15 @@ class LotInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     criteria: list[Criterion] = []
 
 
+class Contact(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Whom bidders ask about a tender: a notice names a contact person and how to reach them (Measures on
+    Publishing Tender Notices and Publicity Information, art. 5)."""
+
+    name: str = ""
+    telephone: str = ""
+    email: str = ""
+
+
 class Specialty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     specialty: str
     count: int
@@ -171,6 +194,11 @@ class TenderInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     invited_ids: list[RowId] = []
     currency: str = "CNY"
     reference: str | None = None
+    #: The contact person of the organisation running the tender: name, telephone and e-mail, all three needed
+    #: before publication (a draft may be saved without them).
+    contact: Contact = Contact()
+    #: The purchaser's own contact person, if the notice gives one: a name and a telephone at least.
+    purchaser_contact: Contact = Contact()
 
 
 # --- Validation -----------------------------------------------------------------------------------------------
@@ -218,6 +246,45 @@ def _check_local_text(errors: _Errors, field: str, value: LocalText, maximum: in
     for language, text in (("zh", value.zh), ("en", value.en)):
         if len(text) > maximum:
             errors.add(f"{field}.{language}", N_("This can have at most %(count)d characters.", count=maximum))
+
+
+def _clean_contact(contact: Contact) -> Contact:
+    """A contact with each value on one line, its spaces collapsed."""
+    return Contact(*(" ".join(_clean(value).split()) for value in (contact.name, contact.telephone, contact.email)))
+
+
+def _check_contact(errors: _Errors, field: str, contact: Contact) -> None:
+    if len(contact.name) > MAX_CONTACT_NAME_LENGTH:
+        errors.add(f"{field}.name", N_("This can have at most %(count)d characters.", count=MAX_CONTACT_NAME_LENGTH))
+    if contact.telephone:
+        main = re.split(r"转|ext|x", contact.telephone, maxsplit=1, flags=re.IGNORECASE)[0]
+        digits = sum(c.isdigit() for c in main)
+        low, high = TELEPHONE_DIGITS
+        if (
+            len(contact.telephone) > MAX_TELEPHONE_LENGTH
+            or not TELEPHONE_PATTERN.fullmatch(contact.telephone)
+            or not low <= digits <= high
+        ):
+            errors.add(
+                f"{field}.telephone",
+                N_("Give a telephone number such as 0512-6888 1234 or 138 1234 5678, with an extension if needed."),
+            )
+    if contact.email and (len(contact.email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(contact.email)):
+        errors.add(f"{field}.email", N_("Give an e-mail address such as zhang.wei@example.com."))
+
+
+def missing_contact(contact: Contact) -> list[str]:
+    """What a published notice's contact still lacks, by field: name, telephone and e-mail are all needed."""
+    return [field for field in ("name", "telephone", "email") if not getattr(contact, field)]
+
+
+def check_contact_given(contact: Contact) -> None:
+    """Refuse a published notice without its full contact (the notice must name one, art. 5 of the Measures on
+    Publishing Tender Notices): raises :class:`InvalidInput` naming each missing value."""
+    missing = missing_contact(contact)
+    if missing:
+        message = N_("A published notice names its contact person with a telephone number and an e-mail address.")
+        raise InvalidInput(errors={f"contact.{field}": message for field in missing})
 
 
 def _check_amount(errors: _Errors, field: str, raw: str, *, allow_zero: bool = False) -> Decimal | None:
@@ -329,6 +396,8 @@ def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
         description=clean_local_text(unverified.description),
         region=_clean(unverified.region),
         reference=(_clean(unverified.reference) or None) if unverified.reference is not None else None,
+        contact=_clean_contact(unverified.contact),
+        purchaser_contact=_clean_contact(unverified.purchaser_contact),
         lots=[
             msgspec.structs.replace(lot, title=clean_local_text(lot.title), budget=lot.budget.strip())
             for lot in unverified.lots
@@ -342,6 +411,15 @@ def validate_tender(unverified: TenderInput, rules: TimeRules) -> TenderInput:
         errors.add("reference", N_("A reference has 3 to 64 letters, digits, “.”, “_”, “/” or “-”."))
     if tender.currency != "CNY":
         errors.add("currency", N_("Tenders are in yuan (CNY)."))
+    _check_contact(errors, "contact", tender.contact)
+    _check_contact(errors, "purchaser_contact", tender.purchaser_contact)
+    purchaser = tender.purchaser_contact
+    if any((purchaser.name, purchaser.telephone, purchaser.email)):
+        for part in ("name", "telephone"):
+            if not getattr(purchaser, part):
+                errors.add(
+                    f"purchaser_contact.{part}", N_("The purchaser's contact has a name and a telephone number.")
+                )
     if not tender.lots:
         errors.add("lots", N_("A tender has at least one lot."))
     if len(tender.lots) > MAX_LOTS:
@@ -617,6 +695,8 @@ def snapshot(tender: TenderInput) -> dict[str, Any]:
         "custody_threshold": tender.custody_threshold,
         "invited_ids": sorted(tender.invited_ids),
     }
+    for field, contact in (("contact", tender.contact), ("purchaser_contact", tender.purchaser_contact)):
+        view |= {f"{field}.{part}": getattr(contact, part) for part in ("name", "telephone", "email")}
     for lot in tender.lots:
         prefix = f"lots.{lot.number}"
         view |= {
@@ -758,51 +838,3 @@ def pseudonym(order: int) -> str:
         order, rest = divmod(order - 1, 26)
         name = chr(ord("A") + rest) + name
     return name
-
-
-# --- Search ---------------------------------------------------------------------------------------------------
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[0-9a-z]+(?:[._/-][0-9a-z]+)*")
-#: Characters of a query considered; longer queries are cut.
-MAX_QUERY_LENGTH = 100
-
-
-def search_terms(text: str) -> set[str]:
-    """Index terms of a text: Chinese as overlapping character pairs, other words whole and lower-cased.
-
-    Chinese has no spaces between words, and the database has no Chinese word splitter; character bigrams
-    match any word of two or more characters without one (the classic CJK bigram index), and single
-    characters are kept for one-character queries.
-    """
-    text = unicodedata.normalize("NFKC", text).lower()
-    terms = set(_WORD.findall(text))
-    for run in _CJK.findall(text):
-        terms.update(run)
-        terms.update(run[i : i + 2] for i in range(len(run) - 1))
-    return terms
-
-
-def tender_search_terms(
-    reference: str, region: str, title: LocalText, description: LocalText, lot_titles: Iterable[LocalText]
-) -> list[str]:
-    """What a tender is found by: its reference, region, titles, descriptions and lot titles, in both languages."""
-    texts = [reference, region, title.zh, title.en, description.zh, description.en]
-    texts += [text for lot_title in lot_titles for text in (lot_title.zh, lot_title.en)]
-    return sorted(search_terms("\n".join(texts)))
-
-
-def query_terms(query: str) -> list[str]:
-    """The terms a search must all match: bigrams of Chinese runs (the character alone if single), and words."""
-    text = unicodedata.normalize("NFKC", query[:MAX_QUERY_LENGTH]).lower()
-    terms = _WORD.findall(text)
-    for run in _CJK.findall(text):
-        terms += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
-    return sorted(set(terms))
-
-
-def tsquery(terms: list[str]) -> str | None:
-    """The PostgreSQL ``tsquery`` text matching every term (English words also as prefixes), or ``None``."""
-    if not terms:
-        return None
-    return " & ".join(f"'{term}'" + ("" if _CJK.match(term) else ":*") for term in terms)

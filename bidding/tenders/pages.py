@@ -2,7 +2,7 @@
 on a notice (register, ask, answer, correct an answer, publish, cancel, upload).
 
 Every page calls the same use cases as the API (:mod:`bidding.tenders.service`), which check every permission
-and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.service.Access`. A refused
+and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.access.Access`. A refused
 form is drawn again with status 422 (409 when the tender's state forbids it now), each problem next to its field
 and in the summary at the top, what was typed kept. Anything else (no such tender, not allowed) becomes the error
 page in ``app.py``. A form that worked answers 303 to the notice, so reloading does not send it again.
@@ -31,8 +31,9 @@ from bidding.accounts.guards import requires
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Role
+from bidding.opening import service as opening
 from bidding.settings import Settings
-from bidding.tenders import forms, questions, repo, service
+from bidding.tenders import forms, questions, repo, search, service
 from bidding.tenders.model import (
     CATEGORY_NAMES,
     METHOD_NAMES,
@@ -72,7 +73,13 @@ NO_BENCHMARK = N_("not given")
 SEARCH_STATUS_NAMES: Mapping[str, Message] = {
     "open": STATUS_NAMES[Status.PUBLISHED],
     "closed": STATUS_NAMES[Status.CLOSED],
-    **{value: STATUS_NAMES[Status(value)] for value in service.SEARCH_STATUSES if value not in ("open", "closed")},
+    **{value: STATUS_NAMES[Status(value)] for value in search.SEARCH_STATUSES if value not in ("open", "closed")},
+}
+#: What became of each bid read out at the opening (Measures for Electronic Bidding, art. 31), as the hall says it.
+OUTCOME_NAMES: Mapping[str, Message] = {
+    "opened": N_("Opened"),
+    "revoked": N_("Revoked (the bidder’s fault)"),
+    "withdrawn": N_("Withdrawn (not the bidder’s fault)"),
 }
 #: What the notice says after a form worked, by the ``done`` of the redirect.
 DONE: Mapping[str, Message] = {
@@ -93,36 +100,6 @@ NOTIFICATION_SENTENCES: Mapping[str, Message] = {
     "tender.answer_corrected": N_("An answer about tender %(reference)s was corrected."),
     "tender.invited": N_("Your organisation is invited to tender %(reference)s."),
     "tender.cancelled": N_("Tender %(reference)s was cancelled."),
-}
-
-_TENDER_FIELD_NAMES: Mapping[str, Message] = {
-    "reference": N_("Reference"),
-    "title.zh": N_("Title (Chinese)"),
-    "title.en": N_("Title (English)"),
-    "description.zh": N_("Description (Chinese)"),
-    "description.en": N_("Description (English)"),
-    "category": N_("Category"),
-    "procedure": N_("Procedure"),
-    "purchaser_id": N_("Purchaser"),
-    "region": N_("Region"),
-    "currency": N_("Currency"),
-    "documents_from": N_("Documents available from"),
-    "questions_until": N_("Questions until"),
-    "deadline": N_("Bid deadline"),
-    "evaluation_at": N_("Evaluation starts"),
-    "committee_size": N_("Evaluation committee"),
-    "specialties": N_("Experts by specialty"),
-    "custodian_ids": N_("Key custodians"),
-    "custody_threshold": N_("Custodians needed to open"),
-    "invited_ids": N_("Invited bidders"),
-}
-_LOT_FIELD_NAMES: Mapping[str, Message] = {
-    "title.zh": N_("title (Chinese)"),
-    "title.en": N_("title (English)"),
-    "budget": N_("budget"),
-    "bid_security": N_("bid security"),
-    "method": N_("evaluation method"),
-    "criteria": N_("evaluation criteria"),
 }
 
 
@@ -157,7 +134,7 @@ def notification_text(notification: repo.Notification) -> Message:
 SEARCH_FIELDS = ("q", "category", "region", "status", "budget_min", "budget_max", "deadline_from", "deadline_to")
 
 
-def _search_query(raw: Mapping[str, str]) -> tuple[service.SearchQuery, dict[str, Message]]:
+def _search_query(raw: Mapping[str, str]) -> tuple[search.SearchQuery, dict[str, Message]]:
     """The search asked for, and the problems of the filters checked here (the use case checks the rest)."""
     errors: dict[str, Message] = {}
     category = None
@@ -173,7 +150,7 @@ def _search_query(raw: Mapping[str, str]) -> tuple[service.SearchQuery, dict[str
         except ValueError:
             days[field] = None
             errors[field] = N_("Give a date such as 2026-07-01.")
-    query = service.SearchQuery(
+    query = search.SearchQuery(
         q=raw.get("q", ""),
         category=category,
         region=raw.get("region") or None,
@@ -194,7 +171,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
     query, errors = _search_query(raw)
     found = None
     try:
-        found = await service.search(db, settings_of(request), query)
+        found = await search.search(db, settings_of(request), query)
     except BiddingError as error:
         if not error.errors:
             raise
@@ -212,7 +189,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
         found=None if errors else found,
         next_url=next_url,
         category_options=[(str(category), name) for category, name in CATEGORY_NAMES.items()],
-        region_options=[(region, region) for region in await service.regions(db)],
+        region_options=[(region, region) for region in await search.regions(db)],
         status_options=list(SEARCH_STATUS_NAMES.items()),
         **_names(),
     )
@@ -287,7 +264,8 @@ def change_rows(changes: Mapping[str, Any]) -> list[ChangeRow]:
         kind = "text"
         if key.startswith("lots."):
             _, number, rest = key.split(".", 2)
-            label = N_("Lot %(number)s: %(field)s", number=number, field=_LOT_FIELD_NAMES.get(rest, Message(rest)))
+            field = forms.LOT_FIELD_LABELS.get(rest, Message(rest))
+            label = N_("Lot %(number)s: %(field)s", number=number, field=field)
             kind = {"budget": "money", "bid_security": "money", "criteria": "criteria", "method": "method"}.get(
                 rest, "text"
             )
@@ -295,7 +273,7 @@ def change_rows(changes: Mapping[str, Any]) -> list[ChangeRow]:
             label = N_("Document “%(name)s”", name=key.removeprefix("documents."))
             kind = "document"
         else:
-            label = _TENDER_FIELD_NAMES.get(key, Message(key))
+            label = forms.FIELD_LABELS.get(key, Message(key))
             if key in forms.TIMES:
                 kind = "time"
             elif key == "specialties":
@@ -315,13 +293,19 @@ async def _notice_page(
     failure: Failure | None = None,
     form: Mapping[str, str] | None = None,
 ) -> Template:
-    view = await service.get_tender(db, actor_of(request), tender_id)
+    actor = actor_of(request)
+    view = await service.get_tender(db, actor, tender_id)
     done = request.query_params.get("done", "")
     return page(
         request,
         "tenders/notice.html",
         status_code=status_code,
         view=view,
+        record=await opening.published_record(db, tender_id),
+        # Nobody attends the opening of a cancelled tender; its hall is not offered.
+        attends=view.status is not Status.CANCELLED and await opening.may_attend(db, actor, tender_id),
+        hall_url=f"{settings_of(request).base_url}/tenders/{tender_id}/opening",
+        outcome_names=OUTCOME_NAMES,
         lots=[LotView(lot, msgspec.convert(lot.criteria, list[Criterion])) for lot in view.tender.lots],
         amendments=[(amendment, change_rows(amendment.changes)) for amendment in reversed(view.amendments)],
         failure=failure,
@@ -522,6 +506,8 @@ async def _form_page(
         blank_criterion=forms.empty_criterion(),
         choices=choices,
         errors=errors,
+        summary=[(key, forms.field_label(key), problem) for key, problem in errors.items()],
+        open_sections=forms.sections_with_errors(errors) if errors else set(forms.SECTIONS) if mode == "new" else set(),
         detail=detail,
         form=form or {},
         timezone_name=settings_of(request).timezone,

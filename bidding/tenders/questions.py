@@ -18,14 +18,13 @@ from bidding.db import Connection, Database
 from bidding.errors import InvalidInput, InvalidTransition, NotFound
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
-from bidding.tenders import model, questions_repo, repo
+from bidding.tenders import access, model, questions_repo, repo
 from bidding.tenders.model import Status
 
 # The package's own helpers: who runs a tender, whose organisation a bidder is, the digests events carry.
 from bidding.tenders.service import (
     CorrectionView,
     QuestionView,
-    _bidder_organisation,
     _digest,
     _lock_own,
     actor_user_id,
@@ -34,7 +33,7 @@ from bidding.tenders.service import (
 
 async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> QuestionView:
     """Ask a question as the actor's organisation, under its pseudonym for this tender."""
-    organisation_id = _bidder_organisation(actor)
+    organisation_id = access.bidder_organisation(actor)
     async with db.transaction() as connection:
         # Locked so that two organisations asking at once cannot take the same pseudonym.
         tender = await repo.select_tender(connection, tender_id, for_update=True)

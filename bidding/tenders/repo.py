@@ -14,7 +14,7 @@ import asyncpg
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
-from bidding.tenders.model import Category, LocalText, Method, Procedure, Status
+from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,25 +67,9 @@ class Tender:
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
     lots: tuple[Lot, ...]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TenderSummary:
-    id: int
-    reference: str
-    status: Status
-    category: Category
-    procedure: Procedure
-    region: str
-    budget: Decimal
-    title: LocalText
-    deadline: dt.datetime
-    published_at: dt.datetime | None
-    agency_name: str
-    purchaser_name: str
-    lot_count: int
-    agency_name_en: str | None = None
-    purchaser_name_en: str | None = None
+    #: The contact persons the notice names: the running organisation's, and the purchaser's (empty if none).
+    contact: Contact
+    purchaser_contact: Contact
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -138,7 +122,8 @@ class Notification:
 _TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.currency, t.budget,
     t.title_zh, t.title_en, t.description_zh, t.description_en, t.documents_from, t.questions_until, t.deadline,
     t.evaluation_at, t.committee_size, t.specialties, t.custody_threshold, t.version, t.created_by, t.created_at,
-    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason,
+    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason, t.contact_name, t.contact_telephone,
+    t.contact_email, t.purchaser_contact_name, t.purchaser_contact_telephone, t.purchaser_contact_email,
     a.id AS agency_id, a.name AS agency_name, a.name_en AS agency_name_en, a.credit_code AS agency_credit_code,
     p.id AS purchaser_id, p.name AS purchaser_name, p.name_en AS purchaser_name_en,
     p.credit_code AS purchaser_credit_code,
@@ -146,7 +131,7 @@ _TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.reg
     array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id ORDER BY i.organisation_id)
         AS invited_ids"""
 
-_TENDER_FROM = """FROM tenders t
+TENDER_FROM = """FROM tenders t
     JOIN organisations a ON a.id = t.agency_id
     JOIN organisations p ON p.id = t.purchaser_id"""
 
@@ -194,6 +179,10 @@ def _tender(row: asyncpg.Record, lots: Sequence[asyncpg.Record]) -> Tender:
             )
             for lot in lots
         ),
+        contact=Contact(row["contact_name"], row["contact_telephone"], row["contact_email"]),
+        purchaser_contact=Contact(
+            row["purchaser_contact_name"], row["purchaser_contact_telephone"], row["purchaser_contact_email"]
+        ),
     )
 
 
@@ -217,6 +206,8 @@ class TenderFields:
     committee_size: int
     specialties: list[dict[str, Any]]
     custody_threshold: int
+    contact: Contact
+    purchaser_contact: Contact
 
 
 async def next_reference_serial(connection: Connection) -> int:
@@ -227,7 +218,8 @@ async def next_reference_serial(connection: Connection) -> int:
 #: The columns a draft sets, in the order of :func:`_field_values`.
 _FIELD_COLUMNS = """reference, purchaser_id, category, procedure, region, budget, title_zh, title_en, description_zh,
     description_en, documents_from, questions_until, deadline, evaluation_at, committee_size, specialties,
-    custody_threshold"""
+    custody_threshold, contact_name, contact_telephone, contact_email, purchaser_contact_name,
+    purchaser_contact_telephone, purchaser_contact_email"""
 
 
 def _field_values(fields: TenderFields) -> tuple[object, ...]:
@@ -249,6 +241,12 @@ def _field_values(fields: TenderFields) -> tuple[object, ...]:
         fields.committee_size,
         fields.specialties,
         fields.custody_threshold,
+        fields.contact.name,
+        fields.contact.telephone,
+        fields.contact.email,
+        fields.purchaser_contact.name,
+        fields.purchaser_contact.telephone,
+        fields.purchaser_contact.email,
     )
 
 
@@ -264,7 +262,8 @@ async def insert_tender(connection: Connection, fields: TenderFields, created_by
     try:
         tender_id: int = await connection.fetchval(
             f"""INSERT INTO tenders (agency_id, created_by, status, {_FIELD_COLUMNS})
-                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                        $20, $21, $22, $23, $24, $25)
                 RETURNING id""",
             fields.agency_id,
             created_by,
@@ -280,7 +279,8 @@ async def update_tender(connection: Connection, tender_id: int, fields: TenderFi
     try:
         await connection.execute(
             f"""UPDATE tenders SET ({_FIELD_COLUMNS}, updated_at)
-                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, now())
+                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+                   $23, $24, now())
                 WHERE id = $1""",
             tender_id,
             *_field_values(fields),
@@ -321,7 +321,7 @@ async def select_tender(connection: Connection, tender_id: int, *, for_update: b
     """A tender with its lots; ``for_update`` locks its row until the transaction ends (serialising changes)."""
     if for_update:
         await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
-    row = await connection.fetchrow("SELECT " + _TENDER_COLUMNS + " " + _TENDER_FROM + " WHERE t.id = $1", tender_id)
+    row = await connection.fetchrow("SELECT " + _TENDER_COLUMNS + " " + TENDER_FROM + " WHERE t.id = $1", tender_id)
     if row is None:
         return None
     lots = await connection.fetch("SELECT * FROM tender_lots WHERE tender_id = $1 ORDER BY number", tender_id)
@@ -383,160 +383,6 @@ async def select_now(connection: Connection) -> dt.datetime:
     """The database clock: the only clock that decides "before the deadline"."""
     now: dt.datetime = await connection.fetchval("SELECT now()")
     return now
-
-
-# --- Lists and search -----------------------------------------------------------------------------------------
-
-# The status as people see it (model.effective_status): open for bids until the deadline, closed from it.
-_SUMMARY_COLUMNS = """t.id, t.reference,
-    CASE WHEN t.status = 'published' AND t.deadline <= now() THEN 'closed' ELSE t.status END AS status,
-    t.category, t.procedure, t.region, t.budget, t.title_zh, t.title_en, t.deadline, t.published_at,
-    a.name AS agency_name, p.name AS purchaser_name, a.name_en AS agency_name_en, p.name_en AS purchaser_name_en,
-    (SELECT count(*) FROM tender_lots l WHERE l.tender_id = t.id) AS lot_count"""
-
-
-def _summary(row: asyncpg.Record) -> TenderSummary:
-    return TenderSummary(
-        id=row["id"],
-        reference=row["reference"],
-        status=Status(row["status"]),
-        category=Category(row["category"]),
-        procedure=Procedure(row["procedure"]),
-        region=row["region"],
-        budget=row["budget"],
-        title=LocalText(row["title_zh"], row["title_en"]),
-        deadline=row["deadline"],
-        published_at=row["published_at"],
-        agency_name=row["agency_name"],
-        purchaser_name=row["purchaser_name"],
-        lot_count=row["lot_count"],
-        agency_name_en=row["agency_name_en"],
-        purchaser_name_en=row["purchaser_name_en"],
-    )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SearchFilters:
-    #: A tsquery of quoted search terms joined by ``&`` (see ``service.search``), or ``None``.
-    terms: str | None = None
-    category: Category | None = None
-    region: str | None = None
-    #: "open" (published, before its deadline), "closed" (after it), or any stored status.
-    status: str | None = None
-    budget_min: Decimal | None = None
-    budget_max: Decimal | None = None
-    deadline_from: dt.datetime | None = None
-    deadline_to: dt.datetime | None = None
-
-
-#: The condition of each status filter (see :class:`SearchFilters`).
-_STATUS_CONDITIONS = {
-    "open": "t.status = 'published' AND t.deadline > now()",
-    "closed": "(t.status = 'closed' OR (t.status = 'published' AND t.deadline <= now()))",
-}
-
-
-async def search_tenders(
-    connection: Connection, filters: SearchFilters, *, after: tuple[dt.datetime, int] | None, limit: int
-) -> list[TenderSummary]:
-    """Published tenders matching every filter, newest first, after the keyset cursor ``after``.
-
-    The statement names only the filters given (each a fixed condition with its value as a parameter), so that
-    every combination gets a plan made for it rather than one generic plan for all. The page is chosen first and
-    only its rows are joined to their organisations: the planner underestimates how many tenders match several
-    Chinese character pairs at once (they occur together, it assumes they do not), and would otherwise join
-    every match before keeping the newest.
-    """
-    conditions = ["t.published_at IS NOT NULL"]
-    values: list[object] = []
-
-    def where(condition: str, *params: object) -> None:
-        numbers = [f"${len(values) + i}" for i in range(1, len(params) + 1)]
-        conditions.append(condition.format(*numbers))
-        values.extend(params)
-
-    if filters.terms is not None:
-        where("t.search @@ {}::tsquery", filters.terms)
-    if filters.category is not None:
-        where("t.category = {}", filters.category)
-    if filters.region is not None:
-        where("t.region = {}", filters.region)
-    if filters.status is not None:
-        if filters.status in _STATUS_CONDITIONS:
-            conditions.append(_STATUS_CONDITIONS[filters.status])
-        else:
-            where("t.status = {}", filters.status)
-    if filters.budget_min is not None:
-        where("t.budget >= {}", filters.budget_min)
-    if filters.budget_max is not None:
-        where("t.budget <= {}", filters.budget_max)
-    if filters.deadline_from is not None:
-        where("t.deadline >= {}", filters.deadline_from)
-    if filters.deadline_to is not None:
-        where("t.deadline < {}", filters.deadline_to)
-    if after is not None:
-        where("(t.published_at, t.id) < ({}, {})", *after)
-    values.append(limit)
-    page = (
-        "SELECT * FROM tenders t WHERE "
-        + " AND ".join(conditions)
-        + f" ORDER BY t.published_at DESC, t.id DESC LIMIT ${len(values)}"
-    )
-    rows = await connection.fetch(
-        "SELECT "
-        + _SUMMARY_COLUMNS
-        + " FROM ("
-        + page
-        + """) t
-           JOIN organisations a ON a.id = t.agency_id
-           JOIN organisations p ON p.id = t.purchaser_id
-           ORDER BY t.published_at DESC, t.id DESC""",
-        *values,
-    )
-    return [_summary(row) for row in rows]
-
-
-async def select_regions(connection: Connection, *, limit: int = 200) -> list[str]:
-    """The regions of published tenders, in order: a skip scan of the region index, one probe per region."""
-    rows = await connection.fetch(
-        """WITH RECURSIVE regions (region) AS (
-               (SELECT region FROM tenders WHERE published_at IS NOT NULL ORDER BY region LIMIT 1)
-               UNION ALL
-               SELECT (SELECT t.region FROM tenders t
-                       WHERE t.published_at IS NOT NULL AND t.region > r.region ORDER BY t.region LIMIT 1)
-               FROM regions r WHERE r.region IS NOT NULL
-           )
-           SELECT region FROM regions WHERE region IS NOT NULL LIMIT $1""",
-        limit,
-    )
-    return [row["region"] for row in rows]
-
-
-async def select_organisation_tenders(connection: Connection, organisation_id: int) -> list[TenderSummary]:
-    """Tenders an organisation runs or purchases for, drafts included, most recently changed first."""
-    rows = await connection.fetch(
-        "SELECT "
-        + _SUMMARY_COLUMNS
-        + " "
-        + _TENDER_FROM
-        + """ WHERE t.agency_id = $1 OR t.purchaser_id = $1
-           ORDER BY t.updated_at DESC, t.id DESC LIMIT 500""",
-        organisation_id,
-    )
-    return [_summary(row) for row in rows]
-
-
-async def select_registered_tenders(connection: Connection, organisation_id: int) -> list[TenderSummary]:
-    rows = await connection.fetch(
-        "SELECT "
-        + _SUMMARY_COLUMNS
-        + " "
-        + _TENDER_FROM
-        + """ JOIN tender_registrations r ON r.tender_id = t.id AND r.organisation_id = $1
-           ORDER BY t.deadline DESC, t.id DESC LIMIT 500""",
-        organisation_id,
-    )
-    return [_summary(row) for row in rows]
 
 
 # --- Documents ------------------------------------------------------------------------------------------------
@@ -781,4 +627,40 @@ async def notify(
     await connection.executemany(
         "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
         [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
+    )
+
+
+async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedelta) -> None:
+    """Move a tender's recorded moments (its timeline, documents, registrations, questions and amendments) ``by``
+    into the past, keeping their order. Only the demo does this, to show a tender whose deadline has passed; the
+    log and the open data releases keep the moments things really happened."""
+    await connection.execute(
+        """UPDATE tenders SET documents_from = documents_from - $2::interval,
+               questions_until = questions_until - $2::interval, deadline = deadline - $2::interval,
+               evaluation_at = evaluation_at - $2::interval, published_at = published_at - $2::interval,
+               created_at = created_at - $2::interval, updated_at = updated_at - $2::interval
+           WHERE id = $1""",
+        tender_id,
+        by,
+    )
+    await connection.execute(
+        "UPDATE tender_documents SET uploaded_at = uploaded_at - $2::interval WHERE tender_id = $1", tender_id, by
+    )
+    await connection.execute(
+        "UPDATE tender_registrations SET registered_at = registered_at - $2::interval WHERE tender_id = $1",
+        tender_id,
+        by,
+    )
+    await connection.execute(
+        """UPDATE tender_questions SET asked_at = asked_at - $2::interval, answered_at = answered_at - $2::interval
+           WHERE tender_id = $1""",
+        tender_id,
+        by,
+    )
+    await connection.execute(
+        """UPDATE tender_amendments SET created_at = created_at - $2::interval,
+               deadline_before = deadline_before - $2::interval, deadline_after = deadline_after - $2::interval
+           WHERE tender_id = $1""",
+        tender_id,
+        by,
     )

@@ -30,15 +30,13 @@ from bidding.inputs import decode_cursor, encode_cursor
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
-from bidding.tenders import model, questions_repo, repo
-from bidding.tenders.model import Category, Criterion, LotInput, Status, TenderInput
+from bidding.tenders import access, model, questions_repo, repo, search_model, search_repo
+from bidding.tenders.access import Access
+from bidding.tenders.model import Criterion, LotInput, Status, TenderInput
 from crypto.canonical import canonical_json
 
 #: The longest summary of an amendment, and of a reason for cancelling.
 MAX_SUMMARY_LENGTH = 2000
-#: Search results per page, by default and at most.
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 #: Notifications shown at once.
 MAX_NOTIFICATIONS = 50
 
@@ -46,78 +44,6 @@ MAX_NOTIFICATIONS = 50
 def _digest(value: Any) -> str:
     """The SHA-256 of a value's canonical JSON: what audit events carry instead of the value."""
     return hashlib.sha256(canonical_json(value)).hexdigest()
-
-
-# --- Who may do what ------------------------------------------------------------------------------------------
-
-
-def _runs(actor: Actor, tender: repo.Tender) -> bool:
-    """Staff of the organisation running the tender: the only people who change it."""
-    principal = actor.principal
-    return principal is not None and principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
-
-
-def _sees_internals(actor: Actor, tender: repo.Tender) -> bool:
-    """Staff of the agency or the purchaser, supervisors, and the platform itself see drafts and registrations."""
-    principal = actor.principal
-    if principal is None:
-        return actor.is_platform
-    if principal.has(Role.SUPERVISOR):
-        return True
-    return principal.has(Role.AGENCY_STAFF) and principal.organisation_id in (tender.agency.id, tender.purchaser.id)
-
-
-def _bidder_organisation(actor: Actor) -> int:
-    principal = actor.principal
-    if principal is None or not principal.has(Role.BIDDER) or principal.organisation_id is None:
-        raise Forbidden(N_("Only bidders can do this, for their organisation."))
-    return principal.organisation_id
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Access:
-    """What the actor may do with one tender now: the pages show these actions, the use cases check them again."""
-
-    internals: bool = False
-    edit: bool = False
-    publish: bool = False
-    amend: bool = False
-    cancel: bool = False
-    answer: bool = False
-    register: bool = False
-    registered: bool = False
-    ask: bool = False
-    download: bool = False
-    #: Why a bidder cannot register, if it cannot (not invited, deadline passed).
-    register_refusal: Message | None = None
-
-
-def _access(
-    actor: Actor, tender: repo.Tender, status: Status, now: dt.datetime, *, registered: bool, invited: bool
-) -> Access:
-    runs = _runs(actor, tender)
-    internals = _sees_internals(actor, tender)
-    open_for_bids = status is Status.PUBLISHED
-    is_bidder = actor.has(Role.BIDDER) and actor.principal is not None and actor.principal.organisation_id is not None
-    refusal = None
-    if is_bidder and not registered:
-        if not open_for_bids:
-            refusal = N_("Registration closed at the deadline.")
-        elif tender.procedure is model.Procedure.INVITED and not invited:
-            refusal = N_("This is an invited tender: only the bidders invited may register.")
-    return Access(
-        internals=internals,
-        edit=runs and status is Status.DRAFT,
-        publish=runs and status is Status.DRAFT,
-        amend=runs and open_for_bids,
-        cancel=runs and "cancel" in model.TRANSITIONS[status],
-        answer=runs and open_for_bids,
-        register=is_bidder and not registered and refusal is None,
-        registered=registered,
-        ask=registered and open_for_bids and now < tender.questions_until,
-        download=(internals and actor.principal is not None) or registered or actor.has(Role.ADMIN),
-        register_refusal=refusal,
-    )
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
@@ -172,7 +98,7 @@ class TenderView:
 async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
     """A tender the actor may see: published ones to everyone, drafts to their own staff and supervisors."""
     tender = await repo.select_tender(connection, tender_id)
-    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
+    if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
         raise NotFound(N_("There is no such tender."))
     return tender
 
@@ -187,12 +113,12 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         is_bidder = actor.has(Role.BIDDER) and organisation_id is not None
         registered = is_bidder and await repo.is_registered(connection, tender_id, organisation_id or 0)
         invited = is_bidder and await repo.is_invited(connection, tender_id, organisation_id or 0)
-        access = _access(actor, tender, status, now, registered=registered, invited=invited)
+        allowed = access.access_of(actor, tender, status, now, registered=registered, invited=invited)
         documents = await repo.select_documents(connection, tender_id)
         questions = await questions_repo.select_questions(connection, tender_id, answered_only=False)
         corrections = await questions_repo.select_corrections(connection, tender_id)
         amendments = await repo.select_amendments(connection, tender_id)
-        internal = access.internals
+        internal = allowed.internals
         registrations = await repo.select_registrations(connection, tender_id) if internal else []
         custodians = await repo.select_custodians(connection, tender_id) if internal else []
         invitees = await repo.select_invited(connection, tender_id) if internal else []
@@ -218,7 +144,7 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         tender,
         status,
         now,
-        access,
+        allowed,
         documents,
         shown,
         amendments,
@@ -261,6 +187,8 @@ def tender_input(tender: repo.Tender) -> TenderInput:
         invited_ids=list(tender.invited_ids),
         currency=tender.currency,
         reference=tender.reference,
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact,
     )
 
 
@@ -301,19 +229,19 @@ async def draft_choices(db: Database, actor: Actor) -> DraftChoices:
     )
 
 
-async def list_own(db: Database, actor: Actor) -> list[repo.TenderSummary]:
+async def list_own(db: Database, actor: Actor) -> list[search_repo.TenderSummary]:
     """The tenders of the actor's organisation: run by it or bought for it, drafts included."""
     principal = actor.principal
     if principal is None or principal.organisation_id is None or not principal.has(Role.AGENCY_STAFF):
         raise Forbidden()
     async with db.connection() as connection:
-        return await repo.select_organisation_tenders(connection, principal.organisation_id)
+        return await search_repo.select_organisation_tenders(connection, principal.organisation_id)
 
 
-async def list_registered(db: Database, actor: Actor) -> list[repo.TenderSummary]:
-    organisation_id = _bidder_organisation(actor)
+async def list_registered(db: Database, actor: Actor) -> list[search_repo.TenderSummary]:
+    organisation_id = access.bidder_organisation(actor)
     async with db.connection() as connection:
-        return await repo.select_registered_tenders(connection, organisation_id)
+        return await search_repo.select_registered_tenders(connection, organisation_id)
 
 
 async def notifications(db: Database, actor: Actor, *, mark_read: bool = False) -> list[repo.Notification]:
@@ -326,87 +254,6 @@ async def notifications(db: Database, actor: Actor, *, mark_read: bool = False) 
         if mark_read:
             await repo.mark_notifications_read(connection, principal.organisation_id)
     return found
-
-
-# --- Search ---------------------------------------------------------------------------------------------------
-
-
-class SearchQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A search of published tenders, as the notice list's form and the API's query string give it."""
-
-    q: str = ""
-    category: Category | None = None
-    region: str | None = None
-    #: ``open`` (before the deadline), ``closed`` (after it) or a lifecycle status.
-    status: str | None = None
-    budget_min: str | None = None
-    budget_max: str | None = None
-    #: Dates, in the platform's time zone, between which the deadline falls (both included).
-    deadline_from: dt.date | None = None
-    deadline_to: dt.date | None = None
-    cursor: str | None = None
-    limit: int = PAGE_SIZE
-
-
-SEARCH_STATUSES = ("open", "closed", *(s.value for s in Status if s not in (Status.DRAFT, Status.PUBLISHED)))
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SearchPage:
-    items: list[repo.TenderSummary]
-    #: The cursor of the next page, ``None`` on the last.
-    next_cursor: str | None
-
-
-def _encode_cursor(summary: repo.TenderSummary) -> str:
-    assert summary.published_at is not None, "search lists published tenders"
-    return encode_cursor(summary.published_at, summary.id)
-
-
-def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> repo.SearchFilters:
-    errors: dict[str, Message] = {}
-    amounts: dict[str, Decimal | None] = {}
-    for field in ("budget_min", "budget_max"):
-        raw = getattr(query, field)
-        try:
-            amounts[field] = model.parse_amount(raw, allow_zero=True) if raw not in (None, "") else None
-        except ValueError:
-            errors[field] = N_("Give an amount such as 500000, with at most two decimals.")
-    if query.status not in (None, "", *SEARCH_STATUSES):
-        errors["status"] = N_("Choose a status from the list.")
-    if not 1 <= query.limit <= MAX_PAGE_SIZE:
-        errors["limit"] = N_("A page has 1 to %(count)d results.", count=MAX_PAGE_SIZE)
-    if errors:
-        raise InvalidInput(errors=errors)
-
-    def start_of(day: dt.date | None) -> dt.datetime | None:
-        return dt.datetime.combine(day, dt.time(), timezone) if day else None
-
-    return repo.SearchFilters(
-        terms=model.tsquery(model.query_terms(query.q)),
-        category=query.category,
-        region=(query.region or "").strip() or None,
-        status=query.status or None,
-        budget_min=amounts["budget_min"],
-        budget_max=amounts["budget_max"],
-        deadline_from=start_of(query.deadline_from),
-        deadline_to=start_of(query.deadline_to + dt.timedelta(days=1)) if query.deadline_to else None,
-    )
-
-
-async def search(db: Database, settings: Settings, query: SearchQuery) -> SearchPage:
-    """Published tenders matching the query, newest first, a page at a time; raises InvalidInput."""
-    filters = _search_filters(query, ZoneInfo(settings.timezone))
-    after = decode_cursor(query.cursor) if query.cursor else None
-    async with db.connection() as connection:
-        found = await repo.search_tenders(connection, filters, after=after, limit=query.limit + 1)
-    items = found[: query.limit]
-    return SearchPage(items, _encode_cursor(items[-1]) if len(found) > query.limit else None)
-
-
-async def regions(db: Database) -> list[str]:
-    async with db.connection() as connection:
-        return await repo.select_regions(connection)
 
 
 # --- Drafting -------------------------------------------------------------------------------------------------
@@ -454,6 +301,8 @@ def _fields(tender: TenderInput, agency_id: int) -> repo.TenderFields:
         committee_size=tender.committee_size,
         specialties=msgspec.to_builtins(tender.specialties),
         custody_threshold=tender.custody_threshold,
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact,
     )
 
 
@@ -477,7 +326,7 @@ async def _save_terms(connection: Connection, tender_id: int, tender: TenderInpu
     if parties:
         await repo.replace_custodians(connection, tender_id, tender.custodian_ids)
         await repo.replace_invitations(connection, tender_id, tender.invited_ids)
-    terms = model.tender_search_terms(
+    terms = search_model.tender_search_terms(
         tender.reference or "", tender.region, tender.title, tender.description, (lot.title for lot in tender.lots)
     )
     await repo.set_search_terms(connection, tender_id, terms)
@@ -511,9 +360,9 @@ def actor_user_id(actor: Actor) -> int:
 
 def _own(actor: Actor, tender: repo.Tender | None) -> repo.Tender:
     """The tender, if the actor runs it; raises NotFound (for a draft it may not even see) or Forbidden."""
-    if tender is None or (tender.published_at is None and not _sees_internals(actor, tender)):
+    if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
         raise NotFound(N_("There is no such tender."))
-    if not _runs(actor, tender):
+    if not access.runs(actor, tender):
         raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
     return tender
 
@@ -558,6 +407,13 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         documents = await repo.select_documents(connection, tender_id)
         if not documents:
             raise InvalidTransition(N_("Upload the tender documents before publishing."))
+        if model.missing_contact(tender.contact):
+            raise InvalidTransition(
+                N_(
+                    "Give the notice's contact person, with a telephone number and an e-mail address, before "
+                    "publishing: edit the draft."
+                )
+            )
         await _check_custody(connection, tender)
         await repo.set_published(connection, tender_id, documents_from)
         if tender.invited_ids:
@@ -672,6 +528,7 @@ async def amend(
         current = tender_input(tender)
         amended = model.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
         model.check_amendment(current, amended)
+        model.check_contact_given(amended.contact)
         changes = model.diff(model.snapshot(current), model.snapshot(amended))
         if not changes:
             raise InvalidInput(N_("The amendment changes nothing."))
@@ -831,7 +688,7 @@ async def open_document(db: Database, actor: Actor, tender_id: int, document_id:
         principal = actor.principal
         if principal is None:
             raise Forbidden(N_("Sign in and register for the tender to download its documents."))
-        staff = _sees_internals(actor, tender) or principal.has(Role.ADMIN)
+        staff = access.sees_internals(actor, tender) or principal.has(Role.ADMIN)
         registered = (
             principal.has(Role.BIDDER)
             and principal.organisation_id is not None
@@ -854,7 +711,7 @@ async def open_document(db: Database, actor: Actor, tender_id: int, document_id:
 
 async def register(db: Database, actor: Actor, tender_id: int) -> bool:
     """Register the actor's organisation for a tender; ``False`` if it already was."""
-    organisation_id = _bidder_organisation(actor)
+    organisation_id = access.bidder_organisation(actor)
     async with db.transaction() as connection:
         tender = await _visible_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bidding.tenders.forms import TIMES
 from tests.e2e.conftest import Clients, Server, run_ceremony, tender_json, watch_for_errors
 from tests.e2e.test_browser import sign_in
 
@@ -67,6 +68,16 @@ def fill_notice(page: Any, title: str) -> None:
     for box in page.locator("input[name=custodian_ids]").all():
         box.check()
     page.fill("#custody_threshold", "2")
+    page.fill("[id='contact.name']", "张伟")
+    page.fill("[id='contact.telephone']", "0512-6888 1234")
+    page.fill("[id='contact.email']", "zhang.wei@example.com")
+
+
+def open_section(page: Any, name: str) -> None:
+    """Unfold a section of the tender form (they are folded on the edit and amendment forms)."""
+    section = page.locator(f"#section-{name}")
+    if section.get_attribute("open") is None:
+        section.locator("> summary").click()
 
 
 def fill_criterion(row: Any, name: str, points: str, kind: str = "subjective") -> None:
@@ -181,7 +192,10 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     agent.wait_for_url("**?done=answered#questions")
     agent.click(f"a[href='/tenders/{tender_id}/amend']")
     agent.wait_for_url(f"**/tenders/{tender_id}/amend")
+    assert agent.locator("#section-lots").get_attribute("open") is None, "the amendment form opens folded"
+    open_section(agent, "notice")
     assert agent.locator("#category").count() == 0 and agent.locator(".fixed-terms").is_visible()
+    open_section(agent, "lots")
     field(agent, "lots.0.title.zh").fill("医疗设备及安装")
     agent.fill("#summary", "第 1 标段名称增加“及安装”。")
     agent.click("form[data-tender-form] button[type=submit]")
@@ -197,7 +211,7 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     bidder.wait_for_url(f"**/tenders/{tender_id}#amendments")
     assert bidder.locator(".answer", has_text="包含安装及调试。").is_visible()
     changes = bidder.locator("#amendments .changes").inner_text()
-    assert "第 1 标段：名称（中文）" in changes and "医疗设备及安装" in changes
+    assert "第 1 标段：标段名称（中文）" in changes and "医疗设备及安装" in changes
     assert bidder.locator("#amendments .tag.substantive").first.is_visible()
 
     # In English, as the bidder chooses it (kept on the account, so put back after).
@@ -249,6 +263,67 @@ def test_a_refused_draft_shows_each_error_at_its_field(open_page: Callable[..., 
     assert field(page, "lots.1.budget").count() == 1
 
 
+def summary_lines(page: Any) -> dict[str, str]:
+    """The lines of the form's error summary, each with the address it links to."""
+    links = page.locator("#error-summary li a")
+    return {link.inner_text(): link.get_attribute("href") for link in links.all()}
+
+
+def test_the_error_summary_names_each_field_links_to_it_and_opens_its_section(
+    open_page: Callable[..., Any], server: Server, clients: Clients
+) -> None:
+    page = open_page()
+    sign_in(page, "agent")
+    page.goto("/tenders/new")
+    field(page, "title.zh").fill("摘要测试")
+    field(page, "lots.0.title.zh").fill("第一标段")
+    field(page, "lots.0.budget").fill("500000")
+    page.click("[data-add=lot]")
+    field(page, "lots.1.title.zh").fill("第二标段")
+    field(page, "lots.1.budget").fill("一百万")
+    page.fill("[id='contact.telephone']", "电话")
+    # Nothing else filled: the browser lets the form go (its own messages name no field), the platform answers.
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.click("form[data-tender-form] button[type=submit]")
+    assert answer.value.status == 422
+    lines = summary_lines(page)
+    dates = ["招标文件获取时间", "提问截止时间", "投标截止时间", "评标开始时间"]
+    for label, key in zip(dates, TIMES, strict=True):
+        assert lines[f"{label}：请填写日期和时间。"] == f"#{key}"
+    assert lines["采购人/招标人：请从选项中选择一项。"] == "#purchaser_id", "chosen from a list, not typed as a number"
+    assert "请填写整数。" not in " ".join(lines)
+    budget = [line for line in lines if line.startswith("第 2 标段 · 预算金额（元）：")]
+    assert budget and lines[budget[0]] == "#lots.1.budget"
+    assert (
+        lines["联系电话：请填写电话号码，例如 0512-6888 1234 或 138 1234 5678，如有分机请一并填写。"]
+        == "#contact.telephone"
+    )
+    for target in lines.values():
+        assert page.locator(f"[id='{target[1:]}']").count() == 1, target
+    # A line takes the person to its field, in a section that opened by itself.
+    page.locator("#error-summary a", has_text="投标截止时间").click()
+    assert page.evaluate("location.hash") == "#deadline" and page.locator("#deadline").is_visible()
+    page.locator("#error-summary a", has_text="第 2 标段 · 预算金额").click()
+    assert page.locator("[id='lots.1.budget']").is_visible()
+    assert page.locator("[id='lots.1.budget-error']").is_visible()
+
+    # On the edit form, folded, only the sections holding a problem open.
+    api = clients.api("agent")
+    draft = api.post("/api/v1/tenders", json=tender_json(server, "摘要测试草稿")).json()["id"]
+    page.goto(f"/tenders/{draft}/edit")
+    assert page.locator("details.form-section[open]").count() == 0
+    open_section(page, "lots")
+    field(page, "lots.0.bid_security").fill("-5")
+    page.click("form[data-tender-form] button[type=submit]")
+    lines = summary_lines(page)
+    assert [line.split("：")[0] for line in lines] == ["第 1 标段 · 投标保证金（元）"], lines
+    assert page.locator("#section-lots").get_attribute("open") is not None
+    assert page.locator("#section-notice").get_attribute("open") is None
+    assert page.locator("#section-timeline").get_attribute("open") is None
+    page.locator("#error-summary a").click()
+    assert page.locator("[id='lots.0.bid_security']").is_visible()
+
+
 @pytest.mark.parametrize("path", ["/tenders", "/tenders/new", "/dashboard"])
 def test_tender_pages_fit_a_phone_screen(browser: Any, server: Server, path: str) -> None:
     context = browser.new_context(base_url=server.url, viewport={"width": 375, "height": 740}, is_mobile=True)
@@ -283,6 +358,7 @@ def test_a_draft_is_edited_and_a_published_tender_cancelled_on_their_pages(
     agent.wait_for_url(f"**/tenders/{draft}/edit")
     assert field(agent, "title.zh").input_value() == "浏览器编辑草稿"
     assert field(agent, "lots.1.budget").input_value() == "3800000.50"
+    open_section(agent, "notice")
     field(agent, "region").fill("示范市高新区")
     agent.click("form[data-tender-form] button[type=submit]")
     agent.wait_for_url(f"**/tenders/{draft}?done=saved")

@@ -22,8 +22,8 @@ def _digest(data: bytes) -> str:
     return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
 
 
-def _published(agent: httpx.Client, server: Server, title: str) -> dict[str, Any]:
-    created = agent.post("/api/v1/tenders", json=tender_json(server, title))
+def _published(agent: httpx.Client, server: Server, title: str, **fields: Any) -> dict[str, Any]:
+    created = agent.post("/api/v1/tenders", json=tender_json(server, title) | fields)
     assert created.status_code == 201, created.text
     tender_id = created.json()["id"]
     assert created.headers["location"] == f"/api/v1/tenders/{tender_id}"
@@ -192,3 +192,40 @@ def test_bad_requests_get_problems_and_change_nothing(server: Server, clients: C
 def test_the_openapi_document_describes_the_tenders_api(server: Server) -> None:
     paths = httpx.get(f"{server.url}/api/openapi.json").json()["paths"]
     assert {"/api/v1/tenders", "/api/v1/tenders/{tender_id}", "/ocds/releases", "/ocds/records/{ocid}"} <= set(paths)
+
+
+def test_the_contact_goes_in_and_out_through_the_api_and_into_the_open_data(server: Server, clients: Clients) -> None:
+    agent = clients.api("agent")
+    bad = tender_json(server, "接口联系人错误")
+    bad["contact"] = {"name": "张伟", "telephone": "phone", "email": "zhang@example"}
+    refused = agent.post("/api/v1/tenders", json=bad)
+    assert refused.status_code == 422
+    assert {error["pointer"] for error in refused.json()["errors"]} == {"#/contact.telephone", "#/contact.email"}
+
+    body = tender_json(server, "接口联系人")
+    body["purchaser_contact"] = {"name": "王强", "telephone": "0512-6778 2201"}
+    tender = _published(agent, server, "接口联系人", purchaser_contact=body["purchaser_contact"])
+    assert tender["contact"] == {"name": "张伟", "telephone": "0512-6888 1234", "email": "zhang.wei@example.com"}
+    assert tender["purchaser_contact"] == {"name": "王强", "telephone": "0512-6778 2201", "email": ""}
+
+    record = httpx.get(f"{server.url}/ocds/records/{tender['ocid']}").json()
+    assert_valid("record-package", record)
+    parties = {party["roles"][0]: party for party in record["records"][0]["compiledRelease"]["parties"]}
+    assert parties["procuringEntity"]["contactPoint"] == tender["contact"]
+    assert parties["buyer"]["contactPoint"] == {"name": "王强", "telephone": "0512-6778 2201"}
+
+    # An amendment may change the contact, never take it away.
+    amended = {**body, "contact": {"name": "李娜", "telephone": "0512-6818 3370", "email": "li.na@example.com"}}
+    for field in ("documents_from", "questions_until", "deadline", "evaluation_at", "reference"):
+        amended[field] = tender[field]
+    amendment = agent.post(
+        f"/api/v1/tenders/{tender['id']}/amendments", json={"tender": amended, "summary": "更换联系人"}
+    )
+    assert amendment.status_code == 201, amendment.text
+    assert set(amendment.json()["changes"]) == {"contact.name", "contact.telephone", "contact.email"}
+    removed = {**amended, "contact": {"name": "", "telephone": "", "email": ""}}
+    refused = agent.post(
+        f"/api/v1/tenders/{tender['id']}/amendments", json={"tender": removed, "summary": "删除联系人"}
+    )
+    assert refused.status_code == 422
+    assert agent.get(f"/api/v1/tenders/{tender['id']}").json()["contact"]["name"] == "李娜"

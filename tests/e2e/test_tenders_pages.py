@@ -57,6 +57,9 @@ def tender_fields(server: Server, title: str, **changes: str) -> dict[str, Any]:
         "committee_size": "5",
         "custodian_ids": [str(c) for c in custodians],
         "custody_threshold": "2",
+        "contact.name": "张伟",
+        "contact.telephone": "0512-6888 1234",
+        "contact.email": "zhang.wei@example.com",
         "lots.0.title.zh": "设备采购",
         "lots.0.budget": "880000",
         "lots.0.bid_security": "10000",
@@ -524,3 +527,40 @@ def test_actions_by_the_wrong_people_are_refused_and_change_nothing(server: Serv
     assert agent.post(f"/tenders/{draft}/register", data={"_csrf_token": token}).status_code == 403
     assert server.sql("SELECT count(*) FROM audit_events") == before
     assert server.sql("SELECT status FROM tenders WHERE id = $1", draft) == "draft"
+
+
+def test_the_contact_is_checked_on_the_form_needed_to_publish_and_shown_on_the_notice(
+    server: Server, clients: Clients
+) -> None:
+    agent = clients.sign_in("agent")
+    form = agent.get("/tenders/new")
+    for name in ("contact.name", "contact.telephone", "contact.email", "purchaser_contact.name"):
+        assert f'name="{name}"' in form.text
+    assert "第五条" in form.text, "the form says the rule's basis"
+    bad = tender_fields(
+        server, "页面联系人" + chinese_word(), **{"contact.telephone": "123", "contact.email": "zhang@"}
+    )
+    refused = agent.post("/tenders/new", data={"_csrf_token": csrf_token(form.text), **bad})
+    assert refused.status_code == 422
+    assert 'id="contact.telephone-error"' in refused.text and 'id="contact.email-error"' in refused.text
+    assert 'href="#contact.telephone"' in refused.text and "联系电话：" in refused.text
+
+    # A draft may wait for its contact; publishing may not.
+    title = "页面联系人" + chinese_word()
+    tender_id = create_draft(agent, server, title, **{"contact.name": "", "contact.telephone": "", "contact.email": ""})
+    assert upload(agent, tender_id).status_code == 303
+    run_ceremony(clients.api("agent"), tender_id)
+    not_yet = publish(agent, tender_id)
+    reason = "Give the notice's contact person, with a telephone number and an e-mail address, before publishing: "
+    assert not_yet.status_code == 409 and chinese(reason + "edit the draft.") in not_yet.text
+    edit = agent.get(f"/tenders/{tender_id}/edit")
+    fields = tender_fields(server, title) | {
+        "purchaser_contact.name": "王强",
+        "purchaser_contact.telephone": "0512-6778 2201",
+    }
+    edited = agent.post(f"/tenders/{tender_id}/edit", data={"_csrf_token": csrf_token(edit.text), **fields})
+    assert edited.status_code == 303, edited.text
+    assert publish(agent, tender_id).status_code == 303
+    notice = clients.new().get(f"/tenders/{tender_id}")
+    assert 'href="tel:0512-68881234"' in notice.text and 'href="mailto:zhang.wei@example.com"' in notice.text
+    assert "王强" in notice.text and "张伟" in notice.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -10,7 +11,9 @@ from bidding import demo
 from bidding.accounts import service as accounts
 from bidding.blobs import BlobStore
 from bidding.db import Database
+from bidding.opening import service as opening
 from bidding.settings import Settings
+from bidding.tenders import model, search
 from bidding.tenders import service as tenders
 from bidding.tenders.model import Category, Status
 
@@ -52,7 +55,7 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
     agent = await accounts.act_as(db, demo.AGENT)
     own = {summary.reference: summary for summary in await tenders.list_own(db, agent)}
     assert set(own) == {spec.reference for spec in demo.TENDERS}
-    public = await tenders.search(db, settings, tenders.SearchQuery(limit=100))
+    public = await search.search(db, settings, search.SearchQuery(limit=100))
     assert {item.category for item in public.items if item.status is Status.PUBLISHED} == set(Category)
     assert any(summary.status is Status.DRAFT for summary in own.values())
     assert all(item.status is not Status.DRAFT for item in public.items)
@@ -84,3 +87,47 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
 
     await demo.seed(db, settings)
     assert await _counts(connection) == seeded
+
+
+async def test_every_demo_tender_keeps_the_rules_of_a_tender_made_on_the_pages(
+    db: Database, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """The demo's tenders, as stored once seeded, pass the checks the use cases make of people's tenders: the
+    terms' rules, publication with the whole bidding period, a contact, questions, registrations and bids within
+    their periods; and the opened tender has at least three bids in each lot, each with the lot's bid security."""
+    settings = Settings(database_url="postgresql://unused", secret_key="t" * 64, data_dir=tmp_path)
+    await demo.seed(db, settings)
+    agent = await accounts.act_as(db, demo.AGENT)
+    opened = []
+    for summary in await tenders.list_own(db, agent):
+        view = await tenders.get_tender(db, agent, summary.id)
+        tender = view.tender
+        rules = settings.rules_for(tender.procedure)
+        model.validate_tender(tenders.tender_input(tender), rules)
+        if tender.published_at is None:
+            continue
+        assert model.missing_contact(tender.contact) == [], tender.reference
+        documents_from = model.check_publication(tender.documents_from, tender.deadline, tender.published_at, rules)
+        assert documents_from == tender.documents_from, f"{tender.reference}: documents before its publication"
+        assert all(document.uploaded_at <= tender.published_at for document in view.documents if document.version == 1)
+        for question in view.questions:
+            assert tender.published_at <= question.asked_at < tender.questions_until, tender.reference
+            assert question.answered_at is None or question.answered_at < tender.deadline, tender.reference
+        assert all(tender.published_at <= r.registered_at < tender.deadline for r in view.registrations)
+        bids = await connection.fetch(
+            "SELECT lot, organisation_id, submitted_at FROM bids WHERE tender_id = $1", tender.id
+        )
+        assert all(tender.published_at <= bid["submitted_at"] < tender.deadline for bid in bids), tender.reference
+        if tender.status is Status.OPENED:
+            opened.append(tender)
+            for lot in tender.lots:
+                bidders = {bid["organisation_id"] for bid in bids if bid["lot"] == lot.number}
+                assert len(bidders) >= 3, f"{tender.reference}, lot {lot.number}: fewer than three bidders"
+            record = await opening.published_record(db, tender.id)
+            assert record is not None
+            lots = {lot.number: lot for lot in tender.lots}
+            for line in record.lines:
+                assert line.outcome == "opened"
+                assert Decimal(line.bid_security or "0") == lots[line.lot].bid_security
+                assert 0 < Decimal(line.total or "0") <= lots[line.lot].budget
+    assert len(opened) == 1

@@ -166,6 +166,9 @@ function line(message) {
   if (ownBids.has(message.bid)) answers.append(actions("own-line-actions", message.bid));
   row.append(answers);
   row.children[7].classList.add(`outcome-${message.outcome}`);
+  // Each cell carries its column's name, which a phone shows beside it when the table becomes cards (site.css).
+  const heads = lines.closest("table").querySelectorAll("thead th");
+  for (const [index, cell] of [...row.children].entries()) cell.dataset.label = heads[index]?.textContent ?? "";
   lines.append(row);
   const values = {
     position: message.position,

@@ -82,7 +82,7 @@ function remove(form, button) {
   const list = row.parentElement;
   row.remove();
   renumber(form);
-  (list.querySelector("[data-row] input") ?? list.closest("section, fieldset")?.querySelector("[data-add]"))?.focus();
+  (list.querySelector("[data-row] input") ?? list.closest("fieldset, details")?.querySelector("[data-add]"))?.focus();
 }
 
 for (const form of document.querySelectorAll("form[data-tender-form]")) {

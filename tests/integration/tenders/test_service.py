@@ -14,7 +14,7 @@ from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.identity import Actor
 from bidding.settings import TimeRules
-from bidding.tenders import questions, service
+from bidding.tenders import questions, search, service
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
 from tests.integration.tenders.conftest import Cast, chunks_of, publish, published_tender, run_ceremony
 from tests.samples import scoring_criteria
@@ -510,7 +510,7 @@ async def test_search_finds_chinese_and_english_and_filters(db: Database, cast: 
     draft = await service.create_draft(db, cast.settings, cast.agent, cast.tender(title=LocalText("未发布的门诊楼")))
 
     async def found(**query: object) -> list[int]:
-        page = await service.search(db, cast.settings, service.SearchQuery(**query))  # type: ignore[arg-type]
+        page = await search.search(db, cast.settings, search.SearchQuery(**query))  # type: ignore[arg-type]
         return [item.id for item in page.items]
 
     assert await found() == [goods, works]
@@ -529,11 +529,11 @@ async def test_search_finds_chinese_and_english_and_filters(db: Database, cast: 
     assert await found(budget_min="16300000.50") == [goods, works]
     assert await found(budget_min="16300000.51") == []
     assert draft not in await found(q="未发布")
-    first = await service.search(db, cast.settings, service.SearchQuery(limit=1))
+    first = await search.search(db, cast.settings, search.SearchQuery(limit=1))
     assert [i.id for i in first.items] == [goods] and first.next_cursor
-    second = await service.search(db, cast.settings, service.SearchQuery(limit=1, cursor=first.next_cursor))
+    second = await search.search(db, cast.settings, search.SearchQuery(limit=1, cursor=first.next_cursor))
     assert [i.id for i in second.items] == [works] and second.next_cursor is None
-    assert await service.regions(db) == ["示范市", "示范市高新区"]
+    assert await search.regions(db) == ["示范市", "示范市高新区"]
     for bad in ({"budget_min": "1.001"}, {"status": "draft"}, {"cursor": "???"}, {"limit": 0}):
         with pytest.raises(InvalidInput):
-            await service.search(db, cast.settings, service.SearchQuery(**bad))  # type: ignore[arg-type]
+            await search.search(db, cast.settings, search.SearchQuery(**bad))  # type: ignore[arg-type]

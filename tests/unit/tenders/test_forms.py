@@ -187,3 +187,53 @@ def _flatten(values: object, prefix: str = "") -> list[tuple[str, str]]:
             return [(name, item) for item in values]
         return [pair for index, item in enumerate(values) for pair in _flatten(item, f"{name}.{index}.")]
     return [(name, str(values))]
+
+
+def test_an_unchosen_purchaser_is_asked_to_be_chosen_not_typed_as_a_number() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        forms.tender_from_values(forms.values_from_fields(_fields(purchaser_id="")), SHANGHAI, RULES)
+    assert raised.value.errors["purchaser_id"].text == "Choose one of the options."
+
+
+def test_the_contact_persons_come_from_the_form_and_go_back_to_it() -> None:
+    sent = _fields(
+        **{"contact.name": " 张伟 ", "contact.telephone": "0512-6888 1234", "contact.email": "z@example.com"}
+    )
+    tender = forms.tender_from_values(forms.values_from_fields(sent), SHANGHAI, RULES)
+    assert (tender.contact.name, tender.contact.telephone, tender.contact.email) == (
+        "张伟",
+        "0512-6888 1234",
+        "z@example.com",
+    )
+    assert not tender.purchaser_contact.name
+    values = forms.values_from_tender(tender, SHANGHAI)
+    assert values["contact"] == {"name": "张伟", "telephone": "0512-6888 1234", "email": "z@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("deadline", ["Bid deadline"]),
+        ("purchaser_id", ["Purchaser"]),
+        ("contact.telephone", ["Contact telephone"]),
+        ("lots", ["Lots"]),
+        ("lots.1", ["Lot 2"]),
+        ("lots.1.budget", ["Lot 2", "Budget (yuan)"]),
+        ("lots.0.title.zh", ["Lot 1", "Lot title (Chinese)"]),
+        ("lots.0.criteria", ["Lot 1", "Evaluation criteria"]),
+        ("lots.0.criteria.2.points", ["Lot 1", "Criterion 3", "Points"]),
+        ("lots.0.criteria.0.formula", ["Lot 1", "Criterion 1", "Price formula"]),
+        ("lots.2.criteria.1.children.0.name.zh", ["Lot 3", "Criterion 2", "Sub-criterion 1", "Name (Chinese)"]),
+        ("specialties.1.count", ["Experts by specialty", "Row 2", "Experts"]),
+        ("form", ["The form"]),
+    ],
+)
+def test_each_error_is_named_by_its_field_as_the_form_labels_it(key: str, label: list[str]) -> None:
+    shown = [part.text % part.params if part.params else part.text for part in forms.field_label(key)]
+    assert shown == label
+
+
+def test_the_sections_holding_an_error_are_the_ones_that_open() -> None:
+    errors = ["deadline", "lots.0.budget", "contact.email", "specialties.0.count"]
+    assert forms.sections_with_errors(errors) == {"timeline", "lots", "contact", "committee"}
+    assert forms.sections_with_errors([]) == set()

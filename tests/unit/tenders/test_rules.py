@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.settings import TimeRules
-from bidding.tenders import model
+from bidding.tenders import model, search_model
 from bidding.tenders.model import (
+    Contact,
     Criterion,
     LocalText,
     LotInput,
@@ -339,35 +340,84 @@ def test_other_files_are_refused(name: str) -> None:
 
 
 def test_chinese_is_indexed_by_characters_and_pairs_and_words_whole() -> None:
-    assert model.search_terms("门诊楼 CT-2026 Renovation") == {
+    assert search_model.search_terms("门诊楼 CT-2026 Renovation") == {
         "门", "诊", "楼", "门诊", "诊楼", "ct-2026", "renovation",
     }  # fmt: skip
 
 
 def test_queries_match_every_pair_of_a_chinese_word() -> None:
-    assert model.query_terms("门诊楼改造") == ["改造", "楼改", "诊楼", "门诊"]
-    assert model.query_terms("楼") == ["楼"]
-    assert model.query_terms("ＣＴ机 采购") == ["ct", "机", "采购"]
-    assert model.query_terms("!!! ???") == []
-    assert set(model.query_terms("门诊楼改造")) <= model.search_terms("示范市门诊楼改造工程")
+    assert search_model.query_terms("门诊楼改造") == ["改造", "楼改", "诊楼", "门诊"]
+    assert search_model.query_terms("楼") == ["楼"]
+    assert search_model.query_terms("ＣＴ机 采购") == ["ct", "机", "采购"]
+    assert search_model.query_terms("!!! ???") == []
+    assert set(search_model.query_terms("门诊楼改造")) <= search_model.search_terms("示范市门诊楼改造工程")
 
 
 def test_a_tsquery_quotes_every_term_and_lets_words_be_prefixes() -> None:
-    assert model.tsquery(["renov", "门诊"]) == "'renov':* & '门诊'"
-    assert model.tsquery([]) is None
+    assert search_model.tsquery(["renov", "门诊"]) == "'renov':* & '门诊'"
+    assert search_model.tsquery([]) is None
 
 
 @given(st.text(max_size=300))
 def test_query_terms_are_always_safe_in_a_tsquery(text: str) -> None:
-    for term in model.query_terms(text):
+    for term in search_model.query_terms(text):
         assert "'" not in term and "\\" not in term and term
 
 
 def test_long_queries_are_cut() -> None:
-    assert len(model.query_terms("门" * 1000)) == 1
-    assert len("".join(model.query_terms("ab " * 1000))) <= model.MAX_QUERY_LENGTH
+    assert len(search_model.query_terms("门" * 1000)) == 1
+    assert len("".join(search_model.query_terms("ab " * 1000))) <= search_model.MAX_QUERY_LENGTH
 
 
 def test_generated_references_say_the_category_and_year() -> None:
     assert model.make_reference(model.Category.LAND_USE, 2026, 17) == "TD-2026-00017"
     assert model.REFERENCE_PATTERN.fullmatch(model.make_reference(model.Category.WORKS, 2026, 123456))
+
+
+@pytest.mark.parametrize(
+    "telephone", ["0512-6888 1234", "(0512) 68881234", "138 1234 5678", "+86 512 6888 1234", "0512-68881234 转 801"]
+)
+def test_telephone_numbers_as_people_write_them_are_accepted(telephone: str) -> None:
+    assert problems(tender(contact=Contact("张伟", telephone, "zhang.wei@example.com"))) == set()
+
+
+@pytest.mark.parametrize("telephone", ["12345", "call me", "0512-6888-1234-5678-9012", "+86 ", "6888 1234 ext"])
+def test_a_telephone_number_that_is_not_one_is_refused(telephone: str) -> None:
+    assert problems(tender(contact=Contact("张伟", telephone))) == {"contact.telephone"}
+
+
+@pytest.mark.parametrize(
+    "email", ["zhang", "zhang@", "@example.com", "zhang@example", "a..b@example.com", "张@例子.中国"]
+)
+def test_an_email_address_that_is_not_one_is_refused(email: str) -> None:
+    assert problems(tender(contact=Contact("张伟", email=email))) == {"contact.email"}
+
+
+def test_a_contact_is_cleaned_and_its_name_limited() -> None:
+    cleaned = model.validate_tender(tender(contact=Contact("  张\n伟 ", " 0512-6888  1234 ", "z@example.com ")), RULES)
+    assert cleaned.contact == Contact("张 伟", "0512-6888 1234", "z@example.com")
+    assert problems(tender(contact=Contact("张" * 51))) == {"contact.name"}
+
+
+def test_a_purchasers_contact_is_optional_but_has_a_name_and_a_telephone_when_given() -> None:
+    assert problems(tender(purchaser_contact=Contact())) == set()
+    assert problems(tender(purchaser_contact=Contact(email="wang@example.com"))) == {
+        "purchaser_contact.name",
+        "purchaser_contact.telephone",
+    }
+
+
+def test_a_published_notice_needs_its_whole_contact() -> None:
+    assert model.missing_contact(Contact("张伟", "0512-6888 1234")) == ["email"]
+    with pytest.raises(InvalidInput) as raised:
+        model.check_contact_given(Contact(telephone="0512-6888 1234"))
+    assert set(raised.value.errors) == {"contact.name", "contact.email"}
+    model.check_contact_given(Contact("张伟", "0512-6888 1234", "zhang.wei@example.com"))
+
+
+def test_an_amendment_of_the_contact_lists_it_as_changed_and_not_substantive() -> None:
+    before = model.validate_tender(tender(), RULES)
+    after = msgspec.structs.replace(before, contact=Contact("李娜", before.contact.telephone, before.contact.email))
+    changes = model.diff(model.snapshot(before), model.snapshot(after))
+    assert changes == {"contact.name": {"before": "张伟", "after": "李娜"}}
+    assert not model.is_substantive(changes, declared=False)
