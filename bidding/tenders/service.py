@@ -26,7 +26,6 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
-from bidding.inputs import decode_cursor, encode_cursor
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings

@@ -441,7 +441,7 @@ def test_the_hall_says_where_the_opening_stands_in_each_phase(server: Server, cl
         "not_started",
         chinese("The bid deadline has passed. Waiting for the agency to start the opening."),
     )
-    assert agent_api.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 200
+    assert agent_api.post(f"/api/v1/tenders/{tender_id}/opening").status_code == 204
     waiting = (
         "The opening has started. Waiting for %(missing)s more shares of the opening key: %(count)s of %(needed)s "
         "handed in."
@@ -453,7 +453,7 @@ def test_the_hall_says_where_the_opening_stands_in_each_phase(server: Server, cl
     assert custodian.post(f"/api/v1/tenders/{tender_id}/opening/shares", json={"share": share}).status_code == 200
     assert _phase(staff, tender_id) == ("shares", chinese(waiting, missing=1, count=1, needed=2))
 
-    assert agent_api.post(f"/api/v1/tenders/{tender_id}/opening/finish").status_code == 200
+    assert agent_api.post(f"/api/v1/tenders/{tender_id}/opening/finish").status_code == 204
     digest = hashlib.sha256(httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record").content).hexdigest()
     closed = (
         "The opening was closed without the %(needed)s shares needed: bids were opened with the file keys their "

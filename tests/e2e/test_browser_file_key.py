@@ -119,7 +119,7 @@ def test_a_bidder_hands_in_its_own_file_key_in_the_hall_when_no_custodian_comes(
     assert server.sql("SELECT status FROM bids WHERE id = $1", theirs) == "sealed"
 
     # The agency closes the opening without k shares: the hall says so, with the record's digest.
-    assert agent.post(f"/api/v1/tenders/{tender_id}/opening/finish").status_code == 200
+    assert agent.post(f"/api/v1/tenders/{tender_id}/opening/finish").status_code == 204
     record = httpx.get(f"{server.url}/api/v1/tenders/{tender_id}/opening/record")
     closed = ZH.gettext(
         "The opening was closed without the %(needed)s shares needed: bids were opened with the file keys their "
