@@ -249,7 +249,7 @@ def test_bidders_seal_in_the_browser_and_watch_custodians_open_the_bids_in_the_h
         page.click(f"form[action='/tenders/{tender_id}/register'] button")
         page.click("#bid-page-link")
         page.wait_for_url(f"**/tenders/{tender_id}/bid")
-        assert page.inner_text("#opening-recipient") == recipient
+        assert page.text_content("#opening-recipient") == recipient
         assert page.inner_text(".notice-meta code") == reference
         fill_bid(page, key_files[login], total, days, security, remarks)
         page.click("#bid-submit")  # the three seal side by side

@@ -200,7 +200,7 @@ def test_the_contact_goes_in_and_out_through_the_api_and_into_the_open_data(serv
     bad["contact"] = {"name": "张伟", "telephone": "phone", "email": "zhang@example"}
     refused = agent.post("/api/v1/tenders", json=bad)
     assert refused.status_code == 422
-    assert {error["pointer"] for error in refused.json()["errors"]} == {"#/contact.telephone", "#/contact.email"}
+    assert {error["pointer"] for error in refused.json()["errors"]} == {"#/contact/telephone", "#/contact/email"}
 
     body = tender_json(server, "接口联系人")
     body["purchaser_contact"] = {"name": "王强", "telephone": "0512-6778 2201"}
