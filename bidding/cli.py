@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bidding import demo, offline
+from bidding import offline
 from bidding.accounts import service as accounts_service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.audit import verify
 from bidding.audit.log import load_log_key
 from bidding.db import Database, MigrationError, migrate_database
+from bidding.demo.seed import seed as seed_demo
 from bidding.errors import BiddingError
 from bidding.identity import PLATFORM, OrganisationKind, Role
 from bidding.postgres import EmbeddedPostgres, create_database
@@ -100,7 +101,7 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> None:
         # Made here, once, rather than by the first of the worker processes to start.
         log_key = load_log_key(settings)
         if args.seed_demo:
-            print(_with_database(settings, functools.partial(demo.seed, settings=settings)), flush=True)
+            print(_with_database(settings, functools.partial(seed_demo, settings=settings)), flush=True)
         print(f"Serving the platform at {settings.base_url}  (stop with Ctrl-C)", flush=True)
         print(f"Transparency log {log_key.origin}, verifier key {log_key.verifier_key}", flush=True)
         server = Server(
@@ -128,7 +129,7 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> None:
 def command_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     with running_database(settings) as settings:
         _migrate(settings)
-        print(_with_database(settings, functools.partial(demo.seed, settings=settings)))
+        print(_with_database(settings, functools.partial(seed_demo, settings=settings)))
 
 
 def command_create_organisation(settings: Settings, args: argparse.Namespace) -> None:
