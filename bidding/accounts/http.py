@@ -25,8 +25,6 @@ from bidding.accounts.model import (
     PasswordReset,
     UserChanges,
 )
-from bidding.audit import service as audit_service
-from bidding.audit.pages import console_names
 from bidding.errors import (
     AccountDisabled,
     Conflict,
@@ -40,6 +38,8 @@ from bidding.identity import OrganisationKind, Principal, Role
 from bidding.openapi import documented
 from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
+from bidding.supervision import service as supervision
+from bidding.supervision.pages import console_names
 from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
@@ -170,7 +170,7 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         }
         context["role_counts"] = await service.count_users_by_role(db, actor)
     if principal.has(Role.SUPERVISOR):
-        recent = await audit_service.recent_events(db, actor, limit=10)
+        recent = await supervision.recent_events(db, actor, limit=10)
         context["recent_events"] = recent.items
         context |= console_names(recent.names)
     if principal.has(Role.CUSTODIAN):
