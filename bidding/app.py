@@ -30,7 +30,7 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from bidding import health
+from bidding import dashboard, health
 from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.bids import http as bids_http
@@ -323,6 +323,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         path="/",
         route_handlers=[
             *accounts_http.routes,
+            *dashboard.routes,
             *log_http.routes,
             *supervision_pages.routes,
             *bids_http.routes,
