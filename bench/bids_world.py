@@ -18,7 +18,7 @@ from bidding.accounts import service as accounts
 from bidding.accounts.model import NewOrganisation, NewUser, credit_code_check_character
 from bidding.blobs import BlobStore
 from bidding.db import Database
-from bidding.demo_bids import run_ceremony
+from bidding.demo.bids import run_ceremony
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose

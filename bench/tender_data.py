@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from bidding.accounts.model import credit_code_check_character
-from bidding.demo_tenders import CHECKS, goods_scoring, sale_scoring, services_scoring, works_scoring
+from bidding.demo.tenders import CHECKS, goods_scoring, sale_scoring, services_scoring, works_scoring
 from bidding.opendata import model as opendata
 from bidding.settings import Settings
 from bidding.tenders import model, search_model

@@ -30,14 +30,9 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from bidding import health
+from bidding import dashboard, health
 from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
-from bidding.audit import http as audit_http
-from bidding.audit import pages as audit_pages
-from bidding.audit import repo as audit_repo
-from bidding.audit import sequencer
-from bidding.audit.log import load_log_key
 from bidding.bids import http as bids_http
 from bidding.bids import pages as bids_pages
 from bidding.blobs import blob_store
@@ -48,6 +43,10 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.inputs import field_error
 from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
+from bidding.log import http as log_http
+from bidding.log import repo as log_repo
+from bidding.log import sequencer
+from bidding.log.tree import load_log_key
 from bidding.openapi import CompletedJsonRenderPlugin
 from bidding.opendata import http as opendata_http
 from bidding.opendata import pages as opendata_pages
@@ -58,6 +57,7 @@ from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening_service
 from bidding.opening import ws as opening_ws
 from bidding.settings import Settings
+from bidding.supervision import pages as supervision_pages
 from bidding.tenders import http as tenders_http
 from bidding.tenders import pages as tenders_pages
 from bidding.web import (
@@ -267,7 +267,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
 
     @asynccontextmanager
     async def run_sequencer(app: Litestar) -> AsyncIterator[None]:
-        """Every process competes for the sequencer's lock; one at a time appends to the log (see sequencer.py)."""
+        """Every process competes for the sequencer's lock; one at a time appends to the log (see log/sequencer.py)."""
         if database is not None or not settings.sequencer:
             yield
             return
@@ -289,7 +289,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             yield
             return
         assert settings.database_url is not None
-        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL, audit_repo.CHECKPOINT_CHANNEL))
+        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL, log_repo.CHECKPOINT_CHANNEL))
         await bulletin.start()
         app.state.database.bulletin = bulletin
         try:
@@ -323,8 +323,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         path="/",
         route_handlers=[
             *accounts_http.routes,
-            *audit_http.routes,
-            *audit_pages.routes,
+            *dashboard.routes,
+            *log_http.routes,
+            *supervision_pages.routes,
             *bids_http.routes,
             *bids_pages.routes,
             *keys_http.routes,
@@ -347,7 +348,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             people,
             *health.routes,
             *opendata_http.routes,
-            *audit_http.public_routes,
+            *log_http.public_routes,
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],

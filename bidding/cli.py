@@ -15,14 +15,15 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bidding import demo, offline
 from bidding.accounts import service as accounts_service
 from bidding.accounts.model import NewOrganisation, NewUser
-from bidding.audit import verify
-from bidding.audit.log import load_log_key
 from bidding.db import Database, MigrationError, migrate_database
+from bidding.demo.seed import seed as seed_demo
 from bidding.errors import BiddingError
 from bidding.identity import PLATFORM, OrganisationKind, Role
+from bidding.log.tree import load_log_key
+from bidding.offline import commands as offline_commands
+from bidding.offline import verify
 from bidding.postgres import EmbeddedPostgres, create_database
 from bidding.settings import (
     ENVIRONMENT,
@@ -100,7 +101,7 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> None:
         # Made here, once, rather than by the first of the worker processes to start.
         log_key = load_log_key(settings)
         if args.seed_demo:
-            print(_with_database(settings, functools.partial(demo.seed, settings=settings)), flush=True)
+            print(_with_database(settings, functools.partial(seed_demo, settings=settings)), flush=True)
         print(f"Serving the platform at {settings.base_url}  (stop with Ctrl-C)", flush=True)
         print(f"Transparency log {log_key.origin}, verifier key {log_key.verifier_key}", flush=True)
         server = Server(
@@ -128,7 +129,7 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> None:
 def command_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     with running_database(settings) as settings:
         _migrate(settings)
-        print(_with_database(settings, functools.partial(demo.seed, settings=settings)))
+        print(_with_database(settings, functools.partial(seed_demo, settings=settings)))
 
 
 def command_create_organisation(settings: Settings, args: argparse.Namespace) -> None:
@@ -251,9 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from standard input instead of asking",
     )
     create_user.set_defaults(run=command_create_user)
-    offline.add_commands(commands)
-    offline.add_bidder_commands(commands)
-    offline.add_custody_commands(commands)
+    offline_commands.add_commands(commands)
+    offline_commands.add_bidder_commands(commands)
+    offline_commands.add_custody_commands(commands)
     verify.add_commands(commands)
     witness_commands.add_commands(commands)
     return parser
@@ -278,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Offline commands take no settings: they must work on a bidder's machine with nothing configured.
         try:
             run_offline(args)
-        except (offline.OfflineError, AgeError) as error:
+        except (offline_commands.OfflineError, AgeError) as error:
             print(f"bidding: error: {error}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Pages and API routes of accounts: sign-in, dashboards, the account page, and the administration API (the
+"""Pages and API routes of accounts: sign-in, the account page, and the administration API (the
 administrators' pages are in :mod:`bidding.accounts.admin_pages`)."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from litestar.response import Redirect, Template
 from bidding.accounts import admin, admin_pages, repo, service
 from bidding.accounts.guards import PASSWORD_CHANGE_PAGE, requires, session_cookie_name, signed_in
 from bidding.accounts.model import (
-    KIND_NAMES,
     MAX_PASSWORD_LENGTH,
     MAX_TOKEN_NAME_LENGTH,
     ROLE_NAMES,
@@ -25,8 +24,6 @@ from bidding.accounts.model import (
     PasswordReset,
     UserChanges,
 )
-from bidding.audit import service as audit_service
-from bidding.audit.pages import console_names
 from bidding.errors import (
     AccountDisabled,
     Conflict,
@@ -36,13 +33,9 @@ from bidding.errors import (
     WrongCredentials,
 )
 from bidding.i18n import N_
-from bidding.identity import OrganisationKind, Principal, Role
+from bidding.identity import Principal, Role
 from bidding.openapi import documented
-from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
-from bidding.tenders import pages as tender_pages
-from bidding.tenders import service as tenders
-from bidding.tenders.model import STATUS_NAMES
 from bidding.web import (
     DB,
     LANGUAGE_COOKIE,
@@ -154,47 +147,6 @@ async def choose_language(request: Request[Any, Any, Any], db: DB) -> Redirect:
 
 
 # --- Signed-in pages ----------------------------------------------------------------------------------------
-
-
-@get("/dashboard", include_in_schema=False, guards=[signed_in])
-async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
-    """One page, with a section for each role the person holds."""
-    principal = principal_of(request)
-    assert principal is not None
-    actor = actor_of(request)
-    context: dict[str, Any] = {}
-    if principal.has(Role.ADMIN):
-        organisations = await service.list_organisations(db, actor)
-        context["organisation_counts"] = {
-            kind: sum(1 for o in organisations if o.kind is kind) for kind in OrganisationKind
-        }
-        context["role_counts"] = await service.count_users_by_role(db, actor)
-    if principal.has(Role.SUPERVISOR):
-        recent = await audit_service.recent_events(db, actor, limit=10)
-        context["recent_events"] = recent.items
-        context |= console_names(recent.names)
-    if principal.has(Role.CUSTODIAN):
-        context["held_shares"] = await ceremony.held_shares(db, actor)
-    if principal.organisation_id is not None:
-        context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
-        context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
-        if principal.has(Role.AGENCY_STAFF):
-            context["own_tenders"] = await tenders.list_own(db, actor)
-        if principal.has(Role.BIDDER):
-            context["registered_tenders"] = await tenders.list_registered(db, actor)
-            # Shown once as new: reading them here marks them read.
-            context["notifications"] = [
-                (notification, tender_pages.notification_text(notification))
-                for notification in await tenders.notifications(db, actor, mark_read=True)
-            ]
-    return page(
-        request,
-        "accounts/dashboard.html",
-        kind_names=KIND_NAMES,
-        role_names=ROLE_NAMES,
-        status_names=STATUS_NAMES,
-        **context,
-    )
 
 
 async def _account_page(request: Request[Any, Any, Any], db: DB, *, status_code: int = 200, **context: Any) -> Template:
@@ -481,7 +433,6 @@ routes = [
     sign_in,
     sign_out,
     choose_language,
-    dashboard,
     account,
     change_password,
     create_token,

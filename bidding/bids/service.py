@@ -20,7 +20,6 @@ from typing import Any
 
 from bidding.accounts import repo as accounts_repo
 from bidding.audit import repo as audit_repo
-from bidding.audit import service as audit_service
 from bidding.audit.model import event
 from bidding.bids import model, repo
 from bidding.bids.model import BidStatus
@@ -31,6 +30,7 @@ from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
+from bidding.log import service as log_service
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Status, effective_status
@@ -326,11 +326,9 @@ async def submit_bid(
 async def _with_receipt(
     db: Database, settings: Settings, actor: Actor, bid: repo.Bid, event_id: int, wait: float | None = None
 ) -> Submitted:
-    record = await audit_service.event_record(db, actor, event_id)
+    record = await log_service.event_record(db, actor, event_id)
     try:
-        receipt = await audit_service.receipt(
-            db, settings, actor, event_id, wait=RECEIPT_WAIT if wait is None else wait
-        )
+        receipt = await log_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT if wait is None else wait)
     except InvalidTransition:
         receipt = None
     return Submitted(bid, receipt, record)
@@ -395,4 +393,4 @@ async def bid_receipt(db: Database, settings: Settings, actor: Actor, bid_id: in
     event_id = bid.ended_event_id if ended else bid.event_id
     if event_id is None:
         raise NotFound(N_("This bid has not been replaced or withdrawn."))
-    return await audit_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT)
+    return await log_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT)

@@ -25,8 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from bidding.audit import repo as audit_repo
-from bidding.audit.log import load_log_key
-from bidding.audit.model import event, log_time
+from bidding.audit.model import event
 from bidding.bids import repo as bids_repo
 from bidding.bids.model import HEADER_READ, BidStatus, bid_id_text
 from bidding.blobs import BlobStore, blob_store
@@ -36,6 +35,8 @@ from bidding.faults import crash_point
 from bidding.i18n import N_
 from bidding.identity import PLATFORM, Actor, Role
 from bidding.keys import repo as keys_repo
+from bidding.log.model import log_time
+from bidding.log.tree import load_log_key
 from bidding.opendata import service as opendata
 from bidding.opendata.model import OpenedBid
 from bidding.opening import access, model, repo

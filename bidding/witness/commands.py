@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from bidding.offline import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
+from bidding.offline.commands import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
 from bidding.witness.http import PATH, WitnessApplication
 from bidding.witness.service import Witness, group_log_keys
 from bidding.witness.state import StateError, StateFile

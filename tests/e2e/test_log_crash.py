@@ -1,6 +1,6 @@
 """A platform process killed at each step of sequencing the log, then started again: nothing lost, nothing twice.
 
-Each crash point of :func:`bidding.audit.log.sequence` is reached by a real ``bidding serve`` process started with
+Each crash point of :func:`bidding.log.tree.sequence` is reached by a real ``bidding serve`` process started with
 ``BIDDING_CRASH_AT`` (see :mod:`bidding.faults`), which kills its worker with SIGKILL there. A backlog of events
 waits in the database when it starts, so that its first batch appends across a tile boundary. The server is then
 started again as an operator would, and the log is checked from the outside (``bidding log verify`` with a
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bidding.audit import model, repo
 from bidding.db import Database
+from bidding.log import model, repo
 from crypto import merkle, tiles
 from tests.conftest import PostgresServer, run_sync
 from tests.e2e.test_log import Platform

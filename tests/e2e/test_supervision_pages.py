@@ -15,8 +15,8 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from bidding.audit.pages import ENTRY_FIELD_NAMES
 from bidding.i18n import N_, load_translators
+from bidding.supervision.pages import ENTRY_FIELD_NAMES
 from tests.e2e.conftest import Clients, Server
 
 TRANSLATORS = load_translators(Path(__file__).resolve().parents[2] / "frontend" / "translations")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import asyncpg
 
-from bidding import demo
 from bidding.accounts import service as accounts
 from bidding.blobs import BlobStore
 from bidding.db import Database
+from bidding.demo import seed as demo
 from bidding.opening import service as opening
 from bidding.settings import Settings
 from bidding.tenders import model, search

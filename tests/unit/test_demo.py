@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bidding import demo
-from bidding.demo_tenders import TENDERS, DemoTender
+from bidding.demo import seed as demo
+from bidding.demo.tenders import TENDERS, DemoTender
 from bidding.identity import PLATFORM
 from bidding.settings import TimeRules
 from bidding.tenders import model

@@ -12,10 +12,10 @@ import pytest
 from bidding.accounts import admin, repo, service
 from bidding.accounts.model import NewOrganisation, NewUser, OrganisationChanges, PasswordReset, UserChanges
 from bidding.accounts.repo import User
-from bidding.audit.model import SEALED_ACTIONS
 from bidding.db import Database, migrate_database
 from bidding.errors import AccountDisabled, Conflict, Forbidden, InvalidInput, NotFound, WrongCredentials
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
+from bidding.log.model import SEALED_ACTIONS
 from bidding.tenders import service as tenders
 from tests.conftest import PostgresServer
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from bidding.audit import log
-from bidding.audit.model import commitment
 from bidding.bids import repo as bids_repo
 from bidding.bids import service as bids
 from bidding.bids.model import BidStatus
@@ -18,6 +16,8 @@ from bidding.blobs import Checksum
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
+from bidding.log import tree
+from bidding.log.model import commitment
 from bidding.tenders import service as tenders
 from crypto import age, merkle
 from crypto.note import parse_verifier_key, verify_log_proof
@@ -50,8 +50,8 @@ async def test_bidders_submit_replace_and_withdraw_each_with_a_receipt_that_veri
     replaced_by = await connection.fetchval("SELECT replaced_by FROM bids WHERE id = $1", submitted[0].bid.id)
     assert replaced_by == replacement.bid.id
 
-    key = log.load_log_key(bidding.cast.settings)
-    assert await log.sequence(connection, key) is not None
+    key = tree.load_log_key(bidding.cast.settings)
+    assert await tree.sequence(connection, key) is not None
     verifier = parse_verifier_key(key.verifier_key)
     for index, bid_id, ended in (
         (0, submitted[0].bid.id, False),
@@ -69,7 +69,9 @@ async def test_bidders_submit_replace_and_withdraw_each_with_a_receipt_that_veri
     assert record["details"]["envelope_sha256"] == replacement.bid.envelope_sha256.hex()
     assert record["action"] == "bid.replaced" and record["details"]["replaces"] == str(submitted[0].bid.id)
     stored = await connection.fetchval("SELECT event_id FROM bids WHERE id = $1", replacement.bid.id)
-    assert commitment(record) == json.loads(await log.entry_at(connection, await _index(connection, stored)))["private"]
+    assert (
+        commitment(record) == json.loads(await tree.entry_at(connection, await _index(connection, stored)))["private"]
+    )
 
 
 def _extra(receipt: bytes) -> bytes:

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bidding.audit.log import load_log_key
 from bidding.bids import service as bids
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from bidding.log.tree import load_log_key
 from bidding.opening import model
 from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening

@@ -18,7 +18,7 @@ from bidding.accounts.model import NewUser
 from bidding.accounts.repo import Organisation
 from bidding.blobs import BlobStore
 from bidding.db import Database
-from bidding.demo_bids import run_ceremony as run_ceremony_here
+from bidding.demo.bids import run_ceremony as run_ceremony_here
 from bidding.identity import Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose

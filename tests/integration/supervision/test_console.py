@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from bidding.audit import log, repo, service
-from bidding.audit.service import EventQuery
-from bidding.audit.verify import EXPORT_FORMAT, VerifyError, verify_export
 from bidding.db import Database
 from bidding.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from bidding.identity import Actor
+from bidding.log import repo, tree
+from bidding.offline.verify import EXPORT_FORMAT, VerifyError, verify_export
 from bidding.settings import Settings
+from bidding.supervision import service
+from bidding.supervision.service import EventQuery
 from bidding.tenders import questions
 from bidding.tenders import service as tenders
 from crypto import note, tiles
@@ -30,8 +31,8 @@ ORIGIN = "bids.example.org/log"
 
 
 @pytest.fixture
-def key(db: Database, tmp_path: Path) -> log.LogKey:
-    return log.load_log_key(Settings(data_dir=tmp_path, log_origin=ORIGIN))
+def key(db: Database, tmp_path: Path) -> tree.LogKey:
+    return tree.load_log_key(Settings(data_dir=tmp_path, log_origin=ORIGIN))
 
 
 @dataclasses.dataclass
@@ -251,12 +252,12 @@ async def _published_event(db: Database, cast: Cast, story: Story) -> int:
 
 
 async def test_an_event_matches_the_log_once_sequenced(
-    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: log.LogKey
+    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: tree.LogKey
 ) -> None:
     event_id = await _published_event(db, cast, story)
     before = await service.inspect_event(db, cast.settings, cast.supervisor, event_id)
     assert not before.sequenced and not before.matches and before.logged_entry is None
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     inspection = await service.inspect_event(db, cast.settings, cast.supervisor, event_id)
     assert inspection.sequenced and inspection.matches and inspection.in_tree
     assert inspection.logged_entry == inspection.rebuilt_entry
@@ -285,12 +286,12 @@ async def test_a_row_changed_after_it_was_logged_is_named(
     connection: asyncpg.Connection,
     cast: Cast,
     story: Story,
-    key: log.LogKey,
+    key: tree.LogKey,
     change: str,
     differences: tuple[str, ...],
 ) -> None:
     event_id = await _published_event(db, cast, story)
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     await connection.execute(change, event_id)
     inspection = await service.inspect_event(db, cast.settings, cast.supervisor, event_id)
     assert not inspection.matches
@@ -299,10 +300,10 @@ async def test_a_row_changed_after_it_was_logged_is_named(
 
 
 async def test_an_entry_changed_in_the_log_no_longer_hashes_into_the_tree(
-    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: log.LogKey
+    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: tree.LogKey
 ) -> None:
     event_id = await _published_event(db, cast, story)
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     inspection = await service.inspect_event(db, cast.settings, cast.supervisor, event_id)
     index = inspection.event.log_index
     assert index is not None and inspection.logged_entry is not None
@@ -328,11 +329,11 @@ async def _export(db: Database, cast: Cast, story: Story) -> dict[str, object]:
 
 
 async def test_an_export_proves_every_sequenced_event_against_one_checkpoint_and_lists_the_rest(
-    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: log.LogKey
+    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: tree.LogKey
 ) -> None:
     with pytest.raises(NotFound):
         await _export(db, cast, story)  # no checkpoint yet
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     await questions.ask(db, cast.bidders[0], story.tender_id, "还有一个问题")  # written after the checkpoint
     data = await service.export_subject(db, cast.settings, cast.supervisor, f"tender:{story.tender_id}")
     export = json.loads(data)
@@ -354,9 +355,9 @@ async def test_an_export_proves_every_sequenced_event_against_one_checkpoint_and
 
 
 async def test_a_changed_export_does_not_verify(
-    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: log.LogKey
+    db: Database, connection: asyncpg.Connection, cast: Cast, story: Story, key: tree.LogKey
 ) -> None:
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     export = await _export(db, cast, story)
     events = export["events"]
     assert isinstance(events, list)
@@ -387,7 +388,7 @@ async def test_a_changed_export_does_not_verify(
     with pytest.raises(VerifyError, match=rf"event {third_id} \(item 3 of the export\): the receipt does not verify"):
         verify_export(changed(2, "receipt", moved), key.verifier_key)
     # Signed by another key than the log's.
-    other_key = log.load_log_key(Settings(data_dir=Path(cast.settings.data_dir) / "other", log_origin=ORIGIN))
+    other_key = tree.load_log_key(Settings(data_dir=Path(cast.settings.data_dir) / "other", log_origin=ORIGIN))
     with pytest.raises(VerifyError):
         verify_export(json.dumps(export).encode(), other_key.verifier_key)
 
@@ -397,10 +398,10 @@ async def test_an_export_refuses_what_is_not_a_subject_and_more_than_it_holds(
     connection: asyncpg.Connection,
     cast: Cast,
     story: Story,
-    key: log.LogKey,
+    key: tree.LogKey,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     with pytest.raises(InvalidInput):
         await service.export_subject(db, cast.settings, cast.supervisor, "tender 17")
     monkeypatch.setattr(service, "MAX_EXPORT_EVENTS", 4)

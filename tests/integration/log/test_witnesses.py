@@ -16,10 +16,11 @@ import asyncpg
 import httpx
 import pytest
 
-from bidding.audit import log, repo, sequencer
+from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.db import Database
 from bidding.identity import PLATFORM
+from bidding.log import repo, sequencer, tree
 from bidding.settings import Settings
 from bidding.settings import Witness as WitnessSetting
 from bidding.witness.http import WitnessApplication
@@ -32,9 +33,9 @@ WITNESS_URL = "http://witness.test"
 
 
 @pytest.fixture
-def key(db: Database, tmp_path: Path) -> log.LogKey:
+def key(db: Database, tmp_path: Path) -> tree.LogKey:
     """The log key (and, through ``db``, the test's connection with its JSON codec)."""
-    return log.load_log_key(Settings(data_dir=tmp_path, log_origin="bids.example.org/log"))
+    return tree.load_log_key(Settings(data_dir=tmp_path, log_origin="bids.example.org/log"))
 
 
 def _new_witness(tmp_path: Path, log_keys: list[note.Verifier], name: str = "witness.example/w1") -> Witness:
@@ -44,7 +45,7 @@ def _new_witness(tmp_path: Path, log_keys: list[note.Verifier], name: str = "wit
 
 
 @pytest.fixture
-def witness(tmp_path: Path, key: log.LogKey) -> Witness:
+def witness(tmp_path: Path, key: tree.LogKey) -> Witness:
     return _new_witness(tmp_path, [key.signer.verifier()])
 
 
@@ -54,15 +55,17 @@ async def client(witness: Witness) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _witnesses(key: log.LogKey, client: httpx.AsyncClient, *configured: tuple[str, Witness]) -> sequencer.Witnesses:
+def _witnesses(key: tree.LogKey, client: httpx.AsyncClient, *configured: tuple[str, Witness]) -> sequencer.Witnesses:
     settings = Settings(witnesses=tuple(WitnessSetting(url, witness.verifier_key) for url, witness in configured))
     return sequencer.Witnesses(settings, key, client)
 
 
-async def _append(connection: asyncpg.Connection, key: log.LogKey, count: int) -> repo.StoredCheckpoint:
+async def _append(connection: asyncpg.Connection, key: tree.LogKey, count: int) -> repo.StoredCheckpoint:
     for number in range(count):
-        await repo.insert_event(connection, event(PLATFORM, "platform", "tender.published", f"tender:{number}", {}))
-    checkpoint = await log.sequence(connection, key)
+        await audit_repo.insert_event(
+            connection, event(PLATFORM, "platform", "tender.published", f"tender:{number}", {})
+        )
+    checkpoint = await tree.sequence(connection, key)
     assert checkpoint is not None
     return checkpoint
 
@@ -74,10 +77,10 @@ async def _latest(connection: asyncpg.Connection) -> repo.StoredCheckpoint:
 
 
 async def test_the_newest_checkpoint_is_cosigned_and_each_next_one_proven_from_it(
-    connection: asyncpg.Connection, key: log.LogKey, witness: Witness, client: httpx.AsyncClient
+    connection: asyncpg.Connection, key: tree.LogKey, witness: Witness, client: httpx.AsyncClient
 ) -> None:
     witnesses = _witnesses(key, client, (WITNESS_URL, witness))
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     for count in (0, 3, 1, 300):
         checkpoint = await _append(connection, key, count) if count else await _latest(connection)
         await witnesses.cosign(connection)
@@ -97,10 +100,10 @@ async def test_the_newest_checkpoint_is_cosigned_and_each_next_one_proven_from_i
 
 
 async def test_a_log_that_forgot_what_the_witness_cosigned_learns_it_from_the_409(
-    connection: asyncpg.Connection, key: log.LogKey, witness: Witness, client: httpx.AsyncClient
+    connection: asyncpg.Connection, key: tree.LogKey, witness: Witness, client: httpx.AsyncClient
 ) -> None:
     witnesses = _witnesses(key, client, (WITNESS_URL, witness))
-    await log.sequence(connection, key)
+    await tree.sequence(connection, key)
     await _append(connection, key, 5)
     await witnesses.cosign(connection)
     await connection.execute("DELETE FROM log_witnesses")
@@ -111,7 +114,7 @@ async def test_a_log_that_forgot_what_the_witness_cosigned_learns_it_from_the_40
 
 
 async def test_a_quorum_counts_each_witness_once(
-    connection: asyncpg.Connection, key: log.LogKey, tmp_path: Path, witness: Witness
+    connection: asyncpg.Connection, key: tree.LogKey, tmp_path: Path, witness: Witness
 ) -> None:
     second = _new_witness(tmp_path, [key.signer.verifier()], "witness.example/w2")
     routes = {"w1.test": WitnessApplication(witness), "w2.test": WitnessApplication(second)}
@@ -130,7 +133,7 @@ async def test_a_quorum_counts_each_witness_once(
 
 
 async def test_a_witness_that_is_down_leaves_the_checkpoint_uncosigned_and_rests(
-    connection: asyncpg.Connection, key: log.LogKey, witness: Witness, unused_tcp_port: int
+    connection: asyncpg.Connection, key: tree.LogKey, witness: Witness, unused_tcp_port: int
 ) -> None:
     async with httpx.AsyncClient() as client:
         witnesses = _witnesses(key, client, (f"http://127.0.0.1:{unused_tcp_port}", witness))
@@ -142,7 +145,7 @@ async def test_a_witness_that_is_down_leaves_the_checkpoint_uncosigned_and_rests
 
 
 async def test_a_witness_that_does_not_follow_this_key_cosigns_nothing(
-    connection: asyncpg.Connection, key: log.LogKey, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    connection: asyncpg.Connection, key: tree.LogKey, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A witness trusting another key for this origin answers 403; the log records nothing for it."""
     other_key = note.parse_signer_key(note.generate_signer_key(key.origin))
@@ -156,7 +159,7 @@ async def test_a_witness_that_does_not_follow_this_key_cosigns_nothing(
 
 
 async def test_a_witness_that_saw_another_tree_is_reported_as_a_fork(
-    connection: asyncpg.Connection, key: log.LogKey, witness: Witness, client: httpx.AsyncClient,
+    connection: asyncpg.Connection, key: tree.LogKey, witness: Witness, client: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     witnesses = _witnesses(key, client, (WITNESS_URL, witness))
@@ -186,7 +189,7 @@ async def _size_without_its_type(scope: Any, receive: Any, send: Any) -> None:
 @pytest.mark.parametrize("answer", [_endless, _slow, _size_without_its_type])
 async def test_a_misbehaving_witness_neither_holds_up_nor_misleads_the_log(
     connection: asyncpg.Connection,
-    key: log.LogKey,
+    key: tree.LogKey,
     witness: Witness,
     answer: Any,
     monkeypatch: pytest.MonkeyPatch,

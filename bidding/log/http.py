@@ -13,9 +13,9 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from bidding.accounts.guards import signed_in
-from bidding.audit import service
-from bidding.audit.log import LogKey, load_log_key
 from bidding.errors import InvalidTransition, NotFound
+from bidding.log import service
+from bidding.log.tree import LogKey, load_log_key
 from bidding.openapi import documented
 from bidding.web import DB, PathId, actor_of, settings_of
 

@@ -3,7 +3,7 @@
 The tree is kept as C2SP tlog-tiles (``log_tiles``, ``log_bundles``); :func:`sequence` appends a batch of
 committed events and signs a checkpoint of the new size, all in one transaction. A crash anywhere in it leaves
 the log exactly as it was, and the next batch starts from there: no gap, no duplicate, no reordering. Only the
-process holding the sequencer's lock (:mod:`bidding.audit.sequencer`) calls it.
+process holding the sequencer's lock (:mod:`bidding.log.sequencer`) calls it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bidding.audit import model, repo
-from bidding.audit.model import StoredEvent
 from bidding.db import Connection
 from bidding.faults import crash_point
+from bidding.log import model, repo
+from bidding.log.model import StoredEvent
 from bidding.settings import Settings, SettingsError, write_once
 from crypto import merkle, note, tiles
 from crypto.note import Ed25519Signer

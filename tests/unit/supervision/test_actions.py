@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from bidding.audit.actions import ACTION_NAMES
 from bidding.audit.model import ACTION_PATTERN
 from bidding.opening import model as opening_model
+from bidding.supervision.actions import ACTION_NAMES
 
 PACKAGE = Path(__file__).resolve().parents[3] / "bidding"
 #: Actions made from a template, and every value the template can take.

@@ -2,7 +2,7 @@
 person, one event held against the transparency log, and a tender's history exported as evidence.
 
 Every route admits supervisors only, and every use case it calls checks again
-(:mod:`bidding.audit.service`). Filters that cannot be read come back on the search page with 422, each problem
+(:mod:`bidding.supervision.service`). Filters that cannot be read come back on the search page with 422, each problem
 next to its field; anything else (no such event, not allowed) is the error page of ``app.py``.
 """
 
@@ -19,19 +19,19 @@ from litestar.response import Template
 from bidding.accounts import service as accounts
 from bidding.accounts.guards import requires
 from bidding.accounts.model import KIND_NAMES, ROLE_NAMES
-from bidding.audit import service
-from bidding.audit.actions import ACTION_NAMES
-from bidding.audit.model import Names
 from bidding.errors import BiddingError
 from bidding.i18n import N_, Message
 from bidding.identity import Role
+from bidding.supervision import service
+from bidding.supervision.actions import ACTION_NAMES
+from bidding.supervision.model import Names
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, PathId, actor_of, page, settings_of
 
 supervisors = requires(Role.SUPERVISOR)
 
-#: How the console names the role an event's actor acted in (see :data:`bidding.audit.model.ACTOR_ROLES`).
+#: How the console names the role an event's actor acted in (see :data:`bidding.supervision.model.ACTOR_ROLES`).
 ACTOR_ROLE_NAMES: Mapping[str, Message] = {
     **{role.value: name for role, name in ROLE_NAMES.items()},
     "self": N_("On their own account"),

@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from bidding import demo_bids
 from bidding.accounts import service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Database
-from bidding.demo_tenders import AGENCY_CONTACT, PURCHASER_CONTACTS, REGION, TENDERS, DemoTender
+from bidding.demo import bids as demo_bids
+from bidding.demo.tenders import AGENCY_CONTACT, PURCHASER_CONTACTS, REGION, TENDERS, DemoTender
 from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys.model import Purpose

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bidding.audit import model
-from bidding.audit.model import StoredEvent
+from bidding.log.model import StoredEvent, log_entry
+from bidding.supervision import model
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -87,7 +87,7 @@ def _event(**changes: object) -> StoredEvent:
 
 
 def test_an_entry_the_same_as_the_rebuilt_one_has_no_differences() -> None:
-    entry = model.log_entry(_event())
+    entry = log_entry(_event())
     assert model.entry_differences(entry, entry) == []
 
 
@@ -105,12 +105,12 @@ def test_an_entry_the_same_as_the_rebuilt_one_has_no_differences() -> None:
 def test_a_changed_row_is_named_by_the_fields_its_entry_differs_in(
     changes: dict[str, object], differing: list[str]
 ) -> None:
-    logged = model.log_entry(_event())
-    assert model.entry_differences(logged, model.log_entry(_event(**changes))) == differing
+    logged = log_entry(_event())
+    assert model.entry_differences(logged, log_entry(_event(**changes))) == differing
 
 
 def test_an_entry_that_is_not_json_or_written_otherwise_differs_as_a_whole() -> None:
-    rebuilt = model.log_entry(_event())
+    rebuilt = log_entry(_event())
     assert model.entry_differences(b"\xff not json", rebuilt) == ["entry"]
     assert model.entry_differences(b"[1, 2]", rebuilt) == ["entry"]
     respaced = json.dumps(json.loads(rebuilt), indent=1).encode()

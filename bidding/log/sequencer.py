@@ -3,7 +3,7 @@
 Every server process runs :func:`run`; whichever holds PostgreSQL's session lock :data:`LOCK` sequences, the
 others wait to take over. The lock is held by a connection of its own, so it goes with that connection: when the
 process dies, another takes over within :data:`LOCK_RETRY` seconds. While holding it, the loop appends what has
-been committed (:func:`bidding.audit.log.sequence`) every :data:`INTERVAL` seconds at most, signing a checkpoint
+been committed (:func:`bidding.log.tree.sequence`) every :data:`INTERVAL` seconds at most, signing a checkpoint
 for each batch, then asks the configured witnesses to cosign the newest checkpoint (C2SP tlog-witness).
 """
 
@@ -20,8 +20,8 @@ import time
 import asyncpg
 import httpx
 
-from bidding.audit import log, repo
 from bidding.db import Connection, Database
+from bidding.log import repo, tree
 from bidding.settings import Settings, Witness
 from crypto import note
 from crypto.note import CosignatureVerifier
@@ -82,7 +82,7 @@ def witness_verifiers(settings: Settings) -> list[CosignatureVerifier]:
 class Witnesses:
     """Asks the configured witnesses to cosign the newest checkpoint, and records their cosignatures."""
 
-    def __init__(self, settings: Settings, key: log.LogKey, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, key: tree.LogKey, client: httpx.AsyncClient) -> None:
         self.key = key
         self.client = client
         self.witnesses = [
@@ -142,7 +142,7 @@ class Witnesses:
             await repo.update_checkpoint_cosignatures(connection, latest.size, cosigned, len(opened.signatures))
 
     async def _request_body(self, connection: Connection, latest: repo.StoredCheckpoint, old: int) -> bytes:
-        proof = await log.consistency_proof(connection, old, latest.size) if 0 < old < latest.size else []
+        proof = await tree.consistency_proof(connection, old, latest.size) if 0 < old < latest.size else []
         lines = [f"old {old}", *(base64.b64encode(value).decode() for value in proof)]
         return ("".join(line + "\n" for line in lines) + "\n").encode() + latest.note
 
@@ -184,7 +184,7 @@ class Witnesses:
 
 
 async def _sequence_while_holding(
-    connection: Connection, key: log.LogKey, witnesses: Witnesses, stopping: asyncio.Event
+    connection: Connection, key: tree.LogKey, witnesses: Witnesses, stopping: asyncio.Event
 ) -> None:
     # One batch per INTERVAL at most, busy or not: under load a batch then takes in what a tenth of a second
     # brought instead of the few events that committed while the previous one was written, so the database does
@@ -192,13 +192,13 @@ async def _sequence_while_holding(
     # writers get the CPU. A backlog is still taken in as fast as batches can be written: no wait after a slow one.
     while not stopping.is_set():
         started = time.monotonic()
-        await log.sequence(connection, key)
+        await tree.sequence(connection, key)
         await witnesses.cosign(connection)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), INTERVAL - (time.monotonic() - started))
 
 
-async def run(settings: Settings, key: log.LogKey, stopping: asyncio.Event) -> None:
+async def run(settings: Settings, key: tree.LogKey, stopping: asyncio.Event) -> None:
     """Sequence the log whenever this process holds the lock, until ``stopping`` is set."""
     assert settings.database_url is not None
     async with httpx.AsyncClient(headers={"user-agent": "bidding-log"}) as client:

@@ -1,12 +1,10 @@
-"""Reading the audit trail, and the public log: checkpoints, tiles, receipts and private records; the supervisors'
-console: searching the trail, timelines, an event held against the log, and exports that prove themselves offline."""
+"""The supervisors' console: the newest events, searching the trail, timelines, an event held against the log,
+and exports that prove themselves offline."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,18 +12,20 @@ from zoneinfo import ZoneInfo
 
 from bidding.accounts import repo as accounts_repo
 from bidding.accounts.model import normalise_login
-from bidding.audit import log, model, repo
-from bidding.audit.model import RecordedEvent, StoredEvent, private_record
-from bidding.audit.verify import EXPORT_FORMAT
-from bidding.bulletin import Bulletin
 from bidding.db import Connection, Database
-from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
+from bidding.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, Role
 from bidding.inputs import decode_cursor, encode_cursor, parse_id
+from bidding.log import repo as log_repo
+from bidding.log import tree
+from bidding.log.model import StoredEvent, commitment, log_entry, log_time, private_record
+from bidding.log.service import published_checkpoint
+from bidding.offline.verify import EXPORT_FORMAT
 from bidding.settings import Settings
-from crypto import merkle, note, tiles
-from crypto.merkle import HASH_SIZE
+from bidding.supervision import model, repo
+from bidding.supervision.model import RecordedEvent
+from crypto import merkle, note
 
 #: The most events one read returns.
 MAX_EVENTS = 500
@@ -52,113 +52,6 @@ async def recent_events(db: Database, actor: Actor, *, limit: int) -> EventPage:
         items = await repo.select_recent_events(connection, limit=min(limit, MAX_EVENTS))
         return EventPage(items, None, await _names(connection, items))
 
-
-# --- The public log -------------------------------------------------------------------------------------------
-
-#: The longest a caller may ask to wait for an event's receipt, in seconds.
-MAX_RECEIPT_WAIT = 10.0
-#: How often a waiting caller looks again when no bulletin wakes it at each checkpoint (a test's single connection).
-RECEIPT_POLL = 0.05
-
-
-async def published_checkpoint(db: Database, settings: Settings) -> repo.StoredCheckpoint:
-    """The newest checkpoint cosigned by as many witnesses as the settings require; raises NotFound before any."""
-    async with db.connection() as connection:
-        checkpoint = await repo.select_latest_checkpoint(connection, quorum=settings.quorum)
-    if checkpoint is None:
-        raise NotFound(N_("The log has no published checkpoint yet."))
-    return checkpoint
-
-
-async def read_tile(db: Database, path: str) -> bytes:
-    """A hash tile or entry bundle at a C2SP tlog-tiles path (``tile/0/x001/234.p/7``); raises NotFound.
-
-    A partial tile is served from the stored tile as long as the stored one has grown to it: it is its prefix.
-    """
-    try:
-        wanted = tiles.parse_path(path)
-    except tiles.TileError:
-        raise NotFound(
-            N_("Tile paths are tile/<level>/<index>[.p/<width>] or tile/entries/<index>[.p/<width>] (C2SP tlog-tiles).")
-        ) from None
-    async with db.connection() as connection:
-        if isinstance(wanted, tiles.Bundle):
-            bundle = await repo.select_bundle(connection, wanted.index)
-            if bundle is not None and bundle[0] >= wanted.width:
-                return (
-                    bundle[1]
-                    if bundle[0] == wanted.width
-                    else tiles.bundle_bytes(tiles.bundle_entries(bundle[1], bundle[0])[: wanted.width])
-                )
-        else:
-            stored = await repo.select_tiles(connection, [(wanted.level, wanted.index)])
-            hashes = stored.get((wanted.level, wanted.index), b"")
-            if len(hashes) >= wanted.width * HASH_SIZE:
-                return hashes[: wanted.width * HASH_SIZE]
-    raise NotFound(N_("The log has no such tile yet."))
-
-
-def _may_see(actor: Actor, event: StoredEvent) -> bool:
-    """Supervisors see every event's private record and receipt; a person those of what they did, and a bidder
-    those of what its organisation did as a bidder (a colleague's bid receipt)."""
-    principal = actor.principal
-    if principal is None:
-        return actor.is_platform
-    return (
-        principal.has(Role.SUPERVISOR)
-        or event.actor_user_id == principal.user_id
-        or (
-            event.actor_role == Role.BIDDER
-            and principal.has(Role.BIDDER)
-            and principal.organisation_id is not None
-            and event.organisation_id == principal.organisation_id
-        )
-    )
-
-
-async def _visible_event(connection: Connection, actor: Actor, event_id: int) -> StoredEvent:
-    event = await repo.select_stored_event(connection, event_id)
-    # Not found, rather than forbidden, so that nobody learns which events exist.
-    if event is None or not _may_see(actor, event):
-        raise NotFound(N_("There is no such event, or it is not yours to see."))
-    return event
-
-
-async def event_record(db: Database, actor: Actor, event_id: int) -> dict[str, Any]:
-    """An event's private record (who, whence, the salt): with it, its entry's commitment can be checked."""
-    async with db.connection() as connection:
-        return private_record(await _visible_event(connection, actor, event_id))
-
-
-async def receipt(db: Database, settings: Settings, actor: Actor, event_id: int, *, wait: float = 0) -> bytes:
-    """The tlog-proof receipt of an event in the published checkpoint, waiting up to ``wait`` seconds for it.
-
-    Raises NotFound, or InvalidTransition (with ``Retry-After``) when the event is not yet in a published
-    checkpoint by then: sequencing takes well under a second; witnesses may take longer.
-    """
-    deadline = time.monotonic() + min(max(wait, 0), MAX_RECEIPT_WAIT)
-    while True:
-        # Taken before looking, so that a checkpoint published meanwhile still wakes the wait below.
-        woken = db.bulletin.event(repo.CHECKPOINT_CHANNEL, "log") if db.bulletin is not None else None
-        async with db.connection() as connection:
-            event = await _visible_event(connection, actor, event_id)
-            if event.log_index is not None:
-                checkpoint = await repo.select_latest_checkpoint(connection, quorum=settings.quorum)
-                if checkpoint is not None and checkpoint.size > event.log_index:
-                    return await log.receipt(connection, event, checkpoint)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise InvalidTransition(
-                N_("The event is not in a published checkpoint yet. Ask again in a moment."),
-                headers={"Retry-After": "1"},
-            )
-        if woken is None:
-            await asyncio.sleep(RECEIPT_POLL)
-        else:
-            await Bulletin.wait(woken, remaining)
-
-
-# --- The supervisors' console ---------------------------------------------------------------------------------
 
 #: Events on a page of the console, by default; a caller may ask for up to :data:`MAX_EVENTS`.
 PAGE_SIZE = 100
@@ -331,17 +224,18 @@ class EventInspection:
     #: Who and what the event names by number.
     names: model.Names
     record: dict[str, Any]
-    #: The entry rebuilt from the row now (:func:`model.log_entry`), and its commitment to the private record.
+    #: The entry rebuilt from the row now (:func:`~bidding.log.model.log_entry`), and its commitment to its private
+    #: record.
     rebuilt_entry: bytes
     commitment: str
     #: The entry as the log holds it at the event's index; ``None`` before sequencing, or if the log lacks it.
     logged_entry: bytes | None
     differences: tuple[str, ...]
     #: The first checkpoint that holds the event (signed when it was appended).
-    checkpoint: repo.StoredCheckpoint | None
+    checkpoint: log_repo.StoredCheckpoint | None
     in_tree: bool
     #: The published checkpoint, when it holds the event, and the event's receipt against it.
-    published: repo.StoredCheckpoint | None
+    published: log_repo.StoredCheckpoint | None
     receipt: bytes | None
 
     @property
@@ -354,10 +248,10 @@ class EventInspection:
         return self.logged_entry is not None and not self.differences and self.in_tree
 
 
-async def _in_tree(connection: Connection, entry: bytes, index: int, checkpoint: repo.StoredCheckpoint) -> bool:
+async def _in_tree(connection: Connection, entry: bytes, index: int, checkpoint: log_repo.StoredCheckpoint) -> bool:
     """Whether the stored tiles prove ``entry`` at ``index`` in the checkpoint's tree."""
     try:
-        proof = await log.inclusion_proof(connection, index, checkpoint.size)
+        proof = await tree.inclusion_proof(connection, index, checkpoint.size)
         merkle.verify_inclusion(merkle.leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root)
     except merkle.MerkleError:
         return False
@@ -372,34 +266,34 @@ async def inspect_event(db: Database, settings: Settings, actor: Actor, event_id
     """
     _require_supervisor(actor)
     async with db.connection() as connection:
-        event = await repo.select_stored_event(connection, event_id)
+        event = await log_repo.select_stored_event(connection, event_id)
         if event is None:
             raise NotFound(N_("There is no such event."))
         names = await _names(connection, [event])
         record = private_record(event)
-        rebuilt = model.log_entry(event)
+        rebuilt = log_entry(event)
         logged = checkpoint = published = receipt = None
         differences: tuple[str, ...] = ()
         in_tree = False
         if event.log_index is not None:
             try:
-                logged = await log.entry_at(connection, event.log_index)
+                logged = await tree.entry_at(connection, event.log_index)
             except LookupError:
                 logged = None
             differences = tuple(model.entry_differences(logged, rebuilt)) if logged is not None else ()
-            checkpoint = await repo.select_checkpoint_holding(connection, event.log_index)
+            checkpoint = await log_repo.select_checkpoint_holding(connection, event.log_index)
             if logged is not None and checkpoint is not None:
                 in_tree = await _in_tree(connection, logged, event.log_index, checkpoint)
-            latest = await repo.select_latest_checkpoint(connection, quorum=settings.quorum)
+            latest = await log_repo.select_latest_checkpoint(connection, quorum=settings.quorum)
             if latest is not None and latest.size > event.log_index:
                 published = latest
-                receipt = await log.receipt(connection, event, latest)
+                receipt = await tree.receipt(connection, event, latest)
     return EventInspection(
         event=event,
         names=names,
         record=record,
         rebuilt_entry=rebuilt,
-        commitment=model.commitment(record),
+        commitment=commitment(record),
         logged_entry=logged,
         differences=differences,
         checkpoint=checkpoint,
@@ -409,7 +303,7 @@ async def inspect_event(db: Database, settings: Settings, actor: Actor, event_id
     )
 
 
-def _origin(checkpoint: repo.StoredCheckpoint) -> str:
+def _origin(checkpoint: log_repo.StoredCheckpoint) -> str:
     return note.parse_checkpoint(note.parse_unverified_note(checkpoint.note).text).origin
 
 
@@ -430,17 +324,17 @@ async def export_subject(db: Database, settings: Settings, actor: Actor, subject
     # sequencer appends meanwhile (tiles only grow, and a grown tile begins with the smaller one).
     checkpoint = await published_checkpoint(db, settings)
     async with db.connection() as connection:
-        events = await repo.select_subject_events(connection, subject, limit=MAX_EXPORT_EVENTS + 1)
+        events = await log_repo.select_subject_events(connection, subject, limit=MAX_EXPORT_EVENTS + 1)
         if len(events) > MAX_EXPORT_EVENTS:
             raise TooLarge(N_("An export holds at most %(count)d events.", count=MAX_EXPORT_EVENTS))
         proven: list[dict[str, Any]] = []
         pending: list[dict[str, Any]] = []
         for event in events:
             if event.log_index is not None and event.log_index < checkpoint.size:
-                receipt = await log.receipt(connection, event, checkpoint)
+                receipt = await tree.receipt(connection, event, checkpoint)
                 proven.append({"event_id": event.id, "receipt": receipt.decode(), "record": private_record(event)})
             else:
-                pending.append({"event_id": event.id, "log_index": event.log_index, "at": model.log_time(event.at)})
+                pending.append({"event_id": event.id, "log_index": event.log_index, "at": log_time(event.at)})
     export = {
         "format": EXPORT_FORMAT,
         "origin": _origin(checkpoint),

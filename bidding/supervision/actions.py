@@ -1,5 +1,5 @@
 """What each action of the audit trail is called, for the supervisors' console: one table, in English here and in
-every language through the catalogues. ``tests/unit/audit/test_actions.py`` finds every action the code can
+every language through the catalogues. ``tests/unit/supervision/test_actions.py`` finds every action the code can
 write and checks that it is named here; the console shows an action it does not know (an older version's, one
 written by hand) by its code.
 """

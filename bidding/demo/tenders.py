@@ -1,6 +1,6 @@
 """The demo tenders: one or more published in every category, an invited one, a draft and a cancelled one.
 
-Plain data for :mod:`bidding.demo`, which takes them through the tender use cases. Realistic for a Chinese city's
+Plain data for :mod:`bidding.demo.seed`, which takes them through the tender use cases. Realistic for a Chinese city's
 trading centre, in Chinese and English; budgets, bid security and criteria satisfy every rule of
 :func:`bidding.tenders.model.validate_tender`.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from bidding.demo_bids import DemoBid
+from bidding.demo.bids import DemoBid
 from bidding.tenders.model import (
     Category,
     Contact,

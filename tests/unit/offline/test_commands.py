@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bidding import cli, offline
+from bidding import cli
+from bidding.offline import commands as offline
 from crypto import age, note
 
 

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bidding.audit.model import commitment
-from bidding.offline import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
+from bidding.log.model import commitment
+from bidding.offline.commands import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
 from crypto import merkle, note, tiles
 from crypto.canonical import CanonicalJSONError, parse_canonical_json
 
