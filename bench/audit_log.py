@@ -67,14 +67,14 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import http_baseline  # noqa: E402  # after the path is set, when run as a script
-from bench.probes import Poller  # noqa: E402
-from bidding.audit import repo  # noqa: E402
-from bidding.audit.log import load_log_key  # noqa: E402
-from bidding.audit.model import SEALED_ACTIONS, event  # noqa: E402
-from bidding.db import Database  # noqa: E402
-from bidding.identity import PLATFORM  # noqa: E402
-from bidding.settings import Settings  # noqa: E402
+from bench import http_baseline  # after the path is set, when run as a script
+from bench.probes import Poller
+from bidding.audit import repo
+from bidding.audit.log import load_log_key
+from bidding.audit.model import SEALED_ACTIONS, event
+from bidding.db import Database
+from bidding.identity import PLATFORM
+from bidding.settings import Settings
 
 #: Targets: durable events/s at least this share of the disk's fdatasync rate...
 EVENTS_SHARE_TARGET = 0.5

@@ -78,8 +78,8 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audit_log, http_baseline  # noqa: E402  # after the path is set, when run as a script
-from bench.bids_opening import (  # noqa: E402
+from bench import audit_log, http_baseline  # after the path is set, when run as a script
+from bench.bids_opening import (
     OpeningFigures,
     bare_loops,
     envelopes_of,
@@ -87,7 +87,7 @@ from bench.bids_opening import (  # noqa: E402
     open_bids,
     print_opening,
 )
-from bench.bids_upload import (  # noqa: E402
+from bench.bids_upload import (
     UploadFigures,
     bearer,
     create_upload,
@@ -96,8 +96,8 @@ from bench.bids_upload import (  # noqa: E402
     print_targets,
     serving_baselines,
 )
-from bench.bids_world import Bidder, World, seal, set_up  # noqa: E402
-from bench.probes import HTTP_TIMEOUT, MB, PoolWatch, readers_child  # noqa: E402
+from bench.bids_world import Bidder, World, seal, set_up
+from bench.probes import HTTP_TIMEOUT, MB, PoolWatch, readers_child
 
 #: Targets (the upload's are in bench/bids_upload.py): the burst's bids are all in within the minute...
 BURST_WITHIN_SECONDS = 60.0

@@ -45,9 +45,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import http_baseline, tender_data  # noqa: E402  # after the path is set, when run as a script
-from bidding.settings import Settings  # noqa: E402
-from bidding.tenders.model import Category  # noqa: E402
+from bench import http_baseline, tender_data  # after the path is set, when run as a script
+from bidding.settings import Settings
+from bidding.tenders.model import Category
 
 #: Targets, milliseconds at the 99th percentile, with a few clients at a time rather than a saturating crowd.
 SEARCH_P99_TARGET_MS = 100.0

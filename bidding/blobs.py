@@ -347,7 +347,7 @@ _WRITERS: concurrent.futures.ThreadPoolExecutor
 def _new_writers() -> None:
     """Start the pool; again in a forked process, which has none of its parent's threads (``make run`` writes
     the demo's bids before the server forks its workers)."""
-    global _WRITERS  # noqa: PLW0603  # the one pool of the process
+    global _WRITERS  # the one pool of the process
     _WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-writer")
 
 
@@ -432,7 +432,7 @@ async def drain(chunks: AsyncIterable[bytes], limit: int = DRAIN_LIMIT) -> None:
             read += len(chunk)
             if read > limit:
                 return
-    except Exception:  # noqa: BLE001  # the client went away: nothing left to drain
+    except Exception:  # the client went away: nothing left to drain
         return
 
 

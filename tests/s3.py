@@ -110,7 +110,7 @@ def start(folder: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], S
         try:
             server.client().list_buckets()
             return process, server
-        except Exception:  # noqa: BLE001  # not listening yet, or the filer not ready
+        except Exception:  # not listening yet, or the filer not ready
             if time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError(f"SeaweedFS did not answer in {timeout} s") from None

@@ -220,7 +220,7 @@ def _openers() -> concurrent.futures.ProcessPoolExecutor:
     """The processes that open bids, one per core: decrypting, reading the ZIP and hashing hold Python's lock much
     of the time, so on threads they would use one core and slow the server's event loop. They are started fresh
     (``spawn``): this process runs threads, which a forked copy would not have."""
-    global _OPENERS  # noqa: PLW0603  # one pool per process, made when first needed
+    global _OPENERS  # one pool per process, made when first needed
     if _OPENERS is None:
         _OPENERS = concurrent.futures.ProcessPoolExecutor(
             max_workers=OPENING_PROCESSES, mp_context=multiprocessing.get_context("spawn")
@@ -231,7 +231,7 @@ def _openers() -> concurrent.futures.ProcessPoolExecutor:
 
 def stop_openers() -> None:
     """Stop the processes that open bids, if any were started (they are started again when needed)."""
-    global _OPENERS  # noqa: PLW0603  # see _openers
+    global _OPENERS  # see _openers
     if _OPENERS is not None:
         _OPENERS.shutdown(wait=False, cancel_futures=True)
     _OPENERS = None
@@ -240,7 +240,7 @@ def stop_openers() -> None:
 def _forget_openers() -> None:
     """A forked process has none of its parent's threads or pipes: it starts processes of its own when it needs
     them (``make run`` opens the demo's bids before the server forks its workers)."""
-    global _OPENERS  # noqa: PLW0603  # see _openers
+    global _OPENERS  # see _openers
     _OPENERS = None
 
 
