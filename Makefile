@@ -20,6 +20,7 @@ lint: $(VENV)/.test
 	@if grep -rnE --include='*.py' '# type: ignore\[[^]]*\] *$$' bidding crypto tests bench; then \
 		echo 'a "# type: ignore[code]" needs a comment after it saying why (above)'; exit 1; fi
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/http_baseline.py
