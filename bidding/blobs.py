@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from bidding.bids.model import Checksum
     from bidding.settings import Settings
 
 #: Bytes read or written at a time.
@@ -434,14 +435,6 @@ async def drain(chunks: AsyncIterable[bytes], limit: int = DRAIN_LIMIT) -> None:
                 return
     except Exception:  # the client went away: nothing left to drain
         return
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Checksum:
-    """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""
-
-    algorithm: str
-    digest: bytes
 
 
 def _fsync_directory(folder: Path) -> None:

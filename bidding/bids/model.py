@@ -5,12 +5,12 @@ Nothing here reads the clock or the database: the service passes the database's 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 
-from bidding.blobs import Checksum
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
 from bidding.inputs import base64_bytes, parse_id
@@ -129,6 +129,14 @@ def parse_metadata(raw: str | None) -> dict[str, str]:
         if decoded is None:
             raise TusError(N_("Upload-Metadata values must be base64 of UTF-8 text."))
     return metadata
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checksum:
+    """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""
+
+    algorithm: str
+    digest: bytes
 
 
 def parse_checksum(raw: str | None) -> Checksum | None:

@@ -23,8 +23,8 @@ from bidding.audit import repo as audit_repo
 from bidding.audit import service as audit_service
 from bidding.audit.model import event
 from bidding.bids import model, repo
-from bidding.bids.model import BidStatus
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, Checksum, UploadBusy, drain
+from bidding.bids.model import BidStatus, Checksum
+from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, UploadBusy, drain
 from bidding.db import Connection, Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.faults import crash_point
