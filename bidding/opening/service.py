@@ -28,7 +28,7 @@ from bidding.audit import repo as audit_repo
 from bidding.audit.log import load_log_key
 from bidding.audit.model import event, log_time
 from bidding.bids import repo as bids_repo
-from bidding.bids.model import HEADER_READ, BidStatus, bid_id_text
+from bidding.bids.model import HEADER_READ, Bid, BidStatus, bid_id_text
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -64,7 +64,7 @@ LINES_PER_TRANSACTION = 64
 # --- Opening --------------------------------------------------------------------------------------------------
 
 
-def _bid_summary(bid: bids_repo.Bid) -> dict[str, Any]:
+def _bid_summary(bid: Bid) -> dict[str, Any]:
     return {
         "bid": bid_id_text(bid.id),
         "bidder": bid.organisation_name,
@@ -249,7 +249,7 @@ os.register_at_fork(after_in_child=_forget_openers)
 
 def _open_one(
     blobs: BlobStore,
-    bid: bids_repo.Bid,
+    bid: Bid,
     verifier_key: str,
     identities: list[age.AnyIdentity],
     file_key: bytes | None,
@@ -269,7 +269,7 @@ def _open_one(
 
 
 async def _read_bid(
-    blobs: BlobStore, bid: bids_repo.Bid, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+    blobs: BlobStore, bid: Bid, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
 ) -> dict[str, Any]:
     """A bid's line: opened with its price sheet, or revoked or withdrawn with the reason (art. 31)."""
     summary = _bid_summary(bid)
@@ -291,7 +291,7 @@ async def _read_bid(
     return model.opened_line(summary, manifest)
 
 
-async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.Bid, dict[str, Any]]]) -> None:
+async def _record_lines(db: Database, actor: Actor, read: list[tuple[Bid, dict[str, Any]]]) -> None:
     """Read out lines of the record, in order, in one transaction (each with its event and hall message)."""
     async with db.transaction() as connection:
         await access.tender(connection, read[0][0].tender_id, for_update=True)
@@ -310,7 +310,7 @@ async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.B
             await repo.insert_message(connection, bid.tender_id, "line", details)
 
 
-async def _record_line(db: Database, actor: Actor, bid: bids_repo.Bid, line: dict[str, Any]) -> None:
+async def _record_line(db: Database, actor: Actor, bid: Bid, line: dict[str, Any]) -> None:
     await _record_lines(db, actor, [(bid, line)])
 
 
@@ -349,7 +349,7 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
             verifier_keys[bid.id] = key.verifier_key
     semaphore = asyncio.Semaphore(OPENING_CONCURRENCY)
 
-    async def read(bid: bids_repo.Bid) -> tuple[bids_repo.Bid, dict[str, Any]]:
+    async def read(bid: Bid) -> tuple[Bid, dict[str, Any]]:
         async with semaphore:
             return bid, await _read_bid(blobs, bid, verifier_keys[bid.id], [identity], None)
 
@@ -435,7 +435,7 @@ async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_
     await _finish(db, settings, actor, tender_id, force=True)
 
 
-def _own_bid(actor: Actor, bid: bids_repo.Bid | None) -> bids_repo.Bid:
+def _own_bid(actor: Actor, bid: Bid | None) -> Bid:
     """``bid``, if it is one of the bidder's organisation; else NotFound, the same whether it exists or not."""
     principal = actor.principal
     if (
@@ -448,7 +448,7 @@ def _own_bid(actor: Actor, bid: bids_repo.Bid | None) -> bids_repo.Bid:
     return bid
 
 
-def _read_envelope_header(blobs: BlobStore, bid: bids_repo.Bid) -> bytes | None:
+def _read_envelope_header(blobs: BlobStore, bid: Bid) -> bytes | None:
     """The age header at the start of a stored envelope (on a worker thread), or ``None`` if none ends within
     :data:`HEADER_READ` bytes; raises ``KeyError`` when the envelope is missing from storage.
 
@@ -510,7 +510,7 @@ async def hand_in_file_key(
 # --- Answers to the record ------------------------------------------------------------------------------------
 
 
-async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, repo.Line]:
+async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[Bid, repo.Line]:
     bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
     await access.tender(connection, bid.tender_id, for_update=True)
     line = await repo.select_line(connection, bid_id, for_update=True)
@@ -704,7 +704,7 @@ class OpenedDocument:
     sha256: bytes
 
 
-async def _opened_bid(db: Database, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, str, age.HybridIdentity]:
+async def _opened_bid(db: Database, actor: Actor, bid_id: int) -> tuple[Bid, str, age.HybridIdentity]:
     """An opened bid, its verifier key and the rebuilt opening key, for those who may read opened bids.
 
     Supervisors may, once a bid is opened; the evaluation committee will, once drawn. Nobody reads a bid before
