@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import hypothesis
 import pytest
 
 from bidding.postgres import EmbeddedPostgres
@@ -28,6 +29,11 @@ from tests import s3
 from tests.s3 import S3Server
 
 T = TypeVar("T")
+
+# No time limit per generated example: under coverage, on a machine shared with other test processes, a slow
+# example says nothing about the code, and the limit made property tests fail by the load alone.
+hypothesis.settings.register_profile("bidding", deadline=None)
+hypothesis.settings.load_profile("bidding")
 
 
 def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
