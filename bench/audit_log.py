@@ -52,11 +52,8 @@ import hashlib
 import json
 import math
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,15 +64,15 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import http_baseline  # noqa: E402  # after the path is set, when run as a script
-from bench.probes import Poller  # noqa: E402
-from bidding.audit import repo  # noqa: E402
-from bidding.audit.model import event  # noqa: E402
-from bidding.db import Database  # noqa: E402
-from bidding.identity import PLATFORM  # noqa: E402
-from bidding.log.model import SEALED_ACTIONS  # noqa: E402
-from bidding.log.tree import load_log_key  # noqa: E402
-from bidding.settings import Settings  # noqa: E402
+from bench import harness, http_baseline  # after the path is set, when run as a script
+from bench.probes import Poller
+from bidding.audit import repo
+from bidding.audit.model import event
+from bidding.db import Database
+from bidding.identity import PLATFORM
+from bidding.log.model import SEALED_ACTIONS
+from bidding.log.tree import load_log_key
+from bidding.settings import Settings
 
 #: Targets: durable events/s at least this share of the disk's fdatasync rate...
 EVENTS_SHARE_TARGET = 0.5
@@ -436,10 +433,6 @@ def verify(port: int, key: str, folder: Path, meter: CpuMeter) -> Verification:
 # --- The run --------------------------------------------------------------------------------------------------
 
 
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
-
-
 @dataclasses.dataclass
 class Figures:
     fsync_before: tuple[float, float] = (0.0, 0.0)
@@ -605,20 +598,21 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print("\nTargets")
     print(
         f"  sustained events/s >= {EVENTS_SHARE_TARGET} x fdatasync/s: {share:.2f}  "
-        f"{verdict(share >= EVENTS_SHARE_TARGET)}"
+        f"{harness.verdict(share >= EVENTS_SHARE_TARGET)}"
     )
     for name, values in (("sustained", figures.sustained.visible), ("steady", figures.steady.visible)):
         p99 = percentile(values, 0.99)
         print(
             f"  commit to visible checkpoint p99 <= {LATENCY_P99_TARGET:g} s, {name}: {p99:.2f} s  "
-            f"{verdict(p99 <= LATENCY_P99_TARGET)}"
+            f"{harness.verdict(p99 <= LATENCY_P99_TARGET)}"
         )
     passed = checked.returncode == 0 and checked.seconds <= VERIFY_TARGET
-    print(f"  verify {args.entries:,} entries <= {VERIFY_TARGET:g} s: {checked.seconds:.1f} s  {verdict(passed)}")
+    print(
+        f"  verify {args.entries:,} entries <= {VERIFY_TARGET:g} s: {checked.seconds:.1f} s  {harness.verdict(passed)}"
+    )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events-duration", type=float, default=10.0, help="seconds of sustained writing (default 10)")
     parser.add_argument(
         "--writers",
@@ -628,31 +622,19 @@ def main() -> int:
     )
     parser.add_argument("--steady-rate", type=float, default=100.0, help="events/s of the lighter run (default 100)")
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries the log holds when verified")
-    args = parser.parse_args()
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.writers < 1 or args.events_duration <= 0 or args.steady_rate <= 0:
         parser.error("--writers, --events-duration and --steady-rate must be positive")
-    signal.signal(signal.SIGTERM, http_baseline.interrupt)
-    print(
-        f"Transparency log: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {args.writers} writers for "
-        f"{args.events_duration:g} s, then {args.steady_rate:g} events/s; verify at {args.entries:,} entries; "
-        f"1-minute load average {os.getloadavg()[0]:.2f}",
-        flush=True,
+
+
+def describe(args: argparse.Namespace) -> str:
+    return (
+        f"Transparency log: {args.writers} writers for {args.events_duration:g} s, then {args.steady_rate:g} "
+        f"events/s; verify at {args.entries:,} entries"
     )
-    folder = Path(tempfile.mkdtemp(prefix="bidding-bench-log-"))
-    started = time.perf_counter()
-    try:
-        run(args, folder)
-        print(
-            f"\nWhole run {dt.timedelta(seconds=round(time.perf_counter() - started))}; "
-            f"1-minute load average at the end: {os.getloadavg()[0]:.2f}"
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted; the server and PostgreSQL stopped", flush=True)
-        return 130
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__, arguments, run, describe=describe, check=check, stopped="the server and PostgreSQL"))

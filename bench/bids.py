@@ -57,15 +57,11 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import math
 import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -78,8 +74,8 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audit_log, http_baseline  # noqa: E402  # after the path is set, when run as a script
-from bench.bids_opening import (  # noqa: E402
+from bench import audit_log, harness, http_baseline  # after the path is set, when run as a script
+from bench.bids_opening import (
     OpeningFigures,
     bare_loops,
     envelopes_of,
@@ -87,7 +83,7 @@ from bench.bids_opening import (  # noqa: E402
     open_bids,
     print_opening,
 )
-from bench.bids_upload import (  # noqa: E402
+from bench.bids_upload import (
     UploadFigures,
     bearer,
     create_upload,
@@ -96,8 +92,8 @@ from bench.bids_upload import (  # noqa: E402
     print_targets,
     serving_baselines,
 )
-from bench.bids_world import Bidder, World, seal, set_up  # noqa: E402
-from bench.probes import HTTP_TIMEOUT, MB, PoolWatch, readers_child  # noqa: E402
+from bench.bids_world import Bidder, World, seal, set_up
+from bench.probes import HTTP_TIMEOUT, MB, PoolWatch, readers_child
 
 #: Targets (the upload's are in bench/bids_upload.py): the burst's bids are all in within the minute...
 BURST_WITHIN_SECONDS = 60.0
@@ -426,7 +422,7 @@ def report(results: Results, args: argparse.Namespace) -> None:
         within = max(times.submitted for times in burst.burst) - min(times.started for times in burst.burst)
         print(
             f"  burst: {len(burst.burst)} bids of {args.burst_mb} MB all in within {BURST_WITHIN_SECONDS:g} s: "
-            f"{within:.1f} s  {audit_log.verdict(within <= BURST_WITHIN_SECONDS)}; notice p99 "
+            f"{within:.1f} s  {harness.verdict(within <= BURST_WITHIN_SECONDS)}; notice p99 "
             f"{percentile(burst.during, 0.99) * 1000:.0f} ms vs {percentile(burst.quiet, 0.99) * 1000:.0f} ms quiet "
             f"= {percentile(burst.during, 0.99) / percentile(burst.quiet, 0.99):.1f} x (no target set)"
         )
@@ -437,17 +433,12 @@ def report(results: Results, args: argparse.Namespace) -> None:
             f"{OPENING_TARGET_SECONDS:g} s: {opened.record_seconds:.1f} s "
             f"({opened.record_seconds / opened.bare_open_seconds:.2f} x the bare open_envelope loop, "
             f"{opened.record_seconds / opened.bare_decrypt_seconds:.2f} x bare decryption)  "
-            f"{audit_log.verdict(opened.record_seconds <= OPENING_TARGET_SECONDS and complete)}"
+            f"{harness.verdict(opened.record_seconds <= OPENING_TARGET_SECONDS and complete)}"
             + ("" if complete else f"   !!! {opened.opened} of {args.bids} opened")
         )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    if len(sys.argv) > 1 and sys.argv[1] == "--readers-child":
-        _, _, port, paths_file, connections, think = sys.argv
-        readers_child(int(port), paths_file, int(connections), float(think))
-        return 0
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="every part scaled down (under a minute)")
     parser.add_argument("--parts", default="abc", help="which parts to run: a upload, b burst, c opening")
     parser.add_argument("--upload-mb", type=int, help="(a) MB of the upload (100; quick 20)")
@@ -461,7 +452,10 @@ def main() -> int:
     parser.add_argument("--bids", type=int, help="(c) bids opened (1000; quick 100)")
     parser.add_argument("--bid-mb", type=float, help="(c) MB of each bid's document (1)")
     parser.add_argument("--insert-concurrency", type=int, default=16, help="(c) bids submitted at once (16)")
-    args = parser.parse_args()
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fills in the sizes of a full or quick run, then refuses impossible ones."""
     for name, value in (QUICK if args.quick else FULL).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -470,30 +464,25 @@ def main() -> int:
         parser.error(f"--bids: at most {50 * args.bidders} with {args.bidders} bidders (50 lots each)")
     if not set(args.parts) <= set("abc") or min(args.upload_mb, args.concurrent, args.runs, args.bids) < 1:
         parser.error("--parts takes a, b and c; sizes and counts must be positive")
-    signal.signal(signal.SIGTERM, http_baseline.interrupt)
-    print(
-        f"Bids: {os.cpu_count()} cores, Python {sys.version.split()[0]}; (a) {args.upload_mb} MB uploads, "
-        f"{args.concurrent} at once; (b) {args.burst_bidders} bids of {args.burst_mb} MB beside {args.readers} "
-        f"readers; (c) {args.bids:,} bids of {args.bid_mb:g} MB opened; parts {args.parts}; "
-        f"1-minute load average {os.getloadavg()[0]:.2f}",
-        flush=True,
+
+
+def describe(args: argparse.Namespace) -> str:
+    return (
+        f"Bids: (a) {args.upload_mb} MB uploads, {args.concurrent} at once; (b) {args.burst_bidders} bids of "
+        f"{args.burst_mb} MB beside {args.readers} readers; (c) {args.bids:,} bids of {args.bid_mb:g} MB opened; "
+        f"parts {args.parts}"
     )
-    folder = Path(tempfile.mkdtemp(prefix="bidding-bench-bids-"))
-    started = time.perf_counter()
-    try:
-        results = run(args, folder)
-        report(results, args)
-        print(
-            f"\nWhole run {dt.timedelta(seconds=round(time.perf_counter() - started))}; "
-            f"1-minute load average at the end: {os.getloadavg()[0]:.2f}"
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted; the servers and PostgreSQL stopped", flush=True)
-        return 130
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+
+
+def measure(args: argparse.Namespace, folder: Path) -> None:
+    report(run(args, folder), args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["--readers-child"]:
+        _, _, port, paths_file, connections, think = sys.argv
+        readers_child(int(port), paths_file, int(connections), float(think))
+        sys.exit(0)
+    sys.exit(
+        harness.main(__doc__, arguments, measure, describe=describe, check=check, stopped="the servers and PostgreSQL")
+    )

@@ -71,7 +71,7 @@ async def insert_bids(world: World, args: argparse.Namespace) -> int:
                 )
                 size = len(data)
                 actor = actors[index]
-                upload_id = await bids.create_upload(db, actor, tender.id, len(data))
+                upload_id = await bids.create_upload(db, blobs, actor, tender.id, len(data))
                 await bids.append_upload(db, blobs, actor, upload_id, 0, one_chunk(data))
                 await bids.submit_bid(
                     db, settings, blobs, actor, tender.id, upload_id=upload_id, signed_statement=statement

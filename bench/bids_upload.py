@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench import audit_log, http_baseline
+from bench import harness, http_baseline
 from bench.apps import STORED_FOLDER
 from bench.bids_world import Bidder, World
 from bench.probes import HTTP_TIMEOUT, MB, RSS_INTERVAL, Answer, ResidentMemory, send
@@ -221,7 +221,7 @@ def print_targets(figures: UploadFigures, args: argparse.Namespace) -> None:
         print(
             f"  upload {mb} MB to storage >= {target} x {name}: {share:.2f} ({mb / best:,.0f} vs "
             f"{mb / min(baseline):,.0f} MB/s, best of {len(figures.real)}; "
-            f"{_spread([ratios[per_run] for ratios in by_run])})  {audit_log.verdict(share >= target)}"
+            f"{_spread([ratios[per_run] for ratios in by_run])})  {harness.verdict(share >= target)}"
         )
     ceiling, hashing = min(figures.sink) / min(figures.stored), min(figures.sink) / min(figures.hashing)
     print(
@@ -238,5 +238,5 @@ def print_targets(figures: UploadFigures, args: argparse.Namespace) -> None:
     print(
         f"  server memory per concurrent upload <= {MEMORY_PER_UPLOAD_TARGET_MB:g} MB: {per_upload:.1f} MB "
         f"({args.concurrent} at once; the sink's {figures.memory_sink / args.concurrent:.1f} MB)  "
-        f"{audit_log.verdict(per_upload <= MEMORY_PER_UPLOAD_TARGET_MB)}"
+        f"{harness.verdict(per_upload <= MEMORY_PER_UPLOAD_TARGET_MB)}"
     )

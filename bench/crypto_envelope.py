@@ -21,9 +21,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # after the path is set, when run as a script
 from crypto import age
 from crypto.age.recipients import _HYBRID_INFO, _HYBRID_SUITE
 from crypto.age.stream import CHUNK_SIZE
@@ -72,7 +76,7 @@ def throughput(megabytes: int) -> None:
     print(f"raw ChaCha20-Poly1305, {megabytes} MB in 64 KiB chunks: {rate:8.0f} MB/s")
     for name, seconds in (("seal", sealing), ("open", opening)):
         ratio = baseline / seconds
-        verdict = "PASS" if ratio >= 0.6 else "FAIL"
+        verdict = harness.verdict(ratio >= 0.6)
         print(
             f"{name} {megabytes} MB envelope, streamed:           {megabytes / seconds:8.0f} MB/s  "
             f"ratio {ratio:.2f}  (target >= 0.6: {verdict})"
@@ -112,7 +116,7 @@ def memory(gigabytes: float) -> None:
         [sys.executable, __file__, "--memory-child", str(gigabytes)], capture_output=True, text=True, check=True
     )
     growth = int(done.stdout.strip()) / 1024
-    verdict = "PASS" if growth <= 32 else "FAIL"
+    verdict = harness.verdict(growth <= 32)
     print(
         f"peak memory over baseline, sealing and opening {gigabytes:g} GB: {growth:6.1f} MB  (target <= 32: {verdict})"
     )
@@ -129,10 +133,10 @@ def unwraps() -> None:
     private = identity._keys[0]
     bare = best_of(3, lambda: [_HYBRID_SUITE.decrypt(sealed, private, info=_HYBRID_INFO) for _ in range(count)])
     rate = count / seconds
-    verdict = "PASS" if rate >= 3000 else "FAIL"
+    verdict = harness.verdict(rate >= 3000)
     print(f"bare HPKE MLKEM768-X25519 opens:               {count / bare:8.0f} /s")
     print(
-        f"post-quantum file-key unwraps:                 {rate:8.0f} /s  ratio {bare / seconds:.2f}  "
+        f"post-quantum file-key unwraps:                 {rate:8.0f} /s  {harness.ratio(rate, count / bare)}  "
         f"(target >= 3,000/s: {verdict})"
     )
 
@@ -153,10 +157,11 @@ def merkle() -> None:
             tree.append(merkle.leaf_hash(leaf))
 
     seconds = best_of(3, append)
-    verdict = "PASS" if count / seconds >= 200_000 else "FAIL"
+    verdict = harness.verdict(count / seconds >= 200_000)
     print(f"bare SHA-256 leaf hashes:                      {count / bare:8.0f} /s")
     print(
-        f"Merkle appends in memory:                      {count / seconds:8.0f} /s  ratio {bare / seconds:.2f}  "
+        f"Merkle appends in memory:                      {count / seconds:8.0f} /s  "
+        f"{harness.ratio(count / seconds, count / bare)}  "
         f"(target >= 200,000/s: {verdict})"
     )
     million = 1_000_000
@@ -169,22 +174,20 @@ def merkle() -> None:
     print(f"consistency proof at 1,000,000 leaves:         {consistency * 1000:8.2f} ms")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--megabytes", type=int, default=100, help="size of the throughput envelope (default 100)")
     parser.add_argument("--memory-gigabytes", type=float, default=1.0, help="size of the memory envelope (default 1)")
-    parser.add_argument("--memory-child", type=float, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.memory_child is not None:
-        memory_child(args.memory_child)
-        return 0
-    print(f"crypto/ envelope benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     throughput(args.megabytes)
     memory(args.memory_gigabytes)
     unwraps()
     merkle()
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["--memory-child"]:
+        memory_child(float(sys.argv[2]))
+        sys.exit(0)
+    sys.exit(harness.main(__doc__, arguments, run, describe=lambda args: "crypto/ envelope benchmark"))

@@ -21,22 +21,23 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # after the path is set, when run as a script
 from bidding.db import migrate_database
 from bidding.postgres import EmbeddedPostgres, create_database
 
@@ -222,11 +223,11 @@ def report(servers: list[str], results: Results) -> None:
         read = rps(server, "one-row read")
         print(
             f"  {server:8} framework route >= {ROUTE_SHARE_TARGET} x bare ASGI: {share:.2f}  "
-            f"{'PASS' if share >= ROUTE_SHARE_TARGET else 'FAIL'}{errors(server)}"
+            f"{harness.verdict(share >= ROUTE_SHARE_TARGET)}{errors(server)}"
         )
         print(
             f"  {server:8} one-row read >= {READ_RPS_TARGET:,.0f} req/s: {read:,.0f}  "
-            f"{'PASS' if read >= READ_RPS_TARGET else 'FAIL'}{errors(server)}"
+            f"{harness.verdict(read >= READ_RPS_TARGET)}{errors(server)}"
         )
     if len(servers) < 2:
         print(f"\nRecommendation: only {servers[0]} was measured; nothing to compare.")
@@ -246,43 +247,38 @@ def report(servers: list[str], results: Results) -> None:
     )
 
 
-def interrupt(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per row (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded load first (default 2)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent keep-alive connections (default 64)")
     parser.add_argument("--servers", default="uvicorn,granian", help="comma-separated (default uvicorn,granian)")
-    args = parser.parse_args()
-    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
-    for server in servers:
-        server_command(server, "", 0)  # refuses unknown names before anything starts
-    signal.signal(signal.SIGTERM, interrupt)
 
-    print(
-        f"HTTP baseline: {os.cpu_count()} cores, Python {sys.version.split()[0]}, uvicorn {version('uvicorn')}, "
-        f"granian {version('granian')}; {args.connections} connections, {args.warmup:g} s warm-up + "
-        f"{args.duration:g} s measured per row; one worker per server; 1-minute load average {os.getloadavg()[0]:.2f}",
-        flush=True,
+
+def servers_of(args: argparse.Namespace) -> list[str]:
+    return [name.strip() for name in args.servers.split(",") if name.strip()]
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for server in servers_of(args):
+        server_command(server, "", 0)  # refuses unknown names before anything starts
+
+
+def describe(args: argparse.Namespace) -> str:
+    return (
+        f"HTTP baseline: uvicorn {version('uvicorn')}, granian {version('granian')}; {args.connections} connections, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s measured per row; one worker per server"
     )
-    folder = Path(tempfile.mkdtemp(prefix="bidding-bench-"))
-    try:
-        with database(folder) as url:
-            env = {**os.environ, "DATABASE_URL": url}
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-            results = measure(servers, args, env, folder)
-        report(servers, results)
-        print(f"1-minute load average at the end: {os.getloadavg()[0]:.2f} (this run alone keeps about 2 busy)")
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers and PostgreSQL stopped", flush=True)
-        return 130
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
+    servers = servers_of(args)
+    with database(folder) as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        results = measure(servers, args, env, folder)
+    report(servers, results)
+    print("(this run alone keeps about 2 cores busy)")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__, arguments, run, describe=describe, check=check, stopped="servers and PostgreSQL"))

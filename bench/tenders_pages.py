@@ -26,15 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import random
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,9 +41,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import http_baseline, tender_data  # noqa: E402  # after the path is set, when run as a script
-from bidding.settings import Settings  # noqa: E402
-from bidding.tenders.model import Category  # noqa: E402
+from bench import harness, http_baseline, tender_data  # after the path is set, when run as a script
+from bidding.settings import Settings
+from bidding.tenders.model import Category
 
 #: Targets, milliseconds at the 99th percentile, with a few clients at a time rather than a saturating crowd.
 SEARCH_P99_TARGET_MS = 100.0
@@ -214,7 +210,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
         ("notice-light", "notice", NOTICE_P99_TARGET_MS),
     ):
         p99 = results[key]["p99_ms"]
-        verdict = "PASS" if p99 is not None and p99 <= target and not results[key]["errors"] else "FAIL"
+        verdict = harness.verdict(p99 is not None and p99 <= target and not results[key]["errors"])
         errors = f"   !!! {results[key]['errors']} errors" if results[key]["errors"] else ""
         print(
             f"  {name:7} p99 <= {target:.0f} ms: {p99 if p99 is not None else float('nan'):.1f} ms  {verdict}{errors}"
@@ -225,8 +221,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
         )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tenders", type=int, default=100_000, help="tenders seeded (default 100000)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per row (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded load first (default 2)")
@@ -235,43 +230,35 @@ def main() -> int:
         "--latency-connections", type=int, default=4, help="connections of the latency rows (default 4)"
     )
     parser.add_argument("--seed", type=int, default=1, help="of the generated data and request mixes (default 1)")
-    args = parser.parse_args()
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.tenders < 1:
         parser.error("--tenders must be at least 1")
-    signal.signal(signal.SIGTERM, http_baseline.interrupt)
-    print(
-        f"Tenders pages: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.tenders:,} tenders; "
-        f"granian, one worker; {args.connections} connections (latency rows {args.latency_connections}), "
-        f"{args.warmup:g} s warm-up + {args.duration:g} s measured per row; "
-        f"1-minute load average {os.getloadavg()[0]:.2f}",
-        flush=True,
+
+
+def describe(args: argparse.Namespace) -> str:
+    return (
+        f"Tenders pages: {args.tenders:,} tenders; granian, one worker; {args.connections} connections (latency rows "
+        f"{args.latency_connections}), {args.warmup:g} s warm-up + {args.duration:g} s measured per row"
     )
-    folder = Path(tempfile.mkdtemp(prefix="bidding-bench-tenders-"))
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     started = time.perf_counter()
-    try:
-        with http_baseline.database(folder) as url:
-            print(f"Seeding {args.tenders:,} tenders", flush=True)
-            releases_count = seed(url, args.tenders, args.seed)
-            print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-            env = {**os.environ, "DATABASE_URL": url}
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(http_baseline.ROOT), os.environ.get("PYTHONPATH")]))
-            log = folder / "granian.log"
-            with http_baseline.serving("granian", "bench.apps:project_app", "/health", env, log) as port:
-                results = measure(port, args, folder, releases_count)
-            if log.exists() and (text := log.read_text().strip()):
-                print("  !!! the server wrote to its log:\n    " + "\n    ".join(text.splitlines()[-10:]), flush=True)
-        report(results, args)
-        print(
-            f"\nWhole run {dt.timedelta(seconds=round(time.perf_counter() - started))}; "
-            f"1-minute load average at the end: {os.getloadavg()[0]:.2f}"
-        )
-    except KeyboardInterrupt:
-        print("\ninterrupted; the server and PostgreSQL stopped", flush=True)
-        return 130
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    with http_baseline.database(folder) as url:
+        print(f"Seeding {args.tenders:,} tenders", flush=True)
+        releases_count = seed(url, args.tenders, args.seed)
+        print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        env = {**os.environ, "DATABASE_URL": url}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(http_baseline.ROOT), os.environ.get("PYTHONPATH")]))
+        log = folder / "granian.log"
+        with http_baseline.serving("granian", "bench.apps:project_app", "/health", env, log) as port:
+            results = measure(port, args, folder, releases_count)
+        if log.exists() and (text := log.read_text().strip()):
+            print("  !!! the server wrote to its log:\n    " + "\n    ".join(text.splitlines()[-10:]), flush=True)
+    report(results, args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__, arguments, run, describe=describe, check=check, stopped="the server and PostgreSQL"))

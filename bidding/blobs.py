@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from bidding.bids.model import Checksum
     from bidding.settings import Settings
 
 #: Bytes read or written at a time.
@@ -347,7 +348,7 @@ _WRITERS: concurrent.futures.ThreadPoolExecutor
 def _new_writers() -> None:
     """Start the pool; again in a forked process, which has none of its parent's threads (``make run`` writes
     the demo's bids before the server forks its workers)."""
-    global _WRITERS  # noqa: PLW0603  # the one pool of the process
+    global _WRITERS  # the one pool of the process
     _WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-writer")
 
 
@@ -432,16 +433,8 @@ async def drain(chunks: AsyncIterable[bytes], limit: int = DRAIN_LIMIT) -> None:
             read += len(chunk)
             if read > limit:
                 return
-    except Exception:  # noqa: BLE001  # the client went away: nothing left to drain
+    except Exception:  # the client went away: nothing left to drain
         return
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Checksum:
-    """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""
-
-    algorithm: str
-    digest: bytes
 
 
 def _fsync_directory(folder: Path) -> None:

@@ -44,7 +44,7 @@ class Message:
         }
 
 
-def N_(text: str, /, **params: object) -> Message:  # noqa: N802  # the name gettext tools look for
+def N_(text: str, /, **params: object) -> Message:  # the name gettext tools look for
     """Mark ``text`` for translation; ``%(name)s`` placeholders are filled from ``params`` after translating."""
     return Message(text, params)
 

@@ -527,7 +527,7 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
         return cast(Translator, context["translator"]).render(message)
 
     @pass_context
-    def format_time(context: Any, moment: dt.datetime | None, format: str = "medium") -> str:  # noqa: A002
+    def format_time(context: Any, moment: dt.datetime | None, format: str = "medium") -> str:
         if moment is None:
             return "—"
         translator = cast(Translator, context["translator"])
@@ -588,7 +588,7 @@ def template_engine(directory: Path, settings: Settings) -> JinjaTemplateEngine:
         """A region in the reader's language when it is one of the platform's, else as typed."""
         return marked(*regions.name(text, cast(Translator, context["translator"]).language), plain)
 
-    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension, unknown to jinja2's types
     environment.globals.update(message=render_message, local=local, time_zone=time_zone, regions=regions)
     environment.filters.update(
         datetime=format_time,

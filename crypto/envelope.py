@@ -54,7 +54,7 @@ class _SealingWriter(io.RawIOBase):
         self.sha256 = hashlib.sha256()
         self.size = 0
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]  # RawIOBase declares a wider buffer type than the sealer takes
         self._emit(self._sealer.update(data))
         return len(data)
 
@@ -147,7 +147,7 @@ def open_envelope(
     :class:`crypto.age.AgeError`; no document is readable unless all of that held.
     """
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE) as plaintext:
-        age.decrypt_file(source, plaintext, identities, file_key=file_key)  # type: ignore[arg-type]
+        age.decrypt_file(source, plaintext, identities, file_key=file_key)  # type: ignore[arg-type]  # a SpooledTemporaryFile is a binary file in all but its type
         plaintext.seek(0)
         try:
             archive = zipfile.ZipFile(plaintext)
@@ -171,7 +171,7 @@ def open_envelope(
                 check_manifest(manifest, statement, found)
             except (StatementError, zipfile.BadZipFile) as error:
                 raise EnvelopeError(str(error)) from None
-            yield OpenedBid(manifest, lambda name: archive.open(name))  # type: ignore[arg-type, return-value]
+            yield OpenedBid(manifest, lambda name: archive.open(name))  # type: ignore[arg-type, return-value]  # ZipExtFile is a binary file in all but its type
 
 
 def _hash_entry(archive: zipfile.ZipFile, name: str) -> Document:

@@ -2,6 +2,10 @@
 
 With ``DATABASE_URL`` set, its server is used (the tests create and drop their own databases there);
 otherwise an embedded PostgreSQL from the pgserver wheel is started in a temporary folder and deleted after.
+
+Under pytest-xdist every worker is a session of its own: it starts its own embedded PostgreSQL (and S3 server,
+and e2e servers), and the databases it creates carry its name (``bidding_e2e_gw1``), so that workers sharing a
+``DATABASE_URL`` server never meet.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import hypothesis
 import pytest
 
 from bidding.postgres import EmbeddedPostgres
@@ -24,6 +29,11 @@ from tests import s3
 from tests.s3 import S3Server
 
 T = TypeVar("T")
+
+# No time limit per generated example: under coverage, on a machine shared with other test processes, a slow
+# example says nothing about the code, and the limit made property tests fail by the load alone.
+hypothesis.settings.register_profile("bidding", deadline=None)
+hypothesis.settings.load_profile("bidding")
 
 
 def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -41,6 +51,8 @@ class PostgresServer:
 
     def __init__(self, maintenance_url: str) -> None:
         self.maintenance_url = maintenance_url
+        #: Appended to every database name: the pytest-xdist worker's name, when there are workers.
+        self.suffix = f"_{worker}" if (worker := os.environ.get("PYTEST_XDIST_WORKER")) else ""
 
     def url(self, database: str) -> str:
         """The URL of ``database`` on this server (same host, socket and credentials)."""
@@ -48,7 +60,9 @@ class PostgresServer:
         return urlunsplit(parts._replace(path=f"/{database}"))
 
     def create_database(self, name: str) -> str:
-        """Create an empty database ``name``, dropping any left by an earlier run; return its URL."""
+        """Create an empty database ``name`` (with this worker's suffix), dropping any left by an earlier run;
+        return its URL."""
+        name += self.suffix
 
         async def create() -> None:
             connection = await asyncpg.connect(self.maintenance_url)

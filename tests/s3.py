@@ -87,7 +87,8 @@ def start(folder: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], S
     config.write_text(json.dumps({"identities": [identity]}))
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
     # Each bucket is a collection with volumes of its own (64 MB, sparse): -volume.max=0 lets the disk decide how
-    # many, as a test session makes a bucket per test.
+    # many, as a test session makes a bucket per test. The S3 gateway's Iceberg and Lance catalogues are off: they
+    # listen on fixed ports, where a second server (another test process) would fail to start.
     with (folder / "weed.log").open("wb") as log:
         process = subprocess.Popen(
             [
@@ -97,6 +98,7 @@ def start(folder: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], S
                 "-volume.preStopSeconds=0",
                 "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
                 "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+                "-s3.port.iceberg=0", "-s3.port.lance=0",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -110,7 +112,7 @@ def start(folder: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], S
         try:
             server.client().list_buckets()
             return process, server
-        except Exception:  # noqa: BLE001  # not listening yet, or the filer not ready
+        except Exception:  # not listening yet, or the filer not ready
             if time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError(f"SeaweedFS did not answer in {timeout} s") from None

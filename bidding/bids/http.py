@@ -21,7 +21,7 @@ from litestar.types import Message as ASGIMessage
 from litestar.types import Scope
 
 from bidding.accounts.guards import requires
-from bidding.bids import model, repo, service
+from bidding.bids import model, service
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_
 from bidding.identity import Role
@@ -301,7 +301,7 @@ class SubmittedOut(msgspec.Struct, frozen=True):
     record: dict[str, Any]
 
 
-def _bid(bid: repo.Bid) -> BidOut:
+def _bid(bid: model.Bid) -> BidOut:
     return BidOut(
         id=bid.id,
         reference=bid.reference,

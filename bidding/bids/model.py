@@ -1,16 +1,16 @@
-"""The rules of bids: the tus 1.0 headers an upload speaks, and what a submission must prove.
+"""The rules of bids: their records, the tus 1.0 headers an upload speaks, and what a submission must prove.
 
 Nothing here reads the clock or the database: the service passes the database's time and the stored rows in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 
-from bidding.blobs import Checksum
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
 from bidding.inputs import base64_bytes, parse_id
@@ -53,6 +53,54 @@ BID_STATUS_NAMES: Mapping[BidStatus, Message] = {
     BidStatus.REVOKED: N_("Revoked"),
     BidStatus.REJECTED: N_("Rejected"),
 }
+
+# --- Records ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Upload:
+    id: str
+    tender_id: int
+    organisation_id: int
+    user_id: int
+    length: int
+    received: int
+    created_at: dt.datetime
+    sha256: bytes | None
+    bid_id: int | None
+    terminated_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Bid:
+    id: int
+    tender_id: int
+    lot: int
+    slot: str
+    organisation_id: int
+    organisation_name: str
+    credit_code: str
+    key_id: int
+    statement: bytes
+    statement_sha256: bytes
+    envelope_sha256: bytes
+    envelope_size: int
+    submitted_by: int
+    submitted_at: dt.datetime
+    event_id: int
+    status: BidStatus
+    replaced_by: int | None
+    ended_at: dt.datetime | None
+    ended_event_id: int | None
+    outcome_reason: str | None
+    #: The bidder's name in English, for English readers of the opening hall.
+    organisation_name_en: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """The bid as people see it (:func:`bid_reference`)."""
+        return bid_reference(self.id)
+
 
 #: Crockford's base32: digits and capitals without I, L, O and U, so that a reference read aloud or copied by hand
 #: is not mistaken for another.
@@ -129,6 +177,14 @@ def parse_metadata(raw: str | None) -> dict[str, str]:
         if decoded is None:
             raise TusError(N_("Upload-Metadata values must be base64 of UTF-8 text."))
     return metadata
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checksum:
+    """A tus ``Upload-Checksum``: a hashlib algorithm name and the digest the request's bytes must have."""
+
+    algorithm: str
+    digest: bytes
 
 
 def parse_checksum(raw: str | None) -> Checksum | None:

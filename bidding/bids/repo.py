@@ -1,64 +1,17 @@
-"""SQL for uploads and bids."""
+"""SQL for uploads and bids: rows in, the records of :mod:`bidding.bids.model` out."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Callable
 
 import asyncpg
 
-from bidding.bids.model import BidStatus, bid_reference
+from bidding.bids.model import Bid, BidStatus, Upload
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Upload:
-    id: str
-    tender_id: int
-    organisation_id: int
-    user_id: int
-    length: int
-    received: int
-    created_at: dt.datetime
-    sha256: bytes | None
-    bid_id: int | None
-    terminated_at: dt.datetime | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Bid:
-    id: int
-    tender_id: int
-    lot: int
-    slot: str
-    organisation_id: int
-    organisation_name: str
-    credit_code: str
-    key_id: int
-    statement: bytes
-    statement_sha256: bytes
-    envelope_sha256: bytes
-    envelope_size: int
-    submitted_by: int
-    submitted_at: dt.datetime
-    event_id: int
-    status: BidStatus
-    replaced_by: int | None
-    ended_at: dt.datetime | None
-    ended_event_id: int | None
-    outcome_reason: str | None
-    #: The bidder's name in English, for English readers of the opening hall.
-    organisation_name_en: str | None = None
-
-    @property
-    def reference(self) -> str:
-        """The bid as people see it (:func:`bidding.bids.model.bid_reference`)."""
-        return bid_reference(self.id)
-
 
 _UPLOAD_COLUMNS = "id, tender_id, organisation_id, user_id, length, received, created_at, sha256, bid_id, terminated_at"
 

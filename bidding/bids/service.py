@@ -22,8 +22,8 @@ from bidding.accounts import repo as accounts_repo
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.bids import model, repo
-from bidding.bids.model import BidStatus
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, Checksum, UploadBusy, drain
+from bidding.bids.model import BidStatus, Checksum
+from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, UploadBusy, drain
 from bidding.db import Connection, Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.faults import crash_point
@@ -111,7 +111,9 @@ async def create_upload(db: Database, blobs: BlobStore, actor: Actor, tender_id:
     return upload_id
 
 
-async def _own_upload(connection: Connection, actor: Actor, upload_id: str, *, for_update: bool = False) -> repo.Upload:
+async def _own_upload(
+    connection: Connection, actor: Actor, upload_id: str, *, for_update: bool = False
+) -> model.Upload:
     bidder = _bidder(actor)
     upload = await repo.select_upload(connection, upload_id, for_update=for_update)
     # Not found rather than forbidden: upload ids of other organisations are nobody's business.
@@ -120,7 +122,7 @@ async def _own_upload(connection: Connection, actor: Actor, upload_id: str, *, f
     return upload
 
 
-async def upload_status(db: Database, actor: Actor, upload_id: str) -> repo.Upload:
+async def upload_status(db: Database, actor: Actor, upload_id: str) -> model.Upload:
     """The upload as recorded: ``received`` is the offset to resume from."""
     async with db.connection() as connection:
         return await _own_upload(connection, actor, upload_id)
@@ -191,7 +193,7 @@ async def terminate_upload(db: Database, blobs: BlobStore, actor: Actor, upload_
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Submitted:
-    bid: repo.Bid
+    bid: model.Bid
     #: The tlog-proof of the bid's log entry, or ``None`` if not yet published (fetch it later).
     receipt: bytes | None
     #: The private record the entry commits to: with the receipt it proves the bid offline.
@@ -324,7 +326,7 @@ async def submit_bid(
 
 
 async def _with_receipt(
-    db: Database, settings: Settings, actor: Actor, bid: repo.Bid, event_id: int, wait: float | None = None
+    db: Database, settings: Settings, actor: Actor, bid: model.Bid, event_id: int, wait: float | None = None
 ) -> Submitted:
     record = await log_service.event_record(db, actor, event_id)
     try:
@@ -369,7 +371,7 @@ async def withdraw_bid(db: Database, settings: Settings, actor: Actor, bid_id: i
 # --- Reading --------------------------------------------------------------------------------------------------
 
 
-async def own_bids(db: Database, actor: Actor, tender_id: int | None = None) -> list[repo.Bid]:
+async def own_bids(db: Database, actor: Actor, tender_id: int | None = None) -> list[model.Bid]:
     """The bids of the actor's organisation, in one tender or all."""
     bidder = _bidder(actor)
     async with db.connection() as connection:
@@ -378,7 +380,7 @@ async def own_bids(db: Database, actor: Actor, tender_id: int | None = None) -> 
         return await repo.select_bids(connection, tender_id, organisation_id=bidder.organisation_id)
 
 
-async def own_bid(db: Database, actor: Actor, bid_id: int) -> repo.Bid:
+async def own_bid(db: Database, actor: Actor, bid_id: int) -> model.Bid:
     bidder = _bidder(actor)
     async with db.connection() as connection:
         bid = await repo.select_bid(connection, bid_id)

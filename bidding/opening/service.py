@@ -27,7 +27,7 @@ from typing import Any
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.bids import repo as bids_repo
-from bidding.bids.model import HEADER_READ, BidStatus, bid_id_text
+from bidding.bids.model import HEADER_READ, Bid, BidStatus, bid_id_text
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -65,7 +65,7 @@ LINES_PER_TRANSACTION = 64
 # --- Opening --------------------------------------------------------------------------------------------------
 
 
-def _bid_summary(bid: bids_repo.Bid) -> dict[str, Any]:
+def _bid_summary(bid: Bid) -> dict[str, Any]:
     return {
         "bid": bid_id_text(bid.id),
         "bidder": bid.organisation_name,
@@ -221,7 +221,7 @@ def _openers() -> concurrent.futures.ProcessPoolExecutor:
     """The processes that open bids, one per core: decrypting, reading the ZIP and hashing hold Python's lock much
     of the time, so on threads they would use one core and slow the server's event loop. They are started fresh
     (``spawn``): this process runs threads, which a forked copy would not have."""
-    global _OPENERS  # noqa: PLW0603  # one pool per process, made when first needed
+    global _OPENERS  # one pool per process, made when first needed
     if _OPENERS is None:
         _OPENERS = concurrent.futures.ProcessPoolExecutor(
             max_workers=OPENING_PROCESSES, mp_context=multiprocessing.get_context("spawn")
@@ -232,7 +232,7 @@ def _openers() -> concurrent.futures.ProcessPoolExecutor:
 
 def stop_openers() -> None:
     """Stop the processes that open bids, if any were started (they are started again when needed)."""
-    global _OPENERS  # noqa: PLW0603  # see _openers
+    global _OPENERS  # see _openers
     if _OPENERS is not None:
         _OPENERS.shutdown(wait=False, cancel_futures=True)
     _OPENERS = None
@@ -241,7 +241,7 @@ def stop_openers() -> None:
 def _forget_openers() -> None:
     """A forked process has none of its parent's threads or pipes: it starts processes of its own when it needs
     them (``make run`` opens the demo's bids before the server forks its workers)."""
-    global _OPENERS  # noqa: PLW0603  # see _openers
+    global _OPENERS  # see _openers
     _OPENERS = None
 
 
@@ -250,7 +250,7 @@ os.register_at_fork(after_in_child=_forget_openers)
 
 def _open_one(
     blobs: BlobStore,
-    bid: bids_repo.Bid,
+    bid: Bid,
     verifier_key: str,
     identities: list[age.AnyIdentity],
     file_key: bytes | None,
@@ -270,7 +270,7 @@ def _open_one(
 
 
 async def _read_bid(
-    blobs: BlobStore, bid: bids_repo.Bid, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
+    blobs: BlobStore, bid: Bid, verifier_key: str, identities: list[age.AnyIdentity], file_key: bytes | None
 ) -> dict[str, Any]:
     """A bid's line: opened with its price sheet, or revoked or withdrawn with the reason (art. 31)."""
     summary = _bid_summary(bid)
@@ -292,7 +292,7 @@ async def _read_bid(
     return model.opened_line(summary, manifest)
 
 
-async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.Bid, dict[str, Any]]]) -> None:
+async def _record_lines(db: Database, actor: Actor, read: list[tuple[Bid, dict[str, Any]]]) -> None:
     """Read out lines of the record, in order, in one transaction (each with its event and hall message)."""
     async with db.transaction() as connection:
         await access.tender(connection, read[0][0].tender_id, for_update=True)
@@ -311,7 +311,7 @@ async def _record_lines(db: Database, actor: Actor, read: list[tuple[bids_repo.B
             await repo.insert_message(connection, bid.tender_id, "line", details)
 
 
-async def _record_line(db: Database, actor: Actor, bid: bids_repo.Bid, line: dict[str, Any]) -> None:
+async def _record_line(db: Database, actor: Actor, bid: Bid, line: dict[str, Any]) -> None:
     await _record_lines(db, actor, [(bid, line)])
 
 
@@ -350,7 +350,7 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
             verifier_keys[bid.id] = key.verifier_key
     semaphore = asyncio.Semaphore(OPENING_CONCURRENCY)
 
-    async def read(bid: bids_repo.Bid) -> tuple[bids_repo.Bid, dict[str, Any]]:
+    async def read(bid: Bid) -> tuple[Bid, dict[str, Any]]:
         async with semaphore:
             return bid, await _read_bid(blobs, bid, verifier_keys[bid.id], [identity], None)
 
@@ -436,7 +436,7 @@ async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_
     await _finish(db, settings, actor, tender_id, force=True)
 
 
-def _own_bid(actor: Actor, bid: bids_repo.Bid | None) -> bids_repo.Bid:
+def _own_bid(actor: Actor, bid: Bid | None) -> Bid:
     """``bid``, if it is one of the bidder's organisation; else NotFound, the same whether it exists or not."""
     principal = actor.principal
     if (
@@ -449,7 +449,7 @@ def _own_bid(actor: Actor, bid: bids_repo.Bid | None) -> bids_repo.Bid:
     return bid
 
 
-def _read_envelope_header(blobs: BlobStore, bid: bids_repo.Bid) -> bytes | None:
+def _read_envelope_header(blobs: BlobStore, bid: Bid) -> bytes | None:
     """The age header at the start of a stored envelope (on a worker thread), or ``None`` if none ends within
     :data:`HEADER_READ` bytes; raises ``KeyError`` when the envelope is missing from storage.
 
@@ -511,7 +511,7 @@ async def hand_in_file_key(
 # --- Answers to the record ------------------------------------------------------------------------------------
 
 
-async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, repo.Line]:
+async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[Bid, repo.Line]:
     bid = _own_bid(actor, await bids_repo.select_bid(connection, bid_id))
     await access.tender(connection, bid.tender_id, for_update=True)
     line = await repo.select_line(connection, bid_id, for_update=True)
@@ -705,7 +705,7 @@ class OpenedDocument:
     sha256: bytes
 
 
-async def _opened_bid(db: Database, actor: Actor, bid_id: int) -> tuple[bids_repo.Bid, str, age.HybridIdentity]:
+async def _opened_bid(db: Database, actor: Actor, bid_id: int) -> tuple[Bid, str, age.HybridIdentity]:
     """An opened bid, its verifier key and the rebuilt opening key, for those who may read opened bids.
 
     Supervisors may, once a bid is opened; the evaluation committee will, once drawn. Nobody reads a bid before

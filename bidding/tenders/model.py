@@ -210,7 +210,7 @@ def parse_amount(raw: str, *, allow_zero: bool = False) -> Decimal:
         amount = Decimal(raw)
     except (InvalidOperation, TypeError):
         raise ValueError("not a number") from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
         raise ValueError("too many decimals")
     if amount < 0 or (amount == 0 and not allow_zero) or amount > MAX_AMOUNT:
         raise ValueError("out of range")
@@ -304,7 +304,7 @@ def _points(errors: _Errors, field: str, raw: str | None) -> Decimal | None:
     except InvalidOperation:
         errors.add(field, N_("Give the points as a number."))
         return None
-    if not points.is_finite() or points <= 0 or points > 100 or points.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not points.is_finite() or points <= 0 or points > 100 or points.as_tuple().exponent < -2:  # type: ignore[operator]  # a finite Decimal's exponent is an int
         errors.add(field, N_("Points are between 0 and 100, with at most two decimals."))
         return None
     return points

@@ -50,7 +50,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_live(url: str, process: subprocess.Popen[Any], log: Path, timeout: float = 60) -> None:
+#: How long a starting server may take to answer: seeding the demo (key files under scrypt, Argon2 passwords, an
+#: opening) takes a minute or more when the machine's cores are shared by several test processes.
+START_TIMEOUT = 300.0
+
+
+def wait_until_live(url: str, process: subprocess.Popen[Any], log: Path, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -84,7 +84,7 @@ def test_a_user_is_edited_through_the_api_and_each_refusal_changes_nothing(
         422,
         "invalid-input",
     )
-    assert {error["pointer"] for error in refused["errors"]} == {"#/roles", "#/display_name"}  # type: ignore[attr-defined]
+    assert {error["pointer"] for error in refused["errors"]} == {"#/roles", "#/display_name"}  # type: ignore[attr-defined]  # a problem's errors are a list of objects
     unknown = admin_api.patch(f"/api/v1/users/{user_id}", json={"login": "renamed"})
     assert unknown.status_code == 400, "a login cannot change, and unknown fields are refused"
     assert _event_count(server, f"user:{user_id}") == before
@@ -159,14 +159,14 @@ def test_an_organisation_is_edited_through_the_api_and_each_refusal_changes_noth
     _problem(admin_api.patch("/api/v1/organisations/999999999", json={"name": "x"}), 404, "not-found")
     taken = server.sql("SELECT credit_code FROM organisations WHERE credit_code IS NOT NULL ORDER BY id LIMIT 1")
     conflict = _problem(admin_api.patch(path, json={"credit_code": taken}), 409, "conflict")
-    assert [error["pointer"] for error in conflict["errors"]] == ["#/credit_code"]  # type: ignore[attr-defined]
+    assert [error["pointer"] for error in conflict["errors"]] == ["#/credit_code"]  # type: ignore[attr-defined]  # a problem's errors are a list of objects
     invalid = _problem(admin_api.patch(path, json={"kind": "bidder"}), 422, "invalid-input")
-    assert [error["pointer"] for error in invalid["errors"]] == ["#/credit_code"]  # type: ignore[attr-defined]
+    assert [error["pointer"] for error in invalid["errors"]] == ["#/credit_code"]  # type: ignore[attr-defined]  # a problem's errors are a list of objects
     hospital = server.sql("SELECT id FROM organisations WHERE name = '示范市第一人民医院'")
     fixed = _problem(
         admin_api.patch(f"/api/v1/organisations/{hospital}", json={"kind": "agency"}), 422, "invalid-input"
     )
-    assert [error["pointer"] for error in fixed["errors"]] == ["#/kind"], "a purchaser of tenders keeps its kind"  # type: ignore[attr-defined]
+    assert [error["pointer"] for error in fixed["errors"]] == ["#/kind"], "a purchaser of tenders keeps its kind"  # type: ignore[attr-defined]  # a problem's errors are a list of objects
     assert admin_api.patch(path, json={"colour": "red"}).status_code == 400
     assert _event_count(server, f"organisation:{created['id']}") == before
 
@@ -244,7 +244,7 @@ def test_a_password_reset_with_a_given_password_and_its_refusals(
     _problem(clients.api("supervisor1").post(path, json={}), 403, "forbidden")
     _problem(admin_api.post("/api/v1/users/999999999/password-reset", json={}), 404, "not-found")
     short = _problem(admin_api.post(path, json={"password": "short"}), 422, "invalid-input")
-    assert [error["pointer"] for error in short["errors"]] == ["#/password"]  # type: ignore[attr-defined]
+    assert [error["pointer"] for error in short["errors"]] == ["#/password"]  # type: ignore[attr-defined]  # a problem's errors are a list of objects
     assert admin_api.post(path, json={"pasword": "typo in the field"}).status_code == 400
     assert _event_count(server, f"user:{user_id}") == before
 

@@ -136,7 +136,7 @@ def test_a_tender_from_draft_to_amendment_with_a_bidder_taking_part(
     fill_criterion(second.locator("[data-row=criterion]").first, "服务质量", "40")
     agent.click("form[data-tender-form] button[type=submit]")
     agent.wait_for_url(re.compile(r".*/tenders/\d+\?done=saved"))
-    tender_id = int(re.search(r"/tenders/(\d+)", agent.url).group(1))  # type: ignore[union-attr]
+    tender_id = int(re.search(r"/tenders/(\d+)", agent.url).group(1))  # type: ignore[union-attr]  # the URL was just waited for
     assert agent.locator(".banner.preview").is_visible()
     assert agent.locator("h1").inner_text() == title
     assert agent.locator("#lot-2 .formula-text").inner_text().startswith("基准价偏差法")

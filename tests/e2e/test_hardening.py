@@ -50,7 +50,7 @@ def test_an_id_beyond_bigint_in_a_path_is_a_400_naming_the_parameter(clients: Cl
     anonymous = clients.new(browser=False).get(path)
     assert anonymous.status_code in (400, 401), anonymous.text
     body = _problem(clients.api(login).get(path), 400)
-    assert body["errors"] and all("parameter" in entry for entry in body["errors"])  # type: ignore[union-attr]
+    assert body["errors"] and all("parameter" in entry for entry in body["errors"])  # type: ignore[union-attr]  # a problem's errors are a list of objects
 
 
 def test_an_id_beyond_bigint_on_a_page_is_a_readable_error_page(clients: Clients) -> None:
@@ -65,11 +65,11 @@ def test_an_id_beyond_bigint_in_a_query_or_a_body_is_named(server: Server, clien
     agent = clients.api("agent")
     tender = tender_json(server, "超界的采购人") | {"purchaser_id": 2**63}
     body = _problem(agent.post("/api/v1/tenders", json=tender), 400)
-    assert body["errors"][0]["pointer"] == "#/purchaser_id"  # type: ignore[index]
+    assert body["errors"][0]["pointer"] == "#/purchaser_id"  # type: ignore[index]  # a problem's errors are a list of objects
     admin = clients.api("admin")
     user = {"login": "overflow1", "display_name": "X", "password": "long enough pass 1", "roles": ["bidder"]}
     body = _problem(admin.post("/api/v1/users", json=user | {"organisation_id": 2**64}), 400)
-    assert body["errors"][0]["pointer"] == "#/organisation_id"  # type: ignore[index]
+    assert body["errors"][0]["pointer"] == "#/organisation_id"  # type: ignore[index]  # a problem's errors are a list of objects
     assert server.sql("SELECT count(*) FROM users WHERE login = 'overflow1'") == 0
 
 
@@ -82,7 +82,7 @@ def test_a_cursor_with_a_moment_out_of_range_is_refused(clients: Clients, moment
     for tail in ("5", BIGINT_OVERFLOW, "²"):
         cursor = base64.urlsafe_b64encode(f"{moment}|{tail}".encode()).decode().rstrip("=")
         body = _problem(clients.new(browser=False).get("/api/v1/tenders", params={"cursor": cursor}), 422)
-        assert body["errors"][0]["parameter"] == "cursor"  # type: ignore[index]
+        assert body["errors"][0]["parameter"] == "cursor"  # type: ignore[index]  # a problem's errors are a list of objects
     events = clients.sign_in("supervisor1").get("/supervision/events", params={"cursor": cursor, "organisation": "²"})
     assert events.status_code == 422
 
@@ -147,12 +147,12 @@ def test_a_problem_points_into_the_body_with_a_json_pointer(server: Server, clie
     tender = tender_json(server, "指针")
     tender["lots"][0]["bid_security"] = "999999999"
     body = _problem(clients.api("agent").post("/api/v1/tenders", json=tender), 422)
-    pointers = {entry["pointer"] for entry in body["errors"]}  # type: ignore[union-attr]
+    pointers = {entry["pointer"] for entry in body["errors"]}  # type: ignore[union-attr]  # a problem's errors are a list of objects
     assert "#/lots/0/bid_security" in pointers
     for pointer in pointers:  # each resolves in the body sent (RFC 6901)
         node: object = tender
         for segment in pointer.removeprefix("#/").split("/"):
-            node = node[int(segment)] if isinstance(node, list) else node[segment]  # type: ignore[index]
+            node = node[int(segment)] if isinstance(node, list) else node[segment]  # type: ignore[index]  # the pointer leads through lists and objects of the body
 
 
 def _raw_post(server: Server, path: str, headers: dict[str, str], first: bytes, announced: int) -> tuple[int, int]:
@@ -219,7 +219,7 @@ def test_an_empty_envelope_is_refused_and_open_uploads_are_bounded(server: Serve
     bidder = clients.api("bidder2")
     assert bidder.post(f"/api/v1/tenders/{tender}/registration").status_code == 200
     empty = bidder.post(f"/api/v1/tenders/{tender}/uploads", headers={**TUS, "Upload-Length": "0"})
-    assert _problem(empty, 400)["errors"][0]["header"] == "Upload-Length"  # type: ignore[index]
+    assert _problem(empty, 400)["errors"][0]["header"] == "Upload-Length"  # type: ignore[index]  # a problem's errors are a list of objects
     keys = server.sql(
         "SELECT count(*) FROM party_keys k JOIN users u ON u.organisation_id = k.organisation_id"
         " WHERE u.login = 'bidder2' AND k.retired_at IS NULL"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bidding.blobs import HAND_OFF_SIZE, BlobMismatch, BlobStore, BlobTooLarge, Checksum, S3BlobStore, blob_store
+from bidding.bids.model import Checksum
+from bidding.blobs import HAND_OFF_SIZE, BlobMismatch, BlobStore, BlobTooLarge, S3BlobStore, blob_store
 from bidding.settings import Settings
 from tests import s3
 from tests.s3 import S3Server

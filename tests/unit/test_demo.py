@@ -54,13 +54,13 @@ def test_the_board_covers_every_category_an_invitation_a_draft_and_a_cancellatio
 def test_the_pdf_has_an_exact_cross_reference_table() -> None:
     pdf = demo.minimal_pdf(["Tender (demo) \\ 招标", "x" * 200])
     assert pdf.startswith(b"%PDF-1.4\n") and pdf.endswith(b"%%EOF\n")
-    startxref = int(re.search(rb"startxref\n(\d+)\n", pdf).group(1))  # type: ignore[union-attr]
+    startxref = int(re.search(rb"startxref\n(\d+)\n", pdf).group(1))  # type: ignore[union-attr]  # the PDF has it: a missing match fails the test anyway
     assert pdf[startxref:].startswith(b"xref\n0 6\n")
     offsets = re.findall(rb"(\d{10}) 00000 n ", pdf[startxref:])
     for number, offset in enumerate(offsets, start=1):
         assert pdf[int(offset) :].startswith(b"%d 0 obj\n" % number)
-    length = int(re.search(rb"/Length (\d+) >>\nstream\n", pdf).group(1))  # type: ignore[union-attr]
-    assert re.search(rb"stream\n(.*)\nendstream", pdf, re.S).group(1).__len__() == length  # type: ignore[union-attr]
+    length = int(re.search(rb"/Length (\d+) >>\nstream\n", pdf).group(1))  # type: ignore[union-attr]  # the PDF has it: a missing match fails the test anyway
+    assert re.search(rb"stream\n(.*)\nendstream", pdf, re.S).group(1).__len__() == length  # type: ignore[union-attr]  # the PDF has it: a missing match fails the test anyway
     assert b"(Tender \\(demo\\) \\\\ ??) Tj" in pdf
     assert b"T* (    xxx" in pdf, "long lines are wrapped"
 

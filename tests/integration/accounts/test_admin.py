@@ -122,7 +122,7 @@ async def test_the_kind_changes_only_where_no_members_roles_forbid_it(
             db, administrator, organisation.id, OrganisationChanges(kind=OrganisationKind.BIDDER, credit_code=None)
         )
     assert set(raised.value.errors) >= {"kind"}
-    assert "keeper" in raised.value.errors["kind"].params["login"]  # type: ignore[operator]
+    assert "keeper" in raised.value.errors["kind"].params["login"]  # type: ignore[operator]  # the params of this error hold a list of logins
 
 
 async def test_the_kind_and_credit_code_of_an_organisation_in_a_tender_are_fixed(

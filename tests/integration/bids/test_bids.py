@@ -11,8 +11,7 @@ import pytest
 
 from bidding.bids import repo as bids_repo
 from bidding.bids import service as bids
-from bidding.bids.model import BidStatus
-from bidding.blobs import Checksum
+from bidding.bids.model import BidStatus, Checksum
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose

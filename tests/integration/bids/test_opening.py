@@ -33,7 +33,7 @@ async def _share(bidding: Bidding, connection: asyncpg.Connection, member: int) 
     return custody.open_sealed_share(sealed, bidding.custodian_keys[member].identity, bidding.reference)
 
 
-async def _custodian(bidding: Bidding, number: int):  # type: ignore[no-untyped-def]
+async def _custodian(bidding: Bidding, number: int):  # type: ignore[no-untyped-def]  # returns what the test unpacks
     from bidding.accounts import service as accounts
 
     return await accounts.act_as(bidding.db, f"custodian{number}")

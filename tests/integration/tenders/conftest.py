@@ -102,7 +102,7 @@ async def cast(
     )
 
 
-async def chunks_of(data: bytes, size: int = 64 * 1024):  # type: ignore[no-untyped-def]
+async def chunks_of(data: bytes, size: int = 64 * 1024):  # type: ignore[no-untyped-def]  # an async generator, typed by its callers
     for start in range(0, len(data), size):
         yield data[start : start + size]
 

@@ -510,7 +510,7 @@ async def test_search_finds_chinese_and_english_and_filters(db: Database, cast: 
     draft = await service.create_draft(db, cast.settings, cast.agent, cast.tender(title=LocalText("未发布的门诊楼")))
 
     async def found(**query: object) -> list[int]:
-        page = await search.search(db, cast.settings, search.SearchQuery(**query))  # type: ignore[arg-type]
+        page = await search.search(db, cast.settings, search.SearchQuery(**query))  # type: ignore[arg-type]  # each test passes the query's own fields
         return [item.id for item in page.items]
 
     assert await found() == [goods, works]
@@ -536,4 +536,4 @@ async def test_search_finds_chinese_and_english_and_filters(db: Database, cast: 
     assert await search.regions(db) == ["示范市", "示范市高新区"]
     for bad in ({"budget_min": "1.001"}, {"status": "draft"}, {"cursor": "???"}, {"limit": 0}):
         with pytest.raises(InvalidInput):
-            await search.search(db, cast.settings, search.SearchQuery(**bad))  # type: ignore[arg-type]
+            await search.search(db, cast.settings, search.SearchQuery(**bad))  # type: ignore[arg-type]  # bad values on purpose

@@ -84,7 +84,7 @@ def _user(**changes: object) -> NewUser:
         "roles": [Role.AGENCY_STAFF],
     }
     values.update(changes)
-    return NewUser(**values)  # type: ignore[arg-type]
+    return NewUser(**values)  # type: ignore[arg-type]  # each test passes NewUser's own fields
 
 
 def test_logins_are_lower_cased() -> None:
@@ -242,7 +242,7 @@ def test_an_edited_profile_is_checked_as_at_creation() -> None:
     with pytest.raises(InvalidInput) as raised:
         model.validate_profile(
             model.Profile(" ", "x" * 101, "fr", [Role.ADMIN, Role.SUPERVISOR]), OrganisationKind.PLATFORM
-        )  # type: ignore[arg-type]
+        )  # type: ignore[arg-type]  # an unknown language on purpose
     assert set(raised.value.errors) == {"display_name", "display_name_en", "language", "roles"}
     profile = model.validate_profile(
         model.Profile("  Helen   Zhao ", " ", "en", [Role.SUPERVISOR]), OrganisationKind.PLATFORM

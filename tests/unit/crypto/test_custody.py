@@ -18,10 +18,10 @@ def test_slip39_vectors_through_the_custody_code(case: dict[str, object]) -> Non
     mnemonics, secret = case["mnemonics"], case["master_secret"]
     passphrase = SLIP39["passphrase"].encode()
     if secret:
-        assert custody.recover_secret(mnemonics, passphrase).hex() == secret  # type: ignore[arg-type]
+        assert custody.recover_secret(mnemonics, passphrase).hex() == secret  # type: ignore[arg-type]  # the vector file gives a list of strings
     else:
         with pytest.raises(CustodyError):
-            custody.recover_secret(mnemonics, passphrase)  # type: ignore[arg-type]
+            custody.recover_secret(mnemonics, passphrase)  # type: ignore[arg-type]  # the vector file gives a list of strings
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_shares_holding_a_secret_of_the_wrong_size_are_refused() -> None:
 def test_impossible_splits_are_refused(count: int, threshold: int, seed: bytes, message: str) -> None:
     recipients = [(f"c{i}", X25519Identity.generate().recipient) for i in range(count)]
     with pytest.raises(CustodyError, match=message):
-        custody.split_opening_key_from_parts("T", recipients, threshold, seed)  # type: ignore[arg-type]
+        custody.split_opening_key_from_parts("T", recipients, threshold, seed)  # type: ignore[arg-type]  # wrong values on purpose
 
 
 def test_one_custodian_cannot_hold_two_shares() -> None:

@@ -27,7 +27,7 @@ def _seal(documents: list[tuple[str, bytes]]) -> tuple[bytes, envelope.SealedBid
         [(name, io.BytesIO(data)) for name, data in documents],
         recipients=[TENDER.recipient, KEYS.recipient],
         signer=KEYS.signer,
-        **FIELDS,  # type: ignore[arg-type]
+        **FIELDS,  # type: ignore[arg-type]  # the test's fields, of the types they name
     )
     return out.getvalue(), sealed
 

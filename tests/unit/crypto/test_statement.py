@@ -82,7 +82,7 @@ def test_a_text_that_is_not_a_note_is_refused() -> None:
 )
 def test_impossible_statements_cannot_be_made(changes: dict[str, object], message: str) -> None:
     with pytest.raises(StatementError, match=message):
-        dataclasses.replace(STATEMENT, **changes)  # type: ignore[arg-type]
+        dataclasses.replace(STATEMENT, **changes)  # type: ignore[arg-type]  # wrong values on purpose
 
 
 def test_a_manifest_is_canonical_signed_and_checked_against_its_statement() -> None:

@@ -44,7 +44,7 @@ def fetch(written: dict[Tile, bytes], needed: list[Tile]) -> dict[Tile, bytes]:
 
 @pytest.mark.parametrize("vector", VECTORS["index_paths"], ids=lambda v: v["path"])
 def test_the_specifications_index_example(vector: dict[str, object]) -> None:
-    assert tiles.encode_index(vector["index"]) == vector["path"]  # type: ignore[arg-type]
+    assert tiles.encode_index(vector["index"]) == vector["path"]  # type: ignore[arg-type]  # the vector file gives an int
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_bundles_without_a_path_cannot_be_made(index: int, width: int) -> None:
 def test_the_specifications_example_trees(vector: dict[str, object]) -> None:
     size = vector["size"]
     assert isinstance(size, int)
-    expected_partial = [Tile(p["level"], 0, p["width"]) for p in vector["partial"]]  # type: ignore[attr-defined]
+    expected_partial = [Tile(p["level"], 0, p["width"]) for p in vector["partial"]]  # type: ignore[attr-defined]  # the vector file gives a list of objects
     partial = tiles.partial_tiles(size)
     assert [(tile.level, tile.width) for tile in partial] == [(tile.level, tile.width) for tile in expected_partial]
 
@@ -158,7 +158,7 @@ def test_the_specifications_example_trees(vector: dict[str, object]) -> None:
         assert len(data) == tile.width * merkle.HASH_SIZE
         if tile.width == tiles.TILE_WIDTH:
             full_counts[str(tile.level)] = full_counts.get(str(tile.level), 0) + 1
-    assert {level: full_counts.get(level, 0) for level in vector["full"]} == vector["full"]  # type: ignore[attr-defined]
+    assert {level: full_counts.get(level, 0) for level in vector["full"]} == vector["full"]  # type: ignore[attr-defined]  # the vector file gives an object
     assert [tile for tile, _ in written if tile.width < tiles.TILE_WIDTH] == partial
 
 

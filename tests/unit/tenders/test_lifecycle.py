@@ -124,7 +124,7 @@ def test_the_publicity_period_is_a_setting(days: int) -> None:
 # --- Amendments and the notice period ---------------------------------------------------------------------------
 
 
-def _plan(deadline: dt.datetime, proposed: dt.datetime, *, substantive: bool, now: dt.datetime = NOW):  # type: ignore[no-untyped-def]
+def _plan(deadline: dt.datetime, proposed: dt.datetime, *, substantive: bool, now: dt.datetime = NOW):  # type: ignore[no-untyped-def]  # returns what the test unpacks
     return plan_amendment(
         status=Status.PUBLISHED,
         current_deadline=deadline,

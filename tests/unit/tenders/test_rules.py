@@ -33,7 +33,7 @@ RULES = TimeRules()
 
 def tender(**changes: object) -> TenderInput:
     values: dict[str, object] = {"purchaser_id": 1, "custodian_ids": [1, 2, 3]} | changes
-    return sample_tender(NOW, **values)  # type: ignore[arg-type]
+    return sample_tender(NOW, **values)  # type: ignore[arg-type]  # each test passes sample_tender's own fields
 
 
 def problems(candidate: TenderInput) -> set[str]:
@@ -53,11 +53,11 @@ def lot(criteria: list[Criterion], method: Method = Method.COMPREHENSIVE, **chan
         "method": method,
         "criteria": criteria,
     }
-    return LotInput(**(values | changes))  # type: ignore[arg-type]
+    return LotInput(**(values | changes))  # type: ignore[arg-type]  # each test passes LotInput's own fields
 
 
 def criterion(points: str, kind: str = "subjective", **changes: object) -> Criterion:
-    return Criterion(LocalText("因素"), points, kind, **changes)  # type: ignore[arg-type]
+    return Criterion(LocalText("因素"), points, kind, **changes)  # type: ignore[arg-type]  # each test passes Criterion's own fields
 
 
 PRICE = criterion("40", "price", formula=PriceFormula("lowest_price_ratio"))
@@ -301,16 +301,16 @@ def test_different_askers_never_share_a_pseudonym(a: int, b: int) -> None:
 def test_questions_need_registration_and_come_before_the_cutoff() -> None:
     cutoff = NOW + dt.timedelta(days=1)
     ask = dict(status=Status.PUBLISHED, questions_until=cutoff, now=NOW)
-    assert model.check_question("  工期？ ", registered=True, **ask) == "工期？"  # type: ignore[arg-type]
+    assert model.check_question("  工期？ ", registered=True, **ask) == "工期？"  # type: ignore[arg-type]  # the keywords of check_question
     with pytest.raises(InvalidTransition, match="Register"):
-        model.check_question("工期？", registered=False, **ask)  # type: ignore[arg-type]
+        model.check_question("工期？", registered=False, **ask)  # type: ignore[arg-type]  # the keywords of check_question
     with pytest.raises(InvalidTransition, match="cutoff"):
         model.check_question("工期？", registered=True, status=Status.PUBLISHED, questions_until=NOW, now=NOW)
     with pytest.raises(InvalidTransition):
         model.check_question("工期？", registered=True, status=Status.CANCELLED, questions_until=cutoff, now=NOW)
     for text in ("", "  ", "问" * (model.MAX_QUESTION_LENGTH + 1)):
         with pytest.raises(InvalidInput):
-            model.check_question(text, registered=True, **ask)  # type: ignore[arg-type]
+            model.check_question(text, registered=True, **ask)  # type: ignore[arg-type]  # the keywords of check_question
 
 
 # --- Documents ----------------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_the_whole_suite_is_there() -> None:
 def test_vector(vector: Vector) -> None:
     expected = EXPECTED[vector.expect]
     released = bytearray()
-    opener = Opener(_identities(vector), armored=vector.armored)  # type: ignore[arg-type]
+    opener = Opener(_identities(vector), armored=vector.armored)  # type: ignore[arg-type]  # the vector's identities, of every kind the opener takes
     if expected is None:
         _open(opener, vector.body, released)
     else:
