@@ -1,0 +1,17 @@
+-- Every live room (the opening hall of a tender; the experts' scoring rooms next) keeps what it showed as numbered
+-- events, so that a client that reconnects with the last number it saw gets every event it missed, from whichever
+-- process it reaches. Processes tell each other of a new event with NOTIFY carrying only ``room:seq``.
+CREATE TABLE room_events (
+    room text NOT NULL CHECK (room ~ '^[a-z_]+/[0-9]+$'),
+    seq bigint NOT NULL CHECK (seq > 0),
+    kind text NOT NULL CHECK (kind ~ '^[a-z_]+$'),
+    payload jsonb NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (room, seq)
+);
+
+-- The opening halls' messages become the events of the rooms ``opening/<tender id>``, numbers and times kept.
+INSERT INTO room_events (room, seq, kind, payload, at)
+SELECT 'opening/' || tender_id, seq, kind, body, at FROM opening_messages;
+
+DROP TABLE opening_messages;
