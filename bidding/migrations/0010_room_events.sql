@@ -15,3 +15,15 @@ INSERT INTO room_events (room, seq, kind, payload, at)
 SELECT 'opening/' || tender_id, seq, kind, body, at FROM opening_messages;
 
 DROP TABLE opening_messages;
+
+-- Who is in a room now: one row per open connection, refreshed at each heartbeat and deleted when the connection
+-- ends. A process that dies leaves its rows behind; they count as gone once not refreshed for a while (the
+-- rooms' PRESENCE_TIMEOUT), so nothing needs to clean them up before they are read.
+CREATE TABLE room_presence (
+    attendance uuid PRIMARY KEY,
+    room text NOT NULL CHECK (room ~ '^[a-z_]+/[0-9]+$'),
+    user_id bigint REFERENCES users (id),
+    joined_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    seen_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX room_presence_room ON room_presence (room, seen_at);

@@ -10,6 +10,10 @@ choosing: the room answers every request, in turn, with ``{"type": "ok", "id": �
 …, "title": …, "detail"?: …, "errors"?: {field: message}}``, the id echoed (left out when the request had none),
 so that a client with several requests in flight knows which answer is whose. Answers and heartbeats
 (``{"type": "heartbeat"}``, after :data:`HEARTBEAT_INTERVAL` seconds in which nothing was sent) carry no ``seq``.
+
+Who is present (an open connection, its heartbeat recent) is known to the room's own code, across processes, and is
+not broadcast: each room decides who may learn it (the opening hall tells nobody, so that bidders do not learn one
+another before the record is read; a scoring room will show its experts to its chair).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ EVENTS_PAGE = 500
 #: Seconds without anything sent after which the room sends a heartbeat: proxies keep the connection, and a
 #: client that hears nothing for twice as long knows it is lost.
 HEARTBEAT_INTERVAL = 30.0
+#: Seconds after its last heartbeat that an attendee counts as gone (its process died without saying so).
+PRESENCE_TIMEOUT = 2.5 * HEARTBEAT_INTERVAL
 #: A request's own id: what the client chose, echoed in the answer.
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 #: ``after``, the number of the last event a client saw: 0 (none) or an event's number (a bigint).

@@ -4,8 +4,10 @@ A room (see :mod:`bidding.rooms.model` for its events, requests and answers) sup
 what a request does; the shell does the rest, the same for every room: it refuses a socket opened from another
 site's page, catches a client up from ``?after=`` (reading page after page until a short one), follows new events
 as the bulletin announces them (:mod:`bidding.bulletin`), refuses a request over ``MAX_MESSAGE`` before reading
-it, answers each request with its client's id, keeps the connection open whatever a client sends,
-sends heartbeats on a quiet connection, and closes with 1011 (logged with the request id) on a failure of ours.
+it, answers each request with its client's id, keeps the connection open whatever a client sends, sends
+heartbeats on a quiet connection, keeps the attendee's presence (``room_presence``, refreshed every heartbeat
+interval, read with :func:`bidding.rooms.repo.select_present`), and closes with 1011 (logged with the request id)
+on a failure of ours.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +29,7 @@ from bidding.db import Database
 from bidding.errors import BiddingError, InvalidInput
 from bidding.i18n import N_
 from bidding.rooms import model, repo
-from bidding.web import request_id, settings_of, translator_of
+from bidding.web import actor_of, request_id, settings_of, translator_of
 
 logger = logging.getLogger(__name__)
 
@@ -107,17 +110,27 @@ async def _serve(socket: Socket, room: str, may_attend: MayAttend, handle: Handl
         return
     translator = translator_of(socket)
     sender = _Sender(socket)
+    attendance = uuid.uuid4()
+    principal = actor_of(socket).principal
+    async with db.connection() as connection:
+        await repo.insert_presence(connection, room, attendance, principal.user_id if principal else None)
 
     async def follow(after: int) -> None:
-        """Send what is new each time the room is notified (taking the wake-up before reading: none is missed)."""
+        """Send what is new each time the room is notified (taking the wake-up before reading: none is missed);
+        on a quiet connection, a heartbeat; at every heartbeat interval, the attendee's presence refreshed."""
+        seen = time.monotonic()
         while True:
             woken = bulletin.event(repo.ROOMS_CHANNEL, room)
             after = await send_new(sender, db, room, after)
-            quiet = time.monotonic() - sender.last
-            if quiet >= model.HEARTBEAT_INTERVAL:
+            now = time.monotonic()
+            if now - sender.last >= model.HEARTBEAT_INTERVAL:
                 await sender.send(model.HEARTBEAT)
-                quiet = 0
-            await bulletin.wait(woken, model.HEARTBEAT_INTERVAL - quiet)
+            if now - seen >= model.HEARTBEAT_INTERVAL:
+                async with db.connection() as connection:
+                    await repo.set_presence_seen(connection, attendance)
+                seen = now
+            due = min(sender.last, seen) + model.HEARTBEAT_INTERVAL - time.monotonic()
+            await bulletin.wait(woken, max(due, 0.0))
 
     follower = asyncio.create_task(follow(after))
     try:
@@ -141,3 +154,7 @@ async def _serve(socket: Socket, room: str, may_attend: MayAttend, handle: Handl
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await follower
+        # Best effort: a row left behind (the database unreachable just now) counts as gone after PRESENCE_TIMEOUT.
+        with contextlib.suppress(Exception):
+            async with db.connection() as connection:
+                await asyncio.shield(repo.delete_presence(connection, attendance))

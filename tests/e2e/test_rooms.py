@@ -99,3 +99,18 @@ def test_a_request_id_that_is_not_a_short_name_is_refused_and_not_echoed(server:
         hall.send(json.dumps({"type": "confirm", "bid": "123456789012345", "id": "x" * 65}))
         (answer,) = _answers(hall, 1)
     assert answer["type"] == "error" and "id" in answer["errors"] and "id" not in answer
+
+
+def test_an_attendee_is_present_while_connected_and_gone_when_it_leaves(server: Server, clients: Clients) -> None:
+    """Presence is kept in the database, so that every process knows who is in a room, not only its own."""
+    tender = server.sql("SELECT id FROM tenders WHERE reference = $1", QUIET)
+    supervisor = server.sql("SELECT id FROM users WHERE login = 'supervisor1'")
+    present = "SELECT array_agg(user_id) FROM room_presence WHERE room = $1"
+    with _hall(server, clients, QUIET, "supervisor1") as hall:
+        hall.send("{}")  # answered once the attendee is recorded: its presence is there by then
+        _answers(hall, 1)
+        assert server.sql(present, hall_room(tender)) == [supervisor]
+    deadline = time.monotonic() + 10
+    while server.sql(present, hall_room(tender)) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.sql(present, hall_room(tender)) is None
