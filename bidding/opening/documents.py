@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 from typing import Any
 
 from bidding.bids import repo as bids_repo
@@ -19,8 +18,6 @@ from bidding.opening import reading
 from crypto import age, envelope
 from crypto.note import parse_verifier_key
 from crypto.statement import parse_unverified_statement
-
-logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
@@ -30,8 +29,6 @@ from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
 from crypto import custody
 from crypto.canonical import canonical_json
-
-logger = logging.getLogger(__name__)
 
 
 async def start_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:

@@ -46,11 +46,9 @@ from crypto.statement import Manifest, StatementError, parse_unverified_statemen
 
 logger = logging.getLogger(__name__)
 
-#: Most bids being opened at the same time (by :data:`OPENING_PROCESSES` processes): a few more than there are
-#: processes, so that none waits while the server hands out the next.
+#: Most bids being opened at the same time (by :data:`bidding.workers.OPENING_PROCESSES` processes): a few more
+#: than there are processes, so that none waits while the server hands out the next.
 OPENING_CONCURRENCY = 4
-
-
 #: Most lines of the record read out in one transaction.
 LINES_PER_TRANSACTION = 64
 
