@@ -96,8 +96,8 @@ async def hall_phases(url: str, tender_id: int, handed_at: float) -> dict[str, f
                       min(at) FILTER (WHERE kind = 'line') AS first_line,
                       max(at) FILTER (WHERE kind = 'line') AS last_line,
                       min(at) FILTER (WHERE kind = 'record') AS record
-               FROM opening_messages WHERE tender_id = $1""",
-            tender_id,
+               FROM room_events WHERE room = $1""",
+            f"opening/{tender_id}",
         )
     finally:
         await connection.close()

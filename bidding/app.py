@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -30,13 +31,13 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from bidding import dashboard, health
+from bidding import dashboard, health, workers
 from bidding.accounts import http as accounts_http
 from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.bids import http as bids_http
 from bidding.bids import pages as bids_pages
 from bidding.blobs import blob_store
-from bidding.bulletin import Bulletin
+from bidding.bulletin import Bulletin, PollingBulletin
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.i18n import N_, Message, load_translators
@@ -53,9 +54,9 @@ from bidding.opendata import pages as opendata_pages
 from bidding.opening import custody_pages
 from bidding.opening import http as opening_http
 from bidding.opening import pages as opening_pages
-from bidding.opening import repo as opening_repo
-from bidding.opening import service as opening_service
+from bidding.opening import reading as opening_reading
 from bidding.opening import ws as opening_ws
+from bidding.rooms import repo as rooms_repo
 from bidding.settings import Settings
 from bidding.supervision import pages as supervision_pages
 from bidding.tenders import http as tenders_http
@@ -74,6 +75,8 @@ from bidding.web import (
 
 logger = logging.getLogger(__name__)
 
+#: How often a waiter looks again when the application has no listening bulletin (a test's single connection).
+POLL_INTERVAL = 0.05
 #: Seconds a stopping process gives the sequencer to finish its batch (it is one transaction: cut short, it is
 #: simply rolled back and done again by the next holder of the lock).
 SEQUENCER_STOP_TIMEOUT = 5.0
@@ -283,35 +286,47 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
 
     @asynccontextmanager
     async def listen(app: Litestar) -> AsyncIterator[None]:
-        """One connection per process LISTENs for the live pages' notifications (see bulletin.py); without it (a
-        test's single connection) they look for news on a timer instead."""
+        """One connection per process LISTENs for the live rooms' and the log's notifications (see bulletin.py),
+        held as ``state.bulletin`` for whoever waits; without it (a test's single connection) a polling bulletin
+        makes them look on a timer instead."""
         if database is not None:
             yield
             return
-        assert settings.database_url is not None
-        bulletin = Bulletin(settings.database_url, (opening_repo.HALL_CHANNEL, log_repo.CHECKPOINT_CHANNEL))
+        url = settings.database_url
+        assert url is not None
+        bulletin = Bulletin(
+            functools.partial(Database.connect_one, url), (rooms_repo.ROOMS_CHANNEL, log_repo.CHECKPOINT_CHANNEL)
+        )
         await bulletin.start()
-        app.state.database.bulletin = bulletin
+        app.state.bulletin = bulletin
         try:
             yield
         finally:
-            app.state.database.bulletin = None
             await bulletin.stop()
 
     @asynccontextmanager
+    async def run_workers(_app: Litestar) -> AsyncIterator[None]:
+        """The process's pools (bid openers, upload writers: see workers.py) live as long as the application."""
+        workers.start()
+        try:
+            yield
+        finally:
+            workers.stop()
+
+    @asynccontextmanager
     async def resume_openings(app: Litestar) -> AsyncIterator[None]:
-        """An opening a crash cut short carries on when a process starts again (see opening.service)."""
+        """An opening a crash cut short carries on when a process starts again (see opening.reading)."""
         if database is not None:
             yield
             return
-        task = asyncio.create_task(opening_service.resume_openings(app.state.database, settings))
+        task = asyncio.create_task(opening_reading.resume_openings(app.state.database, settings))
         try:
             yield
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await opening_service.stop_background_openings()
+            await opening_reading.stop_background_openings()
 
     def provide_database(state: State) -> Database:
         database: Database = state.database
@@ -357,10 +372,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 "settings": settings,
                 "blobs": blob_store(settings),
                 "translators": load_translators(frontend / "translations"),
-                **({"database": database} if database is not None else {}),
+                **({"database": database, "bulletin": PollingBulletin(POLL_INTERVAL)} if database is not None else {}),
             }
         ),
-        lifespan=[open_database, listen, run_sequencer, resume_openings],
+        lifespan=[open_database, listen, run_workers, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         middleware=[refuse_nul_in_url],
         request_class=BiddingRequest,

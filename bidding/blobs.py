@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
+from bidding import workers
+
 if TYPE_CHECKING:
     from bidding.bids.model import Checksum
     from bidding.settings import Settings
@@ -341,19 +343,6 @@ async def chunks_of(source: BinaryIO) -> AsyncIterator[bytes]:
 #: Bytes of an upload gathered before they are handed to a writer thread: one batch is hashed and written while
 #: the next arrives, so an upload holds at most two batches in memory.
 HAND_OFF_SIZE = 1024 * 1024
-#: Threads hashing and writing uploads, shared by every upload of the process.
-_WRITERS: concurrent.futures.ThreadPoolExecutor
-
-
-def _new_writers() -> None:
-    """Start the pool; again in a forked process, which has none of its parent's threads (``make run`` writes
-    the demo's bids before the server forks its workers)."""
-    global _WRITERS  # the one pool of the process
-    _WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-writer")
-
-
-_new_writers()
-os.register_at_fork(after_in_child=_new_writers)
 
 
 class _Writer:
@@ -397,7 +386,7 @@ class _Writer:
         batch, self._batch, self._batched = self._batch, [], 0
         await self._wait()
         if batch:
-            self._pending = _WRITERS.submit(self._write, batch)
+            self._pending = workers.current().writers.submit(self._write, batch)
 
     async def _wait(self) -> None:
         if self._pending is not None:

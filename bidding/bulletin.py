@@ -1,11 +1,15 @@
 """Wake-ups across processes: PostgreSQL ``NOTIFY`` heard by one ``LISTEN``ing connection per process.
 
-Live pages (the opening hall) store their messages in the database, numbered, and notify a channel with a short
-key (a tender's id, and the message's number) in the same transaction; the log notifies each checkpoint, for
-whoever waits for a receipt. Each process keeps one connection of its
-own listening to every channel; a connection serving a page waits on :meth:`Bulletin.event` for its key and then
-reads what is new from the database. Notifications carry no content, so a missed one costs only delay: waiters
-also look again every :data:`SAFETY_INTERVAL`, and all of them are woken when the listening connection is lost.
+Live rooms (:mod:`bidding.rooms`) store their events in the database, numbered, and notify a channel with a short
+payload ``key:number`` (the room, and the event's number) in the same transaction; the log notifies each checkpoint,
+for whoever waits for a receipt. Each process keeps one connection of its own listening to every channel; a
+connection serving a page waits on :meth:`Bulletin.event` for its key and then reads what is new from the database.
+Notifications carry no content, so a missed one costs only delay: waiters also look again every
+:data:`SAFETY_INTERVAL`, and all of them are woken when the listening connection is lost.
+
+The application makes one bulletin per process and hands it to what waits (:class:`Wakeups` is what they may use);
+an application that holds a single connection of a test, which cannot ``LISTEN`` for others, gets a
+:class:`PollingBulletin` instead: the same calls, and the waiter looks at the table again on a short timer.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import asyncpg
-
-from bidding.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +30,24 @@ SAFETY_INTERVAL = 5.0
 RECONNECT_DELAY = 1.0
 
 
-class Bulletin:
-    """One listening connection for the process, and an :class:`asyncio.Event` per key somebody waits on."""
+class Wakeups(Protocol):
+    """What a waiter uses: take the event of a key before reading, read, then wait on it."""
 
-    def __init__(self, url: str, channels: tuple[str, ...]) -> None:
-        self._url = url
+    def event(self, channel: str, key: str) -> asyncio.Event: ...
+
+    async def wait(self, event: asyncio.Event, timeout: float = SAFETY_INTERVAL) -> None: ...
+
+
+class Bulletin:
+    """One listening connection for the process, and an :class:`asyncio.Event` per key somebody waits on.
+
+    ``connect`` makes a connection of its own (outside any pool: it holds ``LISTEN``), again after one is lost.
+    """
+
+    def __init__(
+        self, connect: Callable[[], Awaitable[asyncpg.Connection[asyncpg.Record]]], channels: tuple[str, ...]
+    ) -> None:
+        self._connect = connect
         self._channels = channels
         self._events: dict[tuple[str, str], asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
@@ -47,14 +63,13 @@ class Bulletin:
             found = self._events[(channel, key)] = asyncio.Event()
         return found
 
-    @staticmethod
-    async def wait(event: asyncio.Event, timeout: float = SAFETY_INTERVAL) -> None:
+    async def wait(self, event: asyncio.Event, timeout: float = SAFETY_INTERVAL) -> None:
         """Wait for ``event`` (from :meth:`event`), at most ``timeout`` and :data:`SAFETY_INTERVAL` seconds."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), min(timeout, SAFETY_INTERVAL))
 
     def _notified(self, _connection: Any, _pid: int, channel: str, payload: object) -> None:
-        key = str(payload).split(":", 1)[0]
+        key = str(payload).rsplit(":", 1)[0]
         event = self._events.pop((channel, key), None)
         if event is not None:
             event.set()
@@ -82,7 +97,7 @@ class Bulletin:
             lost = asyncio.Event()
             connection = None
             try:
-                connection = await Database.connect_one(self._url)
+                connection = await self._connect()
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 for channel in self._channels:
                     await connection.add_listener(channel, self._notified)
@@ -100,3 +115,21 @@ class Bulletin:
             self._listening.set()  # start() waits no longer; waiters poll every SAFETY_INTERVAL meanwhile
             self._wake_everyone()
             await asyncio.sleep(RECONNECT_DELAY)
+
+
+class PollingBulletin:
+    """A bulletin for an application without a listening connection (a test's, on one connection held in a
+    transaction, whose notifications are never delivered): every wait lasts ``interval``, after which the waiter
+    reads the table again, as it would after a notification."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+
+    def event(self, channel: str, key: str) -> asyncio.Event:
+        """An event nobody sets: the wait on it ends on the timer."""
+        return asyncio.Event()
+
+    async def wait(self, event: asyncio.Event, timeout: float = SAFETY_INTERVAL) -> None:
+        """Wait ``interval`` (or ``timeout``, if shorter)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), max(0.0, min(timeout, self._interval)))

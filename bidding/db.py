@@ -14,13 +14,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-
-if TYPE_CHECKING:
-    from bidding.bulletin import Bulletin
 
 #: Key of the advisory lock held while migrating, so that replicas starting together migrate one at a time.
 MIGRATION_LOCK = 0x62696464  # "bidd"
@@ -62,9 +59,6 @@ class Database:
     def __init__(self, pool: asyncpg.Pool | None, connection: Connection | None = None) -> None:
         self._pool = pool
         self._connection = connection
-        #: What wakes this process when another notifies a change (see :mod:`bidding.bulletin`), once started;
-        #: without it, waiters look again on a timer.
-        self.bulletin: Bulletin | None = None
 
     @classmethod
     async def connect(cls, url: str, *, max_size: int = 10) -> Database:

@@ -42,6 +42,7 @@ from multipart import MultipartSegment, ParserError, PushMultipartParser  # type
 
 from bidding import names
 from bidding.blobs import BlobStore
+from bidding.bulletin import Wakeups
 from bidding.db import Database
 from bidding.errors import CSRFFailed, InvalidInput, TooLarge
 from bidding.i18n import N_, Message, Translator, choose_language
@@ -133,6 +134,12 @@ def client_ip(scope: Scope, trusted_proxies: tuple[str, ...]) -> str | None:
 def settings_of(request: ASGIConnection[Any, Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def bulletin_of(request: ASGIConnection[Any, Any, Any, Any]) -> Wakeups:
+    """What wakes a waiter of this process at another's notification (see :mod:`bidding.bulletin`)."""
+    bulletin: Wakeups = request.app.state.bulletin
+    return bulletin
 
 
 def blobs_of(request: ASGIConnection[Any, Any, Any, Any]) -> BlobStore:

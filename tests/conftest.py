@@ -24,6 +24,7 @@ import asyncpg
 import hypothesis
 import pytest
 
+from bidding import workers
 from bidding.postgres import EmbeddedPostgres
 from tests import s3
 from tests.s3 import S3Server
@@ -99,3 +100,11 @@ def s3_server() -> Iterator[S3Server]:
         yield from s3.serve(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_pools() -> Iterator[None]:
+    """Use cases run here without the application, which would start and stop the process's pools: they start at
+    first use, and are stopped when the session ends, as the application stops them."""
+    yield
+    workers.stop()

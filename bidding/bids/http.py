@@ -27,7 +27,7 @@ from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.inputs import RowId
 from bidding.openapi import Header, documented
-from bidding.web import DB, PathId, actor_of, blobs_of, id_parameter, settings_of
+from bidding.web import DB, PathId, actor_of, blobs_of, bulletin_of, id_parameter, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -349,6 +349,7 @@ async def submit_bid(
         upload_id=_upload_id(data.upload),
         signed_statement=data.statement.encode(),
         replaces=data.replaces,
+        bulletin=bulletin_of(request),
     )
     return _submitted(submitted)
 
@@ -362,7 +363,9 @@ async def submit_bid(
 )
 async def withdraw_bid(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> SubmittedOut:
     """Withdraw a sealed bid before the deadline; returns the withdrawal's receipt."""
-    return _submitted(await service.withdraw_bid(db, settings_of(request), actor_of(request), bid_id))
+    return _submitted(
+        await service.withdraw_bid(db, settings_of(request), actor_of(request), bid_id, bulletin=bulletin_of(request))
+    )
 
 
 @get("/api/v1/bids", tags=["bids"], guards=[bidders], opt=documented(Forbidden))
@@ -394,7 +397,9 @@ async def bid_receipt(
     ended: Annotated[bool, QueryParameter(description="The receipt of the replacement or withdrawal")] = False,
 ) -> Response[bytes]:
     """The bid's receipt (C2SP tlog-proof): ``bidding log proof`` checks it offline."""
-    receipt = await service.bid_receipt(db, settings_of(request), actor_of(request), bid_id, ended=ended)
+    receipt = await service.bid_receipt(
+        db, settings_of(request), actor_of(request), bid_id, ended=ended, bulletin=bulletin_of(request)
+    )
     return Response(receipt, media_type="text/plain; charset=utf-8", headers=_NO_STORE)
 
 

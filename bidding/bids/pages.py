@@ -30,7 +30,7 @@ from bidding.keys import service as keys_service
 from bidding.keys.model import Purpose
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
-from bidding.web import DB, PathId, actor_of, page, see_other, settings_of
+from bidding.web import DB, PathId, actor_of, bulletin_of, page, see_other, settings_of
 
 bidders = requires(Role.BIDDER)
 
@@ -106,7 +106,7 @@ async def withdraw(request: Request[Any, Any, Any], db: DB, tender_id: PathId, b
             raise InvalidInput(
                 N_("Bid %(bid)s was not withdrawn: tick the box to confirm the withdrawal.", bid=bid.reference)
             )
-        await service.withdraw_bid(db, settings_of(request), actor, bid_id)
+        await service.withdraw_bid(db, settings_of(request), actor, bid_id, bulletin=bulletin_of(request))
     except (InvalidInput, InvalidTransition) as error:
         return await _bid_page(
             request,

@@ -24,6 +24,7 @@ from bidding.audit.model import event
 from bidding.bids import model, repo
 from bidding.bids.model import BidStatus, Checksum
 from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, UploadBusy, drain
+from bidding.bulletin import Wakeups
 from bidding.db import Connection, Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.faults import crash_point
@@ -220,13 +221,14 @@ async def submit_bid(
     signed_statement: bytes,
     replaces: int | None = None,
     receipt_wait: float | None = None,
+    bulletin: Wakeups = log_service.POLLING,
 ) -> Submitted:
     """Make a whole upload a sealed bid, announced by ``signed_statement``; with ``replaces``, instead of that bid.
 
     Raises InvalidInput (the envelope or the statement is not acceptable, naming why), Forbidden, NotFound,
     Conflict (a replayed statement; a sealed bid already there and not replaced) or InvalidTransition (the
     deadline). Nothing is recorded unless everything holds. The receipt is waited for ``receipt_wait`` seconds
-    (default :data:`RECEIPT_WAIT`); past that, the bid is returned without it, to fetch later.
+    (default :data:`RECEIPT_WAIT`), woken by ``bulletin``; past that, the bid is returned without it, to fetch later.
     """
     bidder = _bidder(actor)
     _parse_statement(signed_statement)  # a clear error for what is no statement at all, before any work
@@ -321,22 +323,32 @@ async def submit_bid(
     crash_point("bids.submit_committed")  # the bid is in, its answer lost: the bidder finds it in its list
     blobs.delete_upload(upload_id)
     return await _with_receipt(
-        db, settings, actor, bid, event_id, RECEIPT_WAIT if receipt_wait is None else receipt_wait
+        db, settings, actor, bid, event_id, RECEIPT_WAIT if receipt_wait is None else receipt_wait, bulletin
     )
 
 
 async def _with_receipt(
-    db: Database, settings: Settings, actor: Actor, bid: model.Bid, event_id: int, wait: float | None = None
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    bid: model.Bid,
+    event_id: int,
+    wait: float | None = None,
+    bulletin: Wakeups = log_service.POLLING,
 ) -> Submitted:
     record = await log_service.event_record(db, actor, event_id)
     try:
-        receipt = await log_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT if wait is None else wait)
+        receipt = await log_service.receipt(
+            db, settings, actor, event_id, wait=RECEIPT_WAIT if wait is None else wait, bulletin=bulletin
+        )
     except InvalidTransition:
         receipt = None
     return Submitted(bid, receipt, record)
 
 
-async def withdraw_bid(db: Database, settings: Settings, actor: Actor, bid_id: int) -> Submitted:
+async def withdraw_bid(
+    db: Database, settings: Settings, actor: Actor, bid_id: int, *, bulletin: Wakeups = log_service.POLLING
+) -> Submitted:
     """Withdraw a sealed bid before the deadline; its envelope will not be opened. Returns the withdrawal's receipt."""
     bidder = _bidder(actor)
     async with db.transaction() as connection:
@@ -365,7 +377,7 @@ async def withdraw_bid(db: Database, settings: Settings, actor: Actor, bid_id: i
         await repo.end_bid(connection, bid.id, BidStatus.WITHDRAWN, event_id=event_id)
         ended = await repo.select_bid(connection, bid_id)
     assert ended is not None
-    return await _with_receipt(db, settings, actor, ended, event_id)
+    return await _with_receipt(db, settings, actor, ended, event_id, bulletin=bulletin)
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
@@ -389,10 +401,18 @@ async def own_bid(db: Database, actor: Actor, bid_id: int) -> model.Bid:
     return bid
 
 
-async def bid_receipt(db: Database, settings: Settings, actor: Actor, bid_id: int, *, ended: bool = False) -> bytes:
+async def bid_receipt(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    bid_id: int,
+    *,
+    ended: bool = False,
+    bulletin: Wakeups = log_service.POLLING,
+) -> bytes:
     """The receipt of a bid's submission (or, with ``ended``, of its replacement or withdrawal)."""
     bid = await own_bid(db, actor, bid_id)
     event_id = bid.ended_event_id if ended else bid.event_id
     if event_id is None:
         raise NotFound(N_("This bid has not been replaced or withdrawn."))
-    return await log_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT)
+    return await log_service.receipt(db, settings, actor, event_id, wait=RECEIPT_WAIT, bulletin=bulletin)

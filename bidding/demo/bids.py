@@ -15,6 +15,7 @@ import io
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from bidding import workers
 from bidding.accounts import service as accounts
 from bidding.bids import repo as bids_repo
 from bidding.bids import service as bids
@@ -23,9 +24,8 @@ from bidding.db import Database
 from bidding.identity import Actor
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
-from bidding.opening import ceremony
+from bidding.opening import ceremony, hall
 from bidding.opening import repo as opening_repo
-from bidding.opening import service as opening
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders import service as tenders
@@ -171,15 +171,15 @@ async def open_tender(
         await tenders_repo.backdate_tender(connection, tender_id, by)
         await bids_repo.backdate_bids(connection, tender_id, by)
         await opening_repo.backdate_custody(connection, tender_id, by)
-    await opening.start_opening(database, settings, agent, tender_id)
+    await hall.start_opening(database, settings, agent, tender_id)
     blobs = blob_store(settings)
     async with database.connection() as connection:
         shares = {share.login: share for share in await opening_repo.select_shares(connection, tender_id)}
     for login in custodians:
         mnemonic = custody.open_sealed_share(shares[login].sealed, key_files[login].identity, tender.reference)
         custodian = await accounts.act_as(database, login)
-        await opening.hand_in_share(database, settings, blobs, custodian, tender_id, mnemonic)
-    opening.stop_openers()  # the demo is seeded before the server starts: its processes need none kept idle
+        await hall.hand_in_share(database, settings, blobs, custodian, tender_id, mnemonic)
+    workers.stop()  # the demo is seeded before the server starts: its processes need none kept idle
 
 
 def key_table(settings: Settings, logins: tuple[str, ...]) -> str:

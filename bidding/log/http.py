@@ -17,7 +17,7 @@ from bidding.errors import InvalidTransition, NotFound
 from bidding.log import service
 from bidding.log.tree import LogKey, load_log_key
 from bidding.openapi import documented
-from bidding.web import DB, PathId, actor_of, settings_of
+from bidding.web import DB, PathId, actor_of, bulletin_of, settings_of
 
 #: Served as ``text/plain; charset=utf-8``, as tlog-tiles asks: Litestar adds the charset to any ``text/`` type
 #: itself, so naming it here too would send it twice (``text/plain; charset=utf-8; charset=utf-8``).
@@ -79,7 +79,9 @@ async def receipt(
 ) -> Response[bytes]:
     """The receipt (C2SP tlog-proof, with the log entry as its ``extra``) of one of your events, or any for
     supervisors; ``bidding log proof`` checks it offline."""
-    proof = await service.receipt(db, settings_of(request), actor_of(request), event_id, wait=wait)
+    proof = await service.receipt(
+        db, settings_of(request), actor_of(request), event_id, wait=wait, bulletin=bulletin_of(request)
+    )
     return Response(
         proof,
         media_type=_TEXT,

@@ -3,11 +3,10 @@ for those entitled to them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
-from bidding.bulletin import Bulletin
+from bidding.bulletin import PollingBulletin, Wakeups
 from bidding.db import Connection, Database
 from bidding.errors import InvalidTransition, NotFound
 from bidding.i18n import N_
@@ -22,6 +21,8 @@ from crypto.merkle import HASH_SIZE
 MAX_RECEIPT_WAIT = 10.0
 #: How often a waiting caller looks again when no bulletin wakes it at each checkpoint (a test's single connection).
 RECEIPT_POLL = 0.05
+#: What a waiter without the application's bulletin uses (a command, a test): it looks again every RECEIPT_POLL.
+POLLING = PollingBulletin(RECEIPT_POLL)
 
 
 async def published_checkpoint(db: Database, settings: Settings) -> repo.StoredCheckpoint:
@@ -93,7 +94,9 @@ async def event_record(db: Database, actor: Actor, event_id: int) -> dict[str, A
         return private_record(await _visible_event(connection, actor, event_id))
 
 
-async def receipt(db: Database, settings: Settings, actor: Actor, event_id: int, *, wait: float = 0) -> bytes:
+async def receipt(
+    db: Database, settings: Settings, actor: Actor, event_id: int, *, wait: float = 0, bulletin: Wakeups = POLLING
+) -> bytes:
     """The tlog-proof receipt of an event in the published checkpoint, waiting up to ``wait`` seconds for it.
 
     Raises NotFound, or InvalidTransition (with ``Retry-After``) when the event is not yet in a published
@@ -102,7 +105,7 @@ async def receipt(db: Database, settings: Settings, actor: Actor, event_id: int,
     deadline = time.monotonic() + min(max(wait, 0), MAX_RECEIPT_WAIT)
     while True:
         # Taken before looking, so that a checkpoint published meanwhile still wakes the wait below.
-        woken = db.bulletin.event(repo.CHECKPOINT_CHANNEL, "log") if db.bulletin is not None else None
+        woken = bulletin.event(repo.CHECKPOINT_CHANNEL, "log")
         async with db.connection() as connection:
             event = await _visible_event(connection, actor, event_id)
             if event.log_index is not None:
@@ -115,7 +118,4 @@ async def receipt(db: Database, settings: Settings, actor: Actor, event_id: int,
                 N_("The event is not in a published checkpoint yet. Ask again in a moment."),
                 headers={"Retry-After": "1"},
             )
-        if woken is None:
-            await asyncio.sleep(RECEIPT_POLL)
-        else:
-            await Bulletin.wait(woken, remaining)
+        await bulletin.wait(woken, remaining)

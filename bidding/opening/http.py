@@ -21,7 +21,8 @@ from bidding.errors import Forbidden, InvalidInput, InvalidTransition
 from bidding.identity import Role
 from bidding.inputs import decode_base64
 from bidding.openapi import documented
-from bidding.opening import ceremony, service
+from bidding.opening import ceremony, hall, reading
+from bidding.opening import documents as opened
 from bidding.web import DB, PathId, actor_of, blobs_of, settings_of
 
 agency_staff = requires(Role.AGENCY_STAFF)
@@ -184,7 +185,7 @@ async def record_share_check(request: Request[Any, Any, Any], db: DB, tender_id:
 async def start_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
     """Start the opening after the deadline: the sealed bids are frozen and listed in the hall
     (``/ws/tenders/{id}/opening``), where custodians then hand in their shares."""
-    await service.start_opening(db, settings_of(request), actor_of(request), tender_id)
+    await hall.start_opening(db, settings_of(request), actor_of(request), tender_id)
 
 
 class ShareIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -209,7 +210,7 @@ async def hand_in_share(
 ) -> HandedInOut:
     """Hand in your opened share; with the k-th, every bid is opened and read out (after this answers: follow the
     hall, or ask for the record until it is there)."""
-    count = await service.hand_in_share(
+    count = await hall.hand_in_share(
         db, settings_of(request), blobs_of(request), actor_of(request), tender_id, data.share, background=True
     )
     return HandedInOut(count)
@@ -224,7 +225,7 @@ async def hand_in_share(
 )
 async def finish_opening(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> None:
     """Close the opening when the custodians cannot reach k: bids not read are withdrawn (not the bidders' fault)."""
-    await service.finish_opening(db, settings_of(request), actor_of(request), tender_id)
+    await reading.finish_opening(db, settings_of(request), actor_of(request), tender_id)
 
 
 class FileKeyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -244,7 +245,7 @@ async def hand_in_file_key(
 ) -> dict[str, Any]:
     """The fallback when the custodians cannot reach k: your envelope's file key opens only your bid."""
     file_key = decode_base64(data.file_key, "file_key")
-    return await service.hand_in_file_key(
+    return await reading.hand_in_file_key(
         db, settings_of(request), blobs_of(request), actor_of(request), bid_id, file_key
     )
 
@@ -259,7 +260,7 @@ async def hand_in_file_key(
 async def read_own_header(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> Response[bytes]:
     """Your envelope's age header (up to its ``---`` MAC line): unwrap your file key from it with your key file
     (``bidding file-key``, or the opening hall) to hand it in when the custodians cannot reach k."""
-    header = await service.own_envelope_header(db, blobs_of(request), actor_of(request), bid_id)
+    header = await reading.own_envelope_header(db, blobs_of(request), actor_of(request), bid_id)
     return Response(header, media_type="application/octet-stream", headers={"Cache-Control": "private, no-store"})
 
 
@@ -276,7 +277,7 @@ class TextIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 )
 async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> None:
     """Confirm your line of the opening record."""
-    await service.confirm_line(db, actor_of(request), bid_id)
+    await hall.confirm_line(db, actor_of(request), bid_id)
 
 
 @post(
@@ -288,7 +289,7 @@ async def confirm_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId) 
 )
 async def object_to_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Object to your line of the opening record (异议); the agency must answer."""
-    await service.object_to_line(db, actor_of(request), bid_id, data.text)
+    await hall.object_to_line(db, actor_of(request), bid_id, data.text)
 
 
 @post(
@@ -300,7 +301,7 @@ async def object_to_line(request: Request[Any, Any, Any], db: DB, bid_id: PathId
 )
 async def answer_objection(request: Request[Any, Any, Any], db: DB, bid_id: PathId, data: JSONBody[TextIn]) -> None:
     """Answer an objection to a line of the opening record."""
-    await service.answer_objection(db, actor_of(request), bid_id, data.text)
+    await hall.answer_objection(db, actor_of(request), bid_id, data.text)
 
 
 @get(
@@ -319,7 +320,7 @@ async def answer_objection(request: Request[Any, Any, Any], db: DB, bid_id: Path
 async def opening_record(db: DB, tender_id: PathId) -> Response[bytes]:
     """The signed opening record (canonical JSON); its signature, a signed note by the log key, is in
     ``X-Record-Signature`` (base64)."""
-    record, signature = await service.opening_record(db, tender_id)
+    record, signature = await reading.opening_record(db, tender_id)
     return Response(
         record, media_type="application/json", headers={"X-Record-Signature": base64.b64encode(signature).decode()}
     )
@@ -335,7 +336,7 @@ class OpenedDocumentOut(msgspec.Struct, frozen=True):
 @get("/api/v1/bids/{bid_id:int}/documents", tags=["opening"], guards=[supervisors], opt=documented(InvalidTransition))
 async def opened_documents(request: Request[Any, Any, Any], db: DB, bid_id: PathId) -> list[OpenedDocumentOut]:
     """The documents of an opened bid, as its signed manifest lists them (supervisors)."""
-    documents = await service.opened_documents(db, blobs_of(request), actor_of(request), bid_id)
+    documents = await opened.opened_documents(db, blobs_of(request), actor_of(request), bid_id)
     return [
         OpenedDocumentOut(d.name, d.size, d.sha256.hex(), f"/api/v1/bids/{bid_id}/documents/{quote(d.name)}")
         for d in documents
@@ -357,7 +358,7 @@ async def opened_document(request: Request[Any, Any, Any], db: DB, bid_id: PathI
     plaintext = tempfile.NamedTemporaryFile(prefix="opened-", delete=False)  # noqa: SIM115  # removed after sending
     try:
         with plaintext:
-            await service.extract_document(db, blobs_of(request), actor_of(request), bid_id, name, plaintext)
+            await opened.extract_document(db, blobs_of(request), actor_of(request), bid_id, name, plaintext)
     except BaseException:
         os.unlink(plaintext.name)
         raise

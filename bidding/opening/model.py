@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+from bidding.rooms.model import room_name
 from bidding.tenders.model import Status
 from crypto.canonical import canonical_json
 from crypto.note import Signer, sign_note
@@ -24,6 +25,9 @@ RECORD_FORMAT = "bidding/opening-record/v1"
 SIGNATURE_FORMAT = "bidding/opening-record-signature/v1"
 #: Longest objection to a line, and longest answer to one.
 MAX_OBJECTION = 2000
+
+#: The kind of room the opening halls are (:mod:`bidding.rooms`): tender 42's hall is the room ``opening/42``.
+HALL_ROOM_KIND = "opening"
 
 OPENED = "opened"
 REVOKED = "revoked"
@@ -57,6 +61,11 @@ def opening_record(reference: str, opened_at: str, lines: Sequence[Mapping[str, 
 def sign_record(record: bytes, signer: Signer) -> bytes:
     """The platform's signature of a record: a signed note over its SHA-256, checkable with ``/log/key``."""
     return sign_note(f"{SIGNATURE_FORMAT}\nsha256 {hashlib.sha256(record).hexdigest()}\n", [signer])
+
+
+def hall_room(tender_id: int) -> str:
+    """The name of a tender's opening hall as a room."""
+    return room_name(HALL_ROOM_KIND, tender_id)
 
 
 class HallPhase(StrEnum):

@@ -27,7 +27,7 @@ from bidding.bids.model import BidStatus, bid_id_text
 from bidding.errors import Forbidden
 from bidding.i18n import N_
 from bidding.identity import Role
-from bidding.opening import service
+from bidding.opening import hall
 from bidding.tenders import service as tenders_service
 from bidding.tenders.model import STATUS_NAMES, Status
 from bidding.web import DB, PathId, actor_of, page, settings_of
@@ -39,7 +39,7 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathI
     actor = actor_of(request)
     settings = settings_of(request)
     view = await tenders_service.get_tender(db, actor, tender_id)
-    if not await service.may_attend(db, actor, tender_id):
+    if not await hall.may_attend(db, actor, tender_id):
         raise Forbidden(
             N_(
                 "The opening is attended by the tender's registered bidders, the staff of its agency, its key "
@@ -56,7 +56,7 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathI
     # page shows it when the opening starts, and takes it away once the bid is read or the key is rebuilt).
     may_open_own = view.status in (Status.PUBLISHED, Status.CLOSED, Status.OPENING)
     sealed_bids = [bid for bid in own if bid.status is BidStatus.SEALED] if may_open_own else []
-    state = await service.hall_state(db, tender_id, view.status)
+    state = await hall.hall_state(db, tender_id, view.status)
     return page(
         request,
         "opening/hall.html",

@@ -1,18 +1,14 @@
-"""SQL for the custody of opening keys, openings, their record lines, and the opening hall's messages."""
+"""SQL for the custody of opening keys, openings and their record lines (the hall's events are the rooms')."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from bidding.db import Connection
 from bidding.tenders.model import LocalText, Status
-
-#: The channel on which processes tell each other of a new hall message: the payload is ``tender_id:seq``.
-HALL_CHANNEL = "opening_hall"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,14 +76,6 @@ class Line:
     objected_at: dt.datetime | None
     answer: str | None
     answered_at: dt.datetime | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class HallMessage:
-    seq: int
-    kind: str
-    body: dict[str, Any]
-    at: dt.datetime
 
 
 async def delete_custody(connection: Connection, tender_id: int) -> None:
@@ -298,36 +286,6 @@ async def set_line_answer(connection: Connection, bid_id: int, text: str, user_i
         text,
         user_id,
     )
-
-
-async def insert_message(connection: Connection, tender_id: int, kind: str, body: Mapping[str, Any]) -> int:
-    """Add the hall's next message and tell every process (delivered only if the transaction commits)."""
-    # The tender's row is locked by the caller, so numbers are given out one at a time, without gaps.
-    seq: int = await connection.fetchval(
-        """INSERT INTO opening_messages (tender_id, seq, kind, body)
-           VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM opening_messages WHERE tender_id = $1), $2, $3)
-           RETURNING seq""",
-        tender_id,
-        kind,
-        dict(body),
-    )
-    await connection.execute("SELECT pg_notify($1, $2)", HALL_CHANNEL, f"{tender_id}:{seq}")
-    return seq
-
-
-async def select_messages(connection: Connection, tender_id: int, *, after: int, limit: int = 500) -> list[HallMessage]:
-    rows = await connection.fetch(
-        """SELECT seq, kind, body, at FROM opening_messages WHERE tender_id = $1 AND seq > $2
-           ORDER BY seq LIMIT $3""",
-        tender_id,
-        after,
-        limit,
-    )
-    return [HallMessage(**dict(row)) for row in rows]
-
-
-def message_json(message: HallMessage) -> str:
-    return json.dumps({"seq": message.seq, "kind": message.kind, "at": message.at.isoformat(), **message.body})
 
 
 async def backdate_custody(connection: Connection, tender_id: int, by: dt.timedelta) -> None:

@@ -31,7 +31,7 @@ from bidding.accounts.guards import requires
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Role
-from bidding.opening import service as opening
+from bidding.opening import hall, reading
 from bidding.settings import Settings
 from bidding.tenders import forms, questions, repo, search, service
 from bidding.tenders.model import (
@@ -301,9 +301,9 @@ async def _notice_page(
         "tenders/notice.html",
         status_code=status_code,
         view=view,
-        record=await opening.published_record(db, tender_id),
+        record=await reading.published_record(db, tender_id),
         # Nobody attends the opening of a cancelled tender; its hall is not offered.
-        attends=view.status is not Status.CANCELLED and await opening.may_attend(db, actor, tender_id),
+        attends=view.status is not Status.CANCELLED and await hall.may_attend(db, actor, tender_id),
         hall_url=f"{settings_of(request).base_url}/tenders/{tender_id}/opening",
         outcome_names=OUTCOME_NAMES,
         lots=[LotView(lot, msgspec.convert(lot.criteria, list[Criterion])) for lot in view.tender.lots],

@@ -169,7 +169,9 @@ def bid_result(page: Any) -> str:
 
 def seq_of_frozen(server: Server, tender_id: int) -> int:
     """The number of the hall message that listed the frozen bids."""
-    seq: int = server.sql("SELECT seq FROM opening_messages WHERE tender_id = $1 AND kind = 'bids_frozen'", tender_id)
+    seq: int = server.sql(
+        "SELECT seq FROM room_events WHERE room = $1 AND kind = 'bids_frozen'", f"opening/{tender_id}"
+    )
     return seq
 
 

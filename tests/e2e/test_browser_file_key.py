@@ -110,8 +110,9 @@ def test_a_bidder_hands_in_its_own_file_key_in_the_hall_when_no_custodian_comes(
 
     # What left the browser: the 16-byte file key over the hall's websocket, never the key file or its identity.
     assert [json.loads(frame) for frame in sent] == [
-        # The bid's id as the hall gave it, as text: a JavaScript number would round a 63-bit id.
-        {"type": "file_key", "bid": str(mine), "file_key": base64.b64encode(file_key).decode()}
+        # The bid's id as the hall gave it, as text: a JavaScript number would round a 63-bit id; "id" names the
+        # request, for its answer to echo.
+        {"type": "file_key", "bid": str(mine), "file_key": base64.b64encode(file_key).decode(), "id": "r1"}
     ]
     secret = keys["bidder1"].identity.encode().encode()
     assert not any(secret in body or PASSPHRASE.encode() in body for body in uploaded)

@@ -5,10 +5,12 @@ again."""
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import asyncpg
 
-from bidding.bulletin import Bulletin
+from bidding.bulletin import Bulletin, PollingBulletin
+from bidding.db import Database
 
 CHANNEL = "bulletin_test"
 
@@ -23,7 +25,7 @@ async def _notify(url: str, payload: str) -> None:
 
 
 async def test_a_notification_wakes_the_waiters_of_its_key_only(database_url: str) -> None:
-    bulletin = Bulletin(database_url, (CHANNEL,))
+    bulletin = Bulletin(functools.partial(Database.connect_one, database_url), (CHANNEL,))
     await bulletin.start()
     try:
         seven, eight = bulletin.event(CHANNEL, "7"), bulletin.event(CHANNEL, "8")
@@ -38,7 +40,7 @@ async def test_a_notification_wakes_the_waiters_of_its_key_only(database_url: st
 
 
 async def test_a_lost_connection_wakes_everyone_and_listens_again(database_url: str) -> None:
-    bulletin = Bulletin(database_url, (CHANNEL,))
+    bulletin = Bulletin(functools.partial(Database.connect_one, database_url), (CHANNEL,))
     await bulletin.start()
     try:
         waiting = bulletin.event(CHANNEL, "9")
@@ -63,3 +65,16 @@ async def test_a_lost_connection_wakes_everyone_and_listens_again(database_url: 
         assert again.is_set()
     finally:
         await bulletin.stop()
+
+
+async def test_a_polling_bulletin_ends_each_wait_after_its_interval() -> None:
+    """Without a listening connection (a test's application) every wait ends on the timer, and never later than
+    the waiter's own timeout, so that the waiter reads the table again."""
+    bulletin = PollingBulletin(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(bulletin.wait(bulletin.event(CHANNEL, "7")), 1)
+    assert 0.04 <= loop.time() - started < 0.5
+    started = loop.time()
+    await bulletin.wait(bulletin.event(CHANNEL, "7"), timeout=0)
+    assert loop.time() - started < 0.04

@@ -11,7 +11,7 @@ from bidding.accounts import service as accounts
 from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.demo import seed as demo
-from bidding.opening import service as opening
+from bidding.opening import reading
 from bidding.settings import Settings
 from bidding.tenders import model, search
 from bidding.tenders import service as tenders
@@ -123,7 +123,7 @@ async def test_every_demo_tender_keeps_the_rules_of_a_tender_made_on_the_pages(
             for lot in tender.lots:
                 bidders = {bid["organisation_id"] for bid in bids if bid["lot"] == lot.number}
                 assert len(bidders) >= 3, f"{tender.reference}, lot {lot.number}: fewer than three bidders"
-            record = await opening.published_record(db, tender.id)
+            record = await reading.published_record(db, tender.id)
             assert record is not None
             lots = {lot.number: lot for lot in tender.lots}
             for line in record.lines:

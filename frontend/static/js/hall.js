@@ -1,9 +1,10 @@
 // The opening hall: follow /ws/tenders/{id}/opening and draw each numbered message as it arrives; act in it.
 //
 // Every message of the hall has a number (seq). The page keeps the last one it drew and, when the connection
-// drops, reconnects with ?after=<that number>, so nothing is missed and nothing is drawn twice. Answers to what
-// this page sends ({"type": "ok"} or {"type": "error", title, detail, errors}) carry no number and come back in
-// the order the requests were sent, so each is matched with the oldest request still waiting.
+// drops, reconnects with ?after=<that number>, so nothing is missed and nothing is drawn twice. Each request this
+// page sends carries an "id" of its own ("r1", "r2", …); its answer ({"type": "ok", id} or {"type": "error", id,
+// title, detail, errors}) carries no number and echoes that id, so each is matched with its own request whatever
+// the order. Heartbeats ({"type": "heartbeat"}) come on a quiet connection and are ignored.
 //
 // Custodians open their sealed share here, in the browser, with their key file: the share is an age file sealed
 // to the custodian's post-quantum identity, holding JSON {format, tender, custodian, member, share}. Before it is
@@ -50,8 +51,9 @@ let lastSeq = 0;
 let keyRebuilt = false;
 let socket = null;
 let failures = 0;
-/** Requests sent and not yet answered, oldest first: each is {resolve}. */
-const waiting = [];
+/** Requests sent and not yet answered, by their id: each resolves its request's promise with the answer. */
+const waiting = new Map();
+let requests = 0;
 
 // --- Drawing ---------------------------------------------------------------------------------------------------
 
@@ -280,11 +282,15 @@ function connect() {
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     if ("seq" in message) draw(message);
-    else waiting.shift()?.resolve(message);
+    else if (message.type !== "heartbeat" && waiting.has(message.id)) {
+      waiting.get(message.id)(message);
+      waiting.delete(message.id);
+    }
   });
   socket.addEventListener("close", () => {
     // Requests in flight on the lost connection get no answer: they are reported as not sent.
-    for (const request of waiting.splice(0)) request.resolve({ type: "error", title: words.unreachable });
+    for (const resolve of waiting.values()) resolve({ type: "error", title: words.unreachable });
+    waiting.clear();
     connection.textContent = words.reconnecting;
     connection.classList.add("broken");
     const delay = RECONNECT_DELAYS[Math.min(failures, RECONNECT_DELAYS.length - 1)];
@@ -298,9 +304,11 @@ function send(action) {
   if (!socket || socket.readyState !== WebSocket.OPEN) {
     return Promise.resolve({ type: "error", title: words.notConnected });
   }
+  requests += 1;
+  const id = `r${requests}`;
   return new Promise((resolve) => {
-    waiting.push({ resolve });
-    socket.send(JSON.stringify(action));
+    waiting.set(id, resolve);
+    socket.send(JSON.stringify({ ...action, id }));
   });
 }
 

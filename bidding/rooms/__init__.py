@@ -1,0 +1,1 @@
+"""Live rooms: numbered stored events per room, followed over one websocket shell (the opening hall; scoring next)."""
