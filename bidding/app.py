@@ -48,6 +48,7 @@ from bidding.i18n import N_, Message, load_translators
 from bidding.inputs import field_error
 from bidding.keys import http as keys_http
 from bidding.keys import pages as keys_pages
+from bidding.notifications import http as notifications_http
 from bidding.openapi import CompletedJsonRenderPlugin
 from bidding.opendata import http as opendata_http
 from bidding.opendata import pages as opendata_pages
@@ -334,6 +335,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *opening_pages.routes,
             *custody_pages.routes,
             *tenders_http.routes,
+            *notifications_http.routes,
             *tenders_pages.routes(settings),
             *opendata_pages.routes,
         ],

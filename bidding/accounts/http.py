@@ -37,10 +37,11 @@ from bidding.errors import (
 )
 from bidding.i18n import N_
 from bidding.identity import OrganisationKind, Principal, Role
+from bidding.notifications import service as notifications
+from bidding.notifications.model import notification_text
 from bidding.openapi import documented
 from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
-from bidding.tenders import pages as tender_pages
 from bidding.tenders import service as tenders
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import (
@@ -184,8 +185,8 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
             context["registered_tenders"] = await tenders.list_registered(db, actor)
             # Shown once as new: reading them here marks them read.
             context["notifications"] = [
-                (notification, tender_pages.notification_text(notification))
-                for notification in await tenders.notifications(db, actor, mark_read=True)
+                (notification, notification_text(notification))
+                for notification in await notifications.inbox(db, actor, mark_read=True)
             ]
     return page(
         request,

@@ -146,15 +146,6 @@ class RegistrationOut(msgspec.Struct, frozen=True):
     new: bool
 
 
-class NotificationOut(msgspec.Struct, frozen=True):
-    id: int
-    kind: str
-    tender_id: int | None
-    payload: dict[str, Any]
-    created_at: dt.datetime
-    read: bool
-
-
 # --- What the API takes ---------------------------------------------------------------------------------------
 
 
@@ -342,13 +333,6 @@ async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id:
     if not view.access.internals:
         raise NotFound(N_("There is no such list."))
     return view.registrations
-
-
-@get("/api/v1/notifications", tags=["tenders"], guards=[signed_in])
-async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[NotificationOut]:
-    """Your organisation's newest notifications (amendments, answers, invitations, cancellations)."""
-    found = await service.notifications(db, actor_of(request))
-    return [NotificationOut(n.id, n.kind, n.tender_id, n.payload, n.created_at, n.read_at is not None) for n in found]
 
 
 # --- Changing -------------------------------------------------------------------------------------------------
@@ -632,7 +616,6 @@ routes = [
     draft_choices,
     registered_tenders,
     read_registrations,
-    read_notifications,
     create_tender,
     update_tender,
     publish_tender,

@@ -93,14 +93,6 @@ DONE: Mapping[str, Message] = {
     "answered": N_("The answer is published and registered bidders were notified."),
     "corrected": N_("The correction is published beside the answer, and registered bidders were notified."),
 }
-#: A notification as a sentence, by kind; the parameters come from each notification's payload.
-NOTIFICATION_SENTENCES: Mapping[str, Message] = {
-    "tender.amended": N_("Tender %(reference)s was amended (version %(version)s)."),
-    "tender.answered": N_("A question about tender %(reference)s was answered."),
-    "tender.answer_corrected": N_("An answer about tender %(reference)s was corrected."),
-    "tender.invited": N_("Your organisation is invited to tender %(reference)s."),
-    "tender.cancelled": N_("Tender %(reference)s was cancelled."),
-}
 
 
 def _timezone(request: Request[Any, Any, Any]) -> ZoneInfo:
@@ -118,14 +110,6 @@ def _names() -> dict[str, Any]:
         "formula_names": FORMULA_NAMES,
         "benchmark_names": BENCHMARK_NAMES,
     }
-
-
-def notification_text(notification: repo.Notification) -> Message:
-    """A notification as a sentence for its reader."""
-    payload = notification.payload
-    params = {"reference": payload.get("reference", ""), "version": payload.get("version", "")}
-    sentence = NOTIFICATION_SENTENCES.get(notification.kind, N_("News about tender %(reference)s."))
-    return dataclasses.replace(sentence, params=params)
 
 
 # --- The notice list ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from bidding.db import Connection, Database
 from bidding.errors import InvalidInput, InvalidTransition, NotFound
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
+from bidding.notifications import repo as notifications_repo
 from bidding.tenders import access, model, questions_repo, repo
 from bidding.tenders.model import Status
 
@@ -126,7 +127,7 @@ async def answer(db: Database, actor: Actor, tender_id: int, question_id: int, t
                 N_("This question is answered already: publish a correction of the answer to change it.")
             )
         payload = {"reference": draft.tender.reference, "question_id": question_id}
-        await repo.notify_registered(connection, tender_id, "tender.answered", payload)
+        await notifications_repo.insert_registered_notifications(connection, tender_id, "tender.answered", payload)
         details = {"question_id": question_id, "sha256": _digest(draft.text)}
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.question_answered", f"tender:{tender_id}", details)
@@ -144,7 +145,9 @@ async def correct_answer(db: Database, actor: Actor, tender_id: int, question_id
         draft = await _draft(connection, actor, tender_id, question_id, text, correcting=True)
         correction = await questions_repo.insert_correction(connection, question_id, draft.text, actor_user_id(actor))
         payload = {"reference": draft.tender.reference, "question_id": question_id, "correction_id": correction.id}
-        await repo.notify_registered(connection, tender_id, "tender.answer_corrected", payload)
+        await notifications_repo.insert_registered_notifications(
+            connection, tender_id, "tender.answer_corrected", payload
+        )
         details = {
             "question_id": question_id,
             "correction_id": correction.id,

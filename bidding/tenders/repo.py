@@ -1,5 +1,5 @@
-"""SQL for tenders, lots, custodians, invitations, documents, registrations, amendments, notifications (questions:
-:mod:`bidding.tenders.questions_repo`)."""
+"""SQL for tenders, lots, custodians, invitations, documents, registrations, amendments (questions:
+:mod:`bidding.tenders.questions_repo`; notifications: :mod:`bidding.notifications.repo`)."""
 
 from __future__ import annotations
 
@@ -105,16 +105,6 @@ class Registration:
     credit_code: str | None
     registered_at: dt.datetime
     organisation_name_en: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Notification:
-    id: int
-    kind: str
-    tender_id: int | None
-    payload: dict[str, Any]
-    created_at: dt.datetime
-    read_at: dt.datetime | None
 
 
 # --- Tenders --------------------------------------------------------------------------------------------------
@@ -496,7 +486,7 @@ async def select_registrations(connection: Connection, tender_id: int) -> list[R
     return [Registration(**dict(row)) for row in rows]
 
 
-# --- Amendments and notifications ------------------------------------------------------------------------------
+# --- Amendments ------------------------------------------------------------------------------------------
 
 
 async def insert_amendment(
@@ -534,34 +524,6 @@ async def select_amendments(connection: Connection, tender_id: int) -> list[Amen
         tender_id,
     )
     return [Amendment(**dict(row)) for row in rows]
-
-
-async def notify_registered(connection: Connection, tender_id: int, kind: str, payload: dict[str, Any]) -> int:
-    """Notify every organisation registered for a tender; return how many."""
-    status: str = await connection.execute(
-        """INSERT INTO notifications (organisation_id, kind, tender_id, payload)
-           SELECT organisation_id, $2, $1, $3 FROM tender_registrations WHERE tender_id = $1""",
-        tender_id,
-        kind,
-        payload,
-    )
-    return int(status.rsplit(" ", 1)[-1])
-
-
-async def select_notifications(connection: Connection, organisation_id: int, *, limit: int) -> list[Notification]:
-    rows = await connection.fetch(
-        """SELECT id, kind, tender_id, payload, created_at, read_at FROM notifications
-           WHERE organisation_id = $1 ORDER BY id DESC LIMIT $2""",
-        organisation_id,
-        limit,
-    )
-    return [Notification(**dict(row)) for row in rows]
-
-
-async def mark_notifications_read(connection: Connection, organisation_id: int) -> None:
-    await connection.execute(
-        "UPDATE notifications SET read_at = now() WHERE organisation_id = $1 AND read_at IS NULL", organisation_id
-    )
 
 
 # --- The people and organisations a tender names ----------------------------------------------------------------
@@ -619,15 +581,6 @@ async def is_invited(connection: Connection, tender_id: int, organisation_id: in
         organisation_id,
     )
     return bool(found)
-
-
-async def notify(
-    connection: Connection, organisation_ids: Sequence[int], kind: str, tender_id: int, payload: dict[str, Any]
-) -> None:
-    await connection.executemany(
-        "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
-        [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
-    )
 
 
 async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedelta) -> None:

@@ -26,6 +26,7 @@ from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
+from bidding.notifications import repo as notifications_repo
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
@@ -36,8 +37,6 @@ from crypto.canonical import canonical_json
 
 #: The longest summary of an amendment, and of a reason for cancelling.
 MAX_SUMMARY_LENGTH = 2000
-#: Notifications shown at once.
-MAX_NOTIFICATIONS = 50
 
 
 def _digest(value: Any) -> str:
@@ -243,18 +242,6 @@ async def list_registered(db: Database, actor: Actor) -> list[search_repo.Tender
         return await search_repo.select_registered_tenders(connection, organisation_id)
 
 
-async def notifications(db: Database, actor: Actor, *, mark_read: bool = False) -> list[repo.Notification]:
-    """The newest notifications of the actor's organisation; ``mark_read`` marks them all read after reading."""
-    principal = actor.principal
-    if principal is None or principal.organisation_id is None:
-        return []
-    async with db.transaction() as connection:
-        found = await repo.select_notifications(connection, principal.organisation_id, limit=MAX_NOTIFICATIONS)
-        if mark_read:
-            await repo.mark_notifications_read(connection, principal.organisation_id)
-    return found
-
-
 # --- Drafting -------------------------------------------------------------------------------------------------
 
 
@@ -416,7 +403,7 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         await _check_custody(connection, tender)
         await repo.set_published(connection, tender_id, documents_from)
         if tender.invited_ids:
-            await repo.notify(
+            await notifications_repo.insert_notifications(
                 connection, tender.invited_ids, "tender.invited", tender_id, {"reference": tender.reference}
             )
         published = await _reload(connection, tender_id)
@@ -484,7 +471,7 @@ async def _record_amendment(
         actor_user_id(actor),
     )
     payload = {"reference": before.reference, "version": version, "deadline": plan.deadline.isoformat()}
-    await repo.notify_registered(connection, before.id, "tender.amended", payload)
+    await notifications_repo.insert_registered_notifications(connection, before.id, "tender.amended", payload)
     after = await _reload(connection, before.id)
     release_id = await opendata.record_release(connection, settings, after, "tenderAmendment", now)
     details = {
@@ -574,7 +561,9 @@ async def cancel(db: Database, settings: Settings, actor: Actor, tender_id: int,
         await repo.set_cancelled(connection, tender_id, reason)
         release_id = None
         if tender.published_at is not None:
-            await repo.notify_registered(connection, tender_id, "tender.cancelled", {"reference": tender.reference})
+            await notifications_repo.insert_registered_notifications(
+                connection, tender_id, "tender.cancelled", {"reference": tender.reference}
+            )
             cancelled = await _reload(connection, tender_id)
             release_id = await opendata.record_release(connection, settings, cancelled, "tenderCancellation", now)
         details = {"status_before": str(tender.status), "reason_sha256": _digest(reason), "release": release_id}

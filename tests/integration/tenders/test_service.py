@@ -13,6 +13,7 @@ import pytest
 from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
 from bidding.identity import Actor
+from bidding.notifications import service as notifications
 from bidding.settings import TimeRules
 from bidding.tenders import questions, search, service
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
@@ -367,7 +368,7 @@ async def test_only_invited_bidders_register_for_an_invited_tender(db: Database,
     assert await service.register(db, cast.bidders[0], tender_id)
     assert tender_id_other
     # Invited organisations were notified at publication.
-    notices = await service.notifications(db, cast.bidders[2])
+    notices = await notifications.inbox(db, cast.bidders[2])
     assert {n.kind for n in notices} == {"tender.invited"}
 
 
@@ -416,8 +417,8 @@ async def test_a_late_substantive_amendment_pushes_the_deadline_out(
     assert set(amendment.changes) == {"lots.1.budget", "deadline", "evaluation_at"}
     after = (await service.get_tender(db, cast.bidders[0], tender_id)).tender
     assert after.version == 2 and after.deadline == amendment.deadline_after and after.budget == 13000000 + 3800000.5
-    assert [n.kind for n in await service.notifications(db, cast.bidders[0])] == ["tender.amended"]
-    assert await service.notifications(db, cast.bidders[1]) == []
+    assert [n.kind for n in await notifications.inbox(db, cast.bidders[0])] == ["tender.amended"]
+    assert await notifications.inbox(db, cast.bidders[1]) == []
     releases = await connection.fetch("SELECT release_id, tags FROM ocds_releases ORDER BY id")
     assert [r["tags"] for r in releases] == [["tender"], ["tenderAmendment"]]
     assert releases[1]["release_id"].endswith("-v2")
@@ -483,7 +484,7 @@ async def test_cancelling_needs_a_reason_and_publishes_it(
     assert not view.access.register
     with pytest.raises(InvalidTransition):
         await service.cancel(db, cast.settings, cast.agent, tender_id, "再取消")
-    assert [n.kind for n in await service.notifications(db, cast.bidders[0])] == ["tender.cancelled"]
+    assert [n.kind for n in await notifications.inbox(db, cast.bidders[0])] == ["tender.cancelled"]
     assert await connection.fetchval(
         "SELECT tags FROM ocds_releases WHERE tender_id = $1 ORDER BY id DESC LIMIT 1", tender_id
     ) == ["tenderCancellation"]
