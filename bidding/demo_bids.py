@@ -165,7 +165,7 @@ async def open_tender(
     an hour ago, as though it had been published weeks before; on the platform a deadline only ever moves out. The
     log and the open data releases keep the moments of seeding. Then the custodians hand in their shares."""
     async with database.transaction() as connection:
-        tender = await tenders_repo.select_tender(connection, tender_id, for_update=True)
+        tender = await tenders_repo.lock_tender(connection, tender_id)
         assert tender is not None
         by = tender.deadline - (await tenders_repo.select_now(connection) - dt.timedelta(hours=1))
         await tenders_repo.backdate_tender(connection, tender_id, by)

@@ -41,8 +41,7 @@ from bidding.opendata.model import OpenedBid
 from bidding.opening import access, model, repo
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Clock, Status, transition
-from bidding.tenders.repo import Party
+from bidding.tenders.model import Clock, Party, Status, transition
 from crypto import age, custody, envelope
 from crypto.age.header import header_length
 from crypto.canonical import canonical_json

@@ -12,17 +12,17 @@ import datetime as dt
 from bidding.errors import Forbidden
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, Role
-from bidding.tenders import model, repo
+from bidding.tenders import model
 from bidding.tenders.model import Status
 
 
-def runs(actor: Actor, tender: repo.Tender) -> bool:
+def runs(actor: Actor, tender: model.Tender) -> bool:
     """Staff of the organisation running the tender: the only people who change it."""
     principal = actor.principal
     return principal is not None and principal.has(Role.AGENCY_STAFF) and principal.organisation_id == tender.agency.id
 
 
-def sees_internals(actor: Actor, tender: repo.Tender) -> bool:
+def sees_internals(actor: Actor, tender: model.Tender) -> bool:
     """Staff of the agency or the purchaser, supervisors, and the platform itself see drafts and registrations."""
     principal = actor.principal
     if principal is None:
@@ -59,7 +59,7 @@ class Access:
 
 
 def access_of(
-    actor: Actor, tender: repo.Tender, status: Status, now: dt.datetime, *, registered: bool, invited: bool
+    actor: Actor, tender: model.Tender, status: Status, now: dt.datetime, *, registered: bool, invited: bool
 ) -> Access:
     """What ``actor`` may do with ``tender`` at ``now``, its status being ``status`` as people see it."""
     runs_it = runs(actor, tender)

@@ -26,7 +26,7 @@ from bidding.inputs import base64_bytes, parse_id
 from bidding.openapi import Header, documented
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, questions, repo, search, search_repo, service
+from bidding.tenders import model, questions, search, search_model, service
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 
@@ -106,7 +106,7 @@ class TenderOut(msgspec.Struct, frozen=True):
     documents: list[DocumentOut]
     #: Published questions with their answers, each answer's corrections beside it (the newest is in force).
     questions: list[service.QuestionView]
-    amendments: list[repo.Amendment]
+    amendments: list[model.Amendment]
     #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
     registered: bool | None
 
@@ -175,7 +175,7 @@ def document_url(tender_id: int, document_id: int) -> str:
     return f"/tenders/{tender_id}/documents/{document_id}"
 
 
-def _document(document: repo.DocumentVersion) -> DocumentOut:
+def _document(document: model.DocumentVersion) -> DocumentOut:
     return DocumentOut(
         document.id,
         document.name,
@@ -189,7 +189,7 @@ def _document(document: repo.DocumentVersion) -> DocumentOut:
     )
 
 
-def _party(party: repo.Party) -> PartyOut:
+def _party(party: model.Party) -> PartyOut:
     return PartyOut(party.id, party.name, party.name_en, party.credit_code)
 
 
@@ -242,7 +242,7 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
     )
 
 
-def summary_out(summary: search_repo.TenderSummary) -> TenderSummaryOut:
+def summary_out(summary: search_model.TenderSummary) -> TenderSummaryOut:
     values = {f: getattr(summary, f) for f in TenderSummaryOut.__struct_fields__}
     return TenderSummaryOut(**(values | {"budget": str(summary.budget)}))
 
@@ -327,7 +327,7 @@ async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[Te
 
 
 @get("/api/v1/tenders/{tender_id:int}/registrations", tags=["tenders"], guards=[signed_in])
-async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> list[repo.Registration]:
+async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> list[model.Registration]:
     """Who registered for a tender: for the tender's own staff and supervisors only."""
     view = await service.get_tender(db, actor_of(request), tender_id)
     if not view.access.internals:
@@ -390,7 +390,7 @@ async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: Pat
 )
 async def amend_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[AmendmentIn]
-) -> repo.Amendment:
+) -> model.Amendment:
     """Amend a published tender before its deadline; registered bidders are notified.
 
     A substantive amendment less than the notice period (15 days by default) before the deadline moves the

@@ -33,7 +33,7 @@ from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.opening import service as opening
 from bidding.settings import Settings
-from bidding.tenders import forms, questions, repo, search, service
+from bidding.tenders import forms, model, questions, search, service
 from bidding.tenders.model import (
     CATEGORY_NAMES,
     METHOD_NAMES,
@@ -184,7 +184,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LotView:
-    lot: repo.Lot
+    lot: model.Lot
     criteria: list[Criterion]
 
 

@@ -19,7 +19,7 @@ from bidding.errors import InvalidInput, InvalidTransition, NotFound
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.notifications import repo as notifications_repo
-from bidding.tenders import access, model, questions_repo, repo
+from bidding.tenders import access, model, questions_repo, repo, validation
 from bidding.tenders.model import Status
 
 # The package's own helpers: who runs a tender, whose organisation a bidder is, the digests events carry.
@@ -37,17 +37,17 @@ async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> Question
     organisation_id = access.bidder_organisation(actor)
     async with db.transaction() as connection:
         # Locked so that two organisations asking at once cannot take the same pseudonym.
-        tender = await repo.select_tender(connection, tender_id, for_update=True)
+        tender = await repo.lock_tender(connection, tender_id)
         if tender is None or tender.published_at is None:
             raise NotFound(N_("There is no such tender."))
         now = await repo.select_now(connection)
         registered = await repo.is_registered(connection, tender_id, organisation_id)
         status = model.effective_status(tender.status, tender.deadline, now)
-        question = model.check_question(
+        question = validation.check_question(
             text, registered=registered, status=status, questions_until=tender.questions_until, now=now
         )
         existing, askers = await questions_repo.select_pseudonym_order(connection, tender_id, organisation_id)
-        pseudonym = existing or model.pseudonym(askers)
+        pseudonym = existing or validation.pseudonym(askers)
         question_id = await questions_repo.insert_question(
             connection, tender_id, organisation_id, actor_user_id(actor), pseudonym, question
         )
@@ -62,7 +62,7 @@ async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> Question
 class Draft:
     """An answer or a correction as it would be published, checked, before it is."""
 
-    tender: repo.Tender
+    tender: model.Tender
     question: questions_repo.Question
     #: The corrections published so far, oldest first (the newest is the answer in force).
     corrections: list[questions_repo.Correction]
@@ -79,7 +79,7 @@ async def _draft(
     connection: Connection, actor: Actor, tender_id: int, question_id: int, text: str, *, correcting: bool
 ) -> Draft:
     """Check an answer (or, ``correcting``, a correction) as publishing it would, holding the tender's row."""
-    cleaned = model.clean_text("answer", text, model.MAX_ANSWER_LENGTH)
+    cleaned = validation.clean_text("answer", text, model.MAX_ANSWER_LENGTH)
     tender = await _lock_own(connection, actor, tender_id)
     found = await questions_repo.select_question_for_update(connection, question_id)
     if found is None or found[0] != tender_id:

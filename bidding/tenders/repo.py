@@ -14,98 +14,21 @@ import asyncpg
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
-from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Party:
-    id: int
-    name: str
-    name_en: str | None
-    credit_code: str | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Lot:
-    number: int
-    title: LocalText
-    budget: Decimal
-    bid_security: Decimal
-    method: Method
-    #: The criteria tree as stored (the shape of :class:`bidding.tenders.model.Criterion`).
-    criteria: list[dict[str, Any]]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Tender:
-    id: int
-    reference: str
-    status: Status
-    category: Category
-    procedure: Procedure
-    region: str
-    currency: str
-    budget: Decimal
-    title: LocalText
-    description: LocalText
-    documents_from: dt.datetime
-    questions_until: dt.datetime
-    deadline: dt.datetime
-    evaluation_at: dt.datetime
-    committee_size: int
-    specialties: list[dict[str, Any]]
-    custody_threshold: int
-    custodian_ids: tuple[int, ...]
-    invited_ids: tuple[int, ...]
-    version: int
-    agency: Party
-    purchaser: Party
-    created_by: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    published_at: dt.datetime | None
-    cancelled_at: dt.datetime | None
-    cancel_reason: str | None
-    lots: tuple[Lot, ...]
-    #: The contact persons the notice names: the running organisation's, and the purchaser's (empty if none).
-    contact: Contact
-    purchaser_contact: Contact
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class DocumentVersion:
-    id: int
-    tender_id: int
-    name: str
-    version: int
-    sha256: bytes
-    size: int
-    content_type: str
-    uploaded_at: dt.datetime
-    #: Whether this is the newest version of its name.
-    current: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Amendment:
-    version: int
-    summary: str
-    substantive: bool
-    changes: dict[str, Any]
-    deadline_before: dt.datetime
-    deadline_after: dt.datetime
-    deadline_pushed: bool
-    created_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Registration:
-    organisation_id: int
-    organisation_name: str
-    credit_code: str | None
-    registered_at: dt.datetime
-    organisation_name_en: str | None = None
-
+from bidding.tenders.model import (
+    Amendment,
+    Category,
+    Contact,
+    DocumentVersion,
+    LocalText,
+    Lot,
+    Method,
+    Party,
+    Person,
+    Procedure,
+    Registration,
+    Status,
+    Tender,
+)
 
 # --- Tenders --------------------------------------------------------------------------------------------------
 
@@ -307,15 +230,20 @@ async def replace_invitations(connection: Connection, tender_id: int, organisati
     )
 
 
-async def select_tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> Tender | None:
-    """A tender with its lots; ``for_update`` locks its row until the transaction ends (serialising changes)."""
-    if for_update:
-        await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
+async def select_tender(connection: Connection, tender_id: int) -> Tender | None:
+    """A tender with its lots."""
     row = await connection.fetchrow("SELECT " + _TENDER_COLUMNS + " " + TENDER_FROM + " WHERE t.id = $1", tender_id)
     if row is None:
         return None
     lots = await connection.fetch("SELECT * FROM tender_lots WHERE tender_id = $1 ORDER BY number", tender_id)
     return _tender(row, lots)
+
+
+async def lock_tender(connection: Connection, tender_id: int) -> Tender | None:
+    """A tender with its lots, its row locked until the transaction ends: every change of a tender (and of what
+    hangs on it: documents, questions, bids, the opening) takes this lock first, so that changes are serialised."""
+    await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
+    return await select_tender(connection, tender_id)
 
 
 async def select_tender_id_by_reference(connection: Connection, reference: str) -> int | None:
@@ -527,16 +455,6 @@ async def select_amendments(connection: Connection, tender_id: int) -> list[Amen
 
 
 # --- The people and organisations a tender names ----------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Person:
-    id: int
-    display_name: str
-    organisation_name: str | None
-    login: str = ""
-    display_name_en: str | None = None
-    organisation_name_en: str | None = None
 
 
 async def select_organisation_kinds(connection: Connection, organisation_ids: Sequence[int]) -> dict[int, str]:

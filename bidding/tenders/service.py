@@ -30,7 +30,7 @@ from bidding.notifications import repo as notifications_repo
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
-from bidding.tenders import access, model, questions_repo, repo, search_model, search_repo
+from bidding.tenders import access, model, questions_repo, repo, search_model, search_repo, validation
 from bidding.tenders.access import Access
 from bidding.tenders.model import Criterion, LotInput, Status, TenderInput
 from crypto.canonical import canonical_json
@@ -75,25 +75,25 @@ class QuestionView:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TenderView:
-    tender: repo.Tender
+    tender: model.Tender
     #: The status as of ``now``: a published tender past its deadline is closed.
     status: Status
     now: dt.datetime
     access: Access
     #: Every version of every document, by name then newest first.
-    documents: list[repo.DocumentVersion]
+    documents: list[model.DocumentVersion]
     questions: list[QuestionView]
-    amendments: list[repo.Amendment]
+    amendments: list[model.Amendment]
     #: Only for those who see internals (empty otherwise).
-    registrations: list[repo.Registration]
-    custodians: list[repo.Person]
-    invited: list[repo.Party]
+    registrations: list[model.Registration]
+    custodians: list[model.Person]
+    invited: list[model.Party]
     downloads: dict[int, int]
     #: The recipient bids are sealed to, once the custody ceremony is recorded (published in the notice).
     opening_recipient: str | None = None
 
 
-async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
+async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
     """A tender the actor may see: published ones to everyone, drafts to their own staff and supervisors."""
     tender = await repo.select_tender(connection, tender_id)
     if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
@@ -154,7 +154,7 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
     )
 
 
-def tender_input(tender: repo.Tender) -> TenderInput:
+def tender_input(tender: model.Tender) -> TenderInput:
     """A stored tender as the input that would make it: to fill the edit and amend forms, and to compare."""
     return TenderInput(
         title=tender.title,
@@ -227,7 +227,7 @@ async def draft_choices(db: Database, actor: Actor) -> DraftChoices:
     )
 
 
-async def list_own(db: Database, actor: Actor) -> list[search_repo.TenderSummary]:
+async def list_own(db: Database, actor: Actor) -> list[search_model.TenderSummary]:
     """The tenders of the actor's organisation: run by it or bought for it, drafts included."""
     principal = actor.principal
     if principal is None or principal.organisation_id is None or not principal.has(Role.AGENCY_STAFF):
@@ -236,7 +236,7 @@ async def list_own(db: Database, actor: Actor) -> list[search_repo.TenderSummary
         return await search_repo.select_organisation_tenders(connection, principal.organisation_id)
 
 
-async def list_registered(db: Database, actor: Actor) -> list[search_repo.TenderSummary]:
+async def list_registered(db: Database, actor: Actor) -> list[search_model.TenderSummary]:
     organisation_id = access.bidder_organisation(actor)
     async with db.connection() as connection:
         return await search_repo.select_registered_tenders(connection, organisation_id)
@@ -292,9 +292,9 @@ def _fields(tender: TenderInput, agency_id: int) -> repo.TenderFields:
     )
 
 
-def _lots(tender: TenderInput) -> list[repo.Lot]:
+def _lots(tender: TenderInput) -> list[model.Lot]:
     return [
-        repo.Lot(
+        model.Lot(
             lot.number,
             lot.title,
             Decimal(lot.budget),
@@ -321,7 +321,7 @@ async def _save_terms(connection: Connection, tender_id: int, tender: TenderInpu
 async def create_draft(db: Database, settings: Settings, actor: Actor, unverified: TenderInput) -> int:
     """Save a new draft; raises InvalidInput (listing every problem), Conflict (reference taken) or Forbidden."""
     agency_id, kind = _agency(actor)
-    tender = model.validate_tender(unverified, settings.rules_for(unverified.procedure))
+    tender = validation.validate_tender(unverified, settings.rules_for(unverified.procedure))
     async with db.transaction() as connection:
         now = await repo.select_now(connection)
         _check_future_deadline(tender, now)
@@ -344,7 +344,7 @@ def actor_user_id(actor: Actor) -> int:
     return actor.principal.user_id
 
 
-def _own(actor: Actor, tender: repo.Tender | None) -> repo.Tender:
+def _own(actor: Actor, tender: model.Tender | None) -> model.Tender:
     """The tender, if the actor runs it; raises NotFound (for a draft it may not even see) or Forbidden."""
     if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
         raise NotFound(N_("There is no such tender."))
@@ -353,15 +353,15 @@ def _own(actor: Actor, tender: repo.Tender | None) -> repo.Tender:
     return tender
 
 
-async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> repo.Tender:
+async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
     """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
-    return _own(actor, await repo.select_tender(connection, tender_id, for_update=True))
+    return _own(actor, await repo.lock_tender(connection, tender_id))
 
 
 async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id: int, unverified: TenderInput) -> None:
     """Replace a draft's terms; raises InvalidInput, Conflict, Forbidden, NotFound or InvalidTransition."""
     agency_id, kind = _agency(actor)
-    tender = model.validate_tender(unverified, settings.rules_for(unverified.procedure))
+    tender = validation.validate_tender(unverified, settings.rules_for(unverified.procedure))
     async with db.transaction() as connection:
         stored = await _lock_own(connection, actor, tender_id)
         if stored.status is not Status.DRAFT:
@@ -393,7 +393,7 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         documents = await repo.select_documents(connection, tender_id)
         if not documents:
             raise InvalidTransition(N_("Upload the tender documents before publishing."))
-        if model.missing_contact(tender.contact):
+        if validation.missing_contact(tender.contact):
             raise InvalidTransition(
                 N_(
                     "Give the notice's contact person, with a telephone number and an e-mail address, before "
@@ -419,7 +419,7 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         )
 
 
-async def _check_custody(connection: Connection, tender: repo.Tender) -> None:
+async def _check_custody(connection: Connection, tender: model.Tender) -> None:
     """A tender is published with its opening recipient: the custody ceremony, run for its custodians and k."""
     custody = await opening_repo.select_custody(connection, tender.id)
     if custody is None:
@@ -433,13 +433,13 @@ async def _check_custody(connection: Connection, tender: repo.Tender) -> None:
         )
 
 
-async def _reload(connection: Connection, tender_id: int) -> repo.Tender:
+async def _reload(connection: Connection, tender_id: int) -> model.Tender:
     tender = await repo.select_tender(connection, tender_id)
     assert tender is not None, "the tender is locked by this transaction"
     return tender
 
 
-def _check_amendable(tender: repo.Tender, now: dt.datetime) -> None:
+def _check_amendable(tender: model.Tender, now: dt.datetime) -> None:
     if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
         raise InvalidTransition(N_("A tender can be amended only while it is open for bids, before the deadline."))
 
@@ -448,14 +448,14 @@ async def _record_amendment(
     connection: Connection,
     settings: Settings,
     actor: Actor,
-    before: repo.Tender,
+    before: model.Tender,
     *,
     changes: dict[str, dict[str, object]],
     summary: str,
     substantive: bool,
     plan: model.AmendmentPlan,
     now: dt.datetime,
-) -> repo.Amendment:
+) -> model.Amendment:
     """What every amendment does once the tender's terms are written: version, history, notices, open data."""
     version = await repo.set_amended(connection, before.id)
     await repo.insert_amendment(
@@ -499,22 +499,22 @@ async def amend(
     *,
     summary: str,
     substantive: bool,
-) -> repo.Amendment:
+) -> model.Amendment:
     """Change a published tender before its deadline, pushing the deadline out if the notice period needs it.
 
     Raises InvalidTransition (after the deadline), InvalidInput (bad terms, fixed terms changed, nothing
     changed), Forbidden or NotFound.
     """
-    summary = model.clean_text("summary", summary, MAX_SUMMARY_LENGTH)
+    summary = validation.clean_text("summary", summary, MAX_SUMMARY_LENGTH)
     async with db.transaction() as connection:
         tender = await _lock_own(connection, actor, tender_id)
         now = await repo.select_now(connection)
         _check_amendable(tender, now)
         rules = settings.rules_for(tender.procedure)
         current = tender_input(tender)
-        amended = model.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
+        amended = validation.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
         model.check_amendment(current, amended)
-        model.check_contact_given(amended.contact)
+        validation.check_contact_given(amended.contact)
         changes = model.diff(model.snapshot(current), model.snapshot(amended))
         if not changes:
             raise InvalidInput(N_("The amendment changes nothing."))
@@ -551,7 +551,7 @@ async def amend(
 
 async def cancel(db: Database, settings: Settings, actor: Actor, tender_id: int, reason: str) -> None:
     """Cancel a tender, with a public reason; registered bidders are notified."""
-    reason = model.clean_text("reason", reason, model.MAX_REASON_LENGTH)
+    reason = validation.clean_text("reason", reason, model.MAX_REASON_LENGTH)
     async with db.transaction() as connection:
         tender = await _lock_own(connection, actor, tender_id)
         now = await repo.select_now(connection)
@@ -587,20 +587,20 @@ async def upload_document(
     declared_sha256: bytes | None = None,
     summary: str | None = None,
     substantive: bool = True,
-) -> repo.DocumentVersion:
+) -> model.DocumentVersion:
     """Add a document, or a new version of one, streamed to the blob store.
 
     On a draft it is simply added. On a published tender it is an amendment, with ``summary`` saying what
     changed, and counts as substantive unless said otherwise. Raises InvalidInput (name, kind, hash), TooLarge,
     InvalidTransition, Forbidden or NotFound; nothing is recorded unless the whole file arrived intact.
     """
-    name, content_type = model.document_type(filename)
+    name, content_type = validation.document_type(filename)
     async with db.connection() as connection:
         tender = _own(actor, await repo.select_tender(connection, tender_id))
         now = await repo.select_now(connection)
     if tender.status is not Status.DRAFT:
         _check_amendable(tender, now)
-        summary = model.clean_text("summary", summary or "", MAX_SUMMARY_LENGTH)
+        summary = validation.clean_text("summary", summary or "", MAX_SUMMARY_LENGTH)
     try:
         blob = await blobs.put_stream(chunks, max_size=settings.max_document_size, expected_sha256=declared_sha256)
     except BlobTooLarge:
@@ -662,7 +662,7 @@ def document_too_large(settings: Settings) -> TooLarge:
     return TooLarge(N_("A tender document can have at most %(size)s.", size=shown))
 
 
-async def open_document(db: Database, actor: Actor, tender_id: int, document_id: int) -> repo.DocumentVersion:
+async def open_document(db: Database, actor: Actor, tender_id: int, document_id: int) -> model.DocumentVersion:
     """Check that the actor may download a document version, and record the download (who, which, when).
 
     Registered bidders, the tender's own staff, supervisors and administrators may download; everyone else is

@@ -13,7 +13,7 @@ from bidding.blobs import BlobStore
 from bidding.db import Database
 from bidding.opening import service as opening
 from bidding.settings import Settings
-from bidding.tenders import model, search
+from bidding.tenders import model, search, validation
 from bidding.tenders import service as tenders
 from bidding.tenders.model import Category, Status
 
@@ -103,10 +103,10 @@ async def test_every_demo_tender_keeps_the_rules_of_a_tender_made_on_the_pages(
         view = await tenders.get_tender(db, agent, summary.id)
         tender = view.tender
         rules = settings.rules_for(tender.procedure)
-        model.validate_tender(tenders.tender_input(tender), rules)
+        validation.validate_tender(tenders.tender_input(tender), rules)
         if tender.published_at is None:
             continue
-        assert model.missing_contact(tender.contact) == [], tender.reference
+        assert validation.missing_contact(tender.contact) == [], tender.reference
         documents_from = model.check_publication(tender.documents_from, tender.deadline, tender.published_at, rules)
         assert documents_from == tender.documents_from, f"{tender.reference}: documents before its publication"
         assert all(document.uploaded_at <= tender.published_at for document in view.documents if document.version == 1)
