@@ -40,6 +40,7 @@ from bidding.opendata import service as opendata
 from bidding.opendata.model import OpenedBid
 from bidding.opening import access, model, repo
 from bidding.settings import Settings
+from bidding.tenders import policy
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Party, Status, transition
 from crypto import age, custody, envelope
@@ -79,7 +80,7 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
     """Start the opening after the deadline: freeze and list the sealed bids, and log the list."""
     async with db.transaction() as connection:
         tender = await access.tender(connection, tender_id, for_update=True)
-        if not access.runs(actor, tender):
+        if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can open it."))
         now = await bids_repo.select_clock(connection)
         transition(tender.status, "start_opening", Clock(now, tender.deadline), settings.rules_for(tender.procedure))
@@ -427,7 +428,7 @@ async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_
     """The agency closes the opening when the custodians cannot reach k: bids still unread are withdrawn."""
     async with db.connection() as connection:
         tender = await access.tender(connection, tender_id)
-    if not access.runs(actor, tender):
+    if not policy.runs(actor, tender):
         raise Forbidden(N_("Only the agency running this tender can close its opening."))
     if tender.status is not Status.OPENING:
         raise InvalidTransition(N_("This tender is not being opened."))
@@ -576,7 +577,7 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
         if bid is None:
             raise NotFound(N_("There is no such bid."))
         tender = await access.tender(connection, bid.tender_id, for_update=True)
-        if not access.runs(actor, tender):
+        if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender answers objections."))
         line = await repo.select_line(connection, bid_id, for_update=True)
         if line is None or line.objection is None or line.answer is not None:
@@ -668,13 +669,11 @@ async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:
         tender = await tenders_repo.select_tender(connection, tender_id)
         if tender is None or tender.published_at is None:
             return False
-        if principal.has(Role.SUPERVISOR) or access.runs(actor, tender) or principal.user_id in tender.custodian_ids:
-            return True
-        return (
-            principal.has(Role.BIDDER)
-            and principal.organisation_id is not None
-            and await tenders_repo.is_registered(connection, tender_id, principal.organisation_id)
+        organisation_id = policy.bidder_of(actor)
+        registered = organisation_id is not None and await tenders_repo.is_registered(
+            connection, tender_id, organisation_id
         )
+        return policy.attends(actor, tender, registered=registered)
 
 
 async def resume_openings(db: Database, settings: Settings) -> None:

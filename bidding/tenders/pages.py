@@ -2,7 +2,7 @@
 on a notice (register, ask, answer, correct an answer, publish, cancel, upload).
 
 Every page calls the same use cases as the API (:mod:`bidding.tenders.service`), which check every permission
-and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.access.Access`. A refused
+and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.policy.Access`. A refused
 form is drawn again with status 422 (409 when the tender's state forbids it now), each problem next to its field
 and in the summary at the top, what was typed kept. Anything else (no such tender, not allowed) becomes the error
 page in ``app.py``. A form that worked answers 303 to the notice, so reloading does not send it again.

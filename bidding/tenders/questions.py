@@ -19,7 +19,7 @@ from bidding.errors import InvalidInput, InvalidTransition, NotFound
 from bidding.i18n import N_
 from bidding.identity import Actor, Role
 from bidding.notifications import repo as notifications_repo
-from bidding.tenders import access, model, questions_repo, repo, validation
+from bidding.tenders import model, policy, questions_repo, repo, validation
 from bidding.tenders.model import Status
 
 # The package's own helpers: who runs a tender, whose organisation a bidder is, the digests events carry.
@@ -34,7 +34,7 @@ from bidding.tenders.service import (
 
 async def ask(db: Database, actor: Actor, tender_id: int, text: str) -> QuestionView:
     """Ask a question as the actor's organisation, under its pseudonym for this tender."""
-    organisation_id = access.bidder_organisation(actor)
+    organisation_id = policy.bidder_organisation(actor)
     async with db.transaction() as connection:
         # Locked so that two organisations asking at once cannot take the same pseudonym.
         tender = await repo.lock_tender(connection, tender_id)

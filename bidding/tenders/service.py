@@ -30,9 +30,9 @@ from bidding.notifications import repo as notifications_repo
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
-from bidding.tenders import access, model, questions_repo, repo, search_model, search_repo, validation
-from bidding.tenders.access import Access
+from bidding.tenders import model, policy, questions_repo, repo, search_model, search_repo, validation
 from bidding.tenders.model import Criterion, LotInput, Status, TenderInput
+from bidding.tenders.policy import Access
 from crypto.canonical import canonical_json
 
 #: The longest summary of an amendment, and of a reason for cancelling.
@@ -95,10 +95,7 @@ class TenderView:
 
 async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
     """A tender the actor may see: published ones to everyone, drafts to their own staff and supervisors."""
-    tender = await repo.select_tender(connection, tender_id)
-    if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
-        raise NotFound(N_("There is no such tender."))
-    return tender
+    return policy.check_sees(actor, await repo.select_tender(connection, tender_id))
 
 
 async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
@@ -107,11 +104,11 @@ async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
         tender = await _visible_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)
         status = model.effective_status(tender.status, tender.deadline, now)
-        organisation_id = actor.principal.organisation_id if actor.principal else None
-        is_bidder = actor.has(Role.BIDDER) and organisation_id is not None
+        organisation_id = policy.bidder_of(actor)
+        is_bidder = organisation_id is not None
         registered = is_bidder and await repo.is_registered(connection, tender_id, organisation_id or 0)
         invited = is_bidder and await repo.is_invited(connection, tender_id, organisation_id or 0)
-        allowed = access.access_of(actor, tender, status, now, registered=registered, invited=invited)
+        allowed = policy.access_of(actor, tender, status, now, registered=registered, invited=invited)
         documents = await repo.select_documents(connection, tender_id)
         questions = await questions_repo.select_questions(connection, tender_id, answered_only=False)
         corrections = await questions_repo.select_corrections(connection, tender_id)
@@ -237,7 +234,7 @@ async def list_own(db: Database, actor: Actor) -> list[search_model.TenderSummar
 
 
 async def list_registered(db: Database, actor: Actor) -> list[search_model.TenderSummary]:
-    organisation_id = access.bidder_organisation(actor)
+    organisation_id = policy.bidder_organisation(actor)
     async with db.connection() as connection:
         return await search_repo.select_registered_tenders(connection, organisation_id)
 
@@ -344,18 +341,9 @@ def actor_user_id(actor: Actor) -> int:
     return actor.principal.user_id
 
 
-def _own(actor: Actor, tender: model.Tender | None) -> model.Tender:
-    """The tender, if the actor runs it; raises NotFound (for a draft it may not even see) or Forbidden."""
-    if tender is None or (tender.published_at is None and not access.sees_internals(actor, tender)):
-        raise NotFound(N_("There is no such tender."))
-    if not access.runs(actor, tender):
-        raise Forbidden(N_("Only the staff of the organisation running this tender can change it."))
-    return tender
-
-
 async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
     """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
-    return _own(actor, await repo.lock_tender(connection, tender_id))
+    return policy.check_runs(actor, await repo.lock_tender(connection, tender_id))
 
 
 async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id: int, unverified: TenderInput) -> None:
@@ -596,7 +584,7 @@ async def upload_document(
     """
     name, content_type = validation.document_type(filename)
     async with db.connection() as connection:
-        tender = _own(actor, await repo.select_tender(connection, tender_id))
+        tender = policy.check_runs(actor, await repo.select_tender(connection, tender_id))
         now = await repo.select_now(connection)
     if tender.status is not Status.DRAFT:
         _check_amendable(tender, now)
@@ -676,13 +664,9 @@ async def open_document(db: Database, actor: Actor, tender_id: int, document_id:
         principal = actor.principal
         if principal is None:
             raise Forbidden(N_("Sign in and register for the tender to download its documents."))
-        staff = access.sees_internals(actor, tender) or principal.has(Role.ADMIN)
-        registered = (
-            principal.has(Role.BIDDER)
-            and principal.organisation_id is not None
-            and await repo.is_registered(connection, tender_id, principal.organisation_id)
-        )
-        if not (staff or registered):
+        organisation_id = policy.bidder_of(actor)
+        registered = organisation_id is not None and await repo.is_registered(connection, tender_id, organisation_id)
+        if not policy.may_download(actor, tender, registered=registered):
             raise Forbidden(N_("Register for the tender to download its documents."))
         await repo.insert_download(connection, document_id, principal.organisation_id, principal.user_id)
         role = next(r for r in (Role.BIDDER, Role.SUPERVISOR, Role.AGENCY_STAFF, Role.ADMIN) if principal.has(r))
@@ -699,7 +683,7 @@ async def open_document(db: Database, actor: Actor, tender_id: int, document_id:
 
 async def register(db: Database, actor: Actor, tender_id: int) -> bool:
     """Register the actor's organisation for a tender; ``False`` if it already was."""
-    organisation_id = access.bidder_organisation(actor)
+    organisation_id = policy.bidder_organisation(actor)
     async with db.transaction() as connection:
         tender = await _visible_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)
