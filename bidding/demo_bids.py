@@ -27,8 +27,8 @@ from bidding.opening import ceremony
 from bidding.opening import repo as opening_repo
 from bidding.opening import service as opening
 from bidding.settings import Settings
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders import service as tenders
 from crypto import age, custody, envelope, keyfile
 from crypto.statement import PriceSheet
 
@@ -107,7 +107,7 @@ async def submit_bids(
 ) -> None:
     """Seal and submit each demo bid as its bidder's browser would, through a resumable upload."""
     blobs = blob_store(settings)
-    view = await tenders.get_tender(database, bidders[demo_bids[0].login], tender_id)
+    view = await tenders_reading.get_tender(database, bidders[demo_bids[0].login], tender_id)
     recipient = age.parse_recipient(view.opening_recipient or "")
     for bid in demo_bids:
         actor = bidders[bid.login]

@@ -42,7 +42,7 @@ from bidding.notifications.model import notification_text
 from bidding.openapi import documented
 from bidding.opening import ceremony
 from bidding.settings import LANGUAGES, Settings
-from bidding.tenders import service as tenders
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import (
     DB,
@@ -180,9 +180,9 @@ async def dashboard(request: Request[Any, Any, Any], db: DB) -> Template:
         context["organisation"] = await service.get_organisation(db, actor, principal.organisation_id)
         context["members"] = await service.list_organisation_members(db, actor, principal.organisation_id)
         if principal.has(Role.AGENCY_STAFF):
-            context["own_tenders"] = await tenders.list_own(db, actor)
+            context["own_tenders"] = await tenders_reading.list_own(db, actor)
         if principal.has(Role.BIDDER):
-            context["registered_tenders"] = await tenders.list_registered(db, actor)
+            context["registered_tenders"] = await tenders_reading.list_registered(db, actor)
             # Shown once as new: reading them here marks them read.
             context["notifications"] = [
                 (notification, notification_text(notification))

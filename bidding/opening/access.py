@@ -1,18 +1,12 @@
-"""The person acting on a tender's opening, and the tender they act on (who may act: :mod:`bidding.tenders.policy`)."""
+"""The tender an opening acts on (who may act, and who is acting: :mod:`bidding.tenders.policy`)."""
 
 from __future__ import annotations
 
 from bidding.db import Connection
 from bidding.errors import NotFound
 from bidding.i18n import N_
-from bidding.identity import Actor
 from bidding.tenders import model as tenders_model
 from bidding.tenders import repo as tenders_repo
-
-
-def user_id(actor: Actor) -> int:
-    assert actor.principal is not None
-    return actor.principal.user_id
 
 
 async def tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> tenders_model.Tender:

@@ -123,7 +123,7 @@ async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: byte
             ceremony.recipient.encode(),
             ceremony.threshold,
             hashlib.sha256(data).digest(),
-            access.user_id(actor),
+            policy.user_id(actor),
         )
         for share, custodian in zip(ceremony.shares, custodians, strict=True):
             await repo.insert_share(

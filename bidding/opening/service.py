@@ -86,7 +86,7 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
         transition(tender.status, "start_opening", Clock(now, tender.deadline), settings.rules_for(tender.procedure))
         if await repo.select_custody(connection, tender_id) is None:
             raise InvalidTransition(N_("This tender has no opening key: it was published without a custody ceremony."))
-        await repo.insert_opening(connection, tender_id, access.user_id(actor), now)
+        await repo.insert_opening(connection, tender_id, policy.user_id(actor), now)
         await tenders_repo.set_status(connection, tender_id, Status.OPENING)
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [_bid_summary(bid) for bid in sealed]
@@ -582,7 +582,7 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
         line = await repo.select_line(connection, bid_id, for_update=True)
         if line is None or line.objection is None or line.answer is not None:
             raise InvalidTransition(N_("There is no unanswered objection to this line."))
-        await repo.set_line_answer(connection, bid_id, answer, access.user_id(actor))
+        await repo.set_line_answer(connection, bid_id, answer, policy.user_id(actor))
         details = {
             "bid": bid_id_text(bid_id),
             "position": line.position,

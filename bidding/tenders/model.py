@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -22,6 +23,7 @@ from bidding.errors import InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
 from bidding.inputs import RowId
 from bidding.settings import TimeRules
+from crypto.canonical import canonical_json
 
 
 class Category(StrEnum):
@@ -302,6 +304,48 @@ class Person:
     login: str = ""
     display_name_en: str | None = None
     organisation_name_en: str | None = None
+
+
+def tender_input(tender: Tender) -> TenderInput:
+    """A stored tender as the input that would make it: to fill the edit and amend forms, and to compare."""
+    return TenderInput(
+        title=tender.title,
+        description=tender.description,
+        category=tender.category,
+        procedure=tender.procedure,
+        purchaser_id=tender.purchaser.id,
+        region=tender.region,
+        lots=[
+            LotInput(
+                number=lot.number,
+                title=lot.title,
+                budget=str(lot.budget),
+                bid_security=str(lot.bid_security),
+                method=lot.method,
+                criteria=msgspec.convert(lot.criteria, list[Criterion]),
+            )
+            for lot in tender.lots
+        ],
+        documents_from=tender.documents_from,
+        questions_until=tender.questions_until,
+        deadline=tender.deadline,
+        evaluation_at=tender.evaluation_at,
+        committee_size=tender.committee_size,
+        specialties=msgspec.convert(tender.specialties, list[Specialty]),
+        custodian_ids=list(tender.custodian_ids),
+        custody_threshold=tender.custody_threshold,
+        invited_ids=list(tender.invited_ids),
+        currency=tender.currency,
+        reference=tender.reference,
+        contact=tender.contact,
+        purchaser_contact=tender.purchaser_contact,
+    )
+
+
+def digest(value: Any) -> str:
+    """The SHA-256 of a value's canonical JSON: what audit events carry instead of the value (a tender's
+    :func:`snapshot`, a question, a reason)."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
 # --- Publication and the clock --------------------------------------------------------------------------------

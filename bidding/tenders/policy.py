@@ -17,6 +17,12 @@ from bidding.identity import Actor, Role
 from bidding.tenders.model import TRANSITIONS, Procedure, Status, Tender
 
 
+def user_id(actor: Actor) -> int:
+    """The person acting, once a permission check has established that someone signed in is."""
+    assert actor.principal is not None, "checked by the use case's permission check"
+    return actor.principal.user_id
+
+
 def runs(actor: Actor, tender: Tender) -> bool:
     """Staff of the organisation running the tender: the only people who change it, and who run its opening."""
     principal = actor.principal

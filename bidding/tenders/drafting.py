@@ -1,19 +1,16 @@
-"""Use cases of tenders: drafting, publication, amendments, cancellation, documents and registration (questions and
-their answers: :mod:`bidding.tenders.questions`).
+"""Use cases of a tender's terms: drafting, publication, amendments and cancellation.
 
 Each use case opens its own transaction, takes the time from the database (the only clock that decides), locks
 the tender's row when it changes the tender, and records its audit event in the same transaction. The open data
 release of a change is written in that transaction too, so the public record never disagrees with the tender.
+Notices to the bidders concerned (invited, registered) are written in it as well.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-from collections.abc import AsyncIterable
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,170 +18,19 @@ import msgspec
 from bidding.accounts import repo as accounts_repo
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
-from bidding.blobs import BlobMismatch, BlobStore, BlobTooLarge, drain
 from bidding.db import Connection, Database
-from bidding.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
+from bidding.errors import Forbidden, InvalidInput, InvalidTransition
 from bidding.i18n import N_, Message
 from bidding.identity import Actor, OrganisationKind, Role
 from bidding.notifications import repo as notifications_repo
 from bidding.opendata import service as opendata
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
-from bidding.tenders import model, policy, questions_repo, repo, search_model, search_repo, validation
-from bidding.tenders.model import Criterion, LotInput, Status, TenderInput
-from bidding.tenders.policy import Access
-from crypto.canonical import canonical_json
+from bidding.tenders import model, policy, repo, search_model, validation
+from bidding.tenders.model import Status, TenderInput
 
 #: The longest summary of an amendment, and of a reason for cancelling.
 MAX_SUMMARY_LENGTH = 2000
-
-
-def _digest(value: Any) -> str:
-    """The SHA-256 of a value's canonical JSON: what audit events carry instead of the value."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
-
-
-# --- Reading --------------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CorrectionView:
-    """A correction of a published answer (更正): the answer as corrected, and when."""
-
-    id: int
-    answer: str
-    corrected_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class QuestionView:
-    id: int
-    pseudonym: str
-    question: str
-    asked_at: dt.datetime
-    #: The answer as first published; with corrections, the newest of them is the answer in force.
-    answer: str | None
-    answered_at: dt.datetime | None
-    #: Asked by the reader's own organisation.
-    mine: bool
-    #: The asking organisation: supervisors only. Not the agency: questions are anonymous to it as to everyone.
-    organisation_id: int | None
-    #: Corrections of the answer, oldest first; the original answer stays as published, beside them.
-    corrections: list[CorrectionView] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TenderView:
-    tender: model.Tender
-    #: The status as of ``now``: a published tender past its deadline is closed.
-    status: Status
-    now: dt.datetime
-    access: Access
-    #: Every version of every document, by name then newest first.
-    documents: list[model.DocumentVersion]
-    questions: list[QuestionView]
-    amendments: list[model.Amendment]
-    #: Only for those who see internals (empty otherwise).
-    registrations: list[model.Registration]
-    custodians: list[model.Person]
-    invited: list[model.Party]
-    downloads: dict[int, int]
-    #: The recipient bids are sealed to, once the custody ceremony is recorded (published in the notice).
-    opening_recipient: str | None = None
-
-
-async def _visible_tender(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
-    """A tender the actor may see: published ones to everyone, drafts to their own staff and supervisors."""
-    return policy.check_sees(actor, await repo.select_tender(connection, tender_id))
-
-
-async def get_tender(db: Database, actor: Actor, tender_id: int) -> TenderView:
-    """A tender with everything the actor may see of it; raises NotFound for a draft of someone else's."""
-    async with db.connection() as connection:
-        tender = await _visible_tender(connection, actor, tender_id)
-        now = await repo.select_now(connection)
-        status = model.effective_status(tender.status, tender.deadline, now)
-        organisation_id = policy.bidder_of(actor)
-        is_bidder = organisation_id is not None
-        registered = is_bidder and await repo.is_registered(connection, tender_id, organisation_id or 0)
-        invited = is_bidder and await repo.is_invited(connection, tender_id, organisation_id or 0)
-        allowed = policy.access_of(actor, tender, status, now, registered=registered, invited=invited)
-        documents = await repo.select_documents(connection, tender_id)
-        questions = await questions_repo.select_questions(connection, tender_id, answered_only=False)
-        corrections = await questions_repo.select_corrections(connection, tender_id)
-        amendments = await repo.select_amendments(connection, tender_id)
-        internal = allowed.internals
-        registrations = await repo.select_registrations(connection, tender_id) if internal else []
-        custodians = await repo.select_custodians(connection, tender_id) if internal else []
-        invitees = await repo.select_invited(connection, tender_id) if internal else []
-        downloads = await repo.count_downloads(connection, tender_id) if internal else {}
-        custody = await opening_repo.select_custody(connection, tender_id)
-    supervisor = actor.is_platform or actor.has(Role.SUPERVISOR)
-    shown = [
-        QuestionView(
-            question.id,
-            question.pseudonym,
-            question.question,
-            question.asked_at,
-            question.answer,
-            question.answered_at,
-            mine=is_bidder and question.organisation_id == organisation_id,
-            organisation_id=question.organisation_id if supervisor else None,
-            corrections=[CorrectionView(c.id, c.answer, c.corrected_at) for c in corrections.get(question.id, [])],
-        )
-        for question in questions
-        if question.answer is not None or internal or (is_bidder and question.organisation_id == organisation_id)
-    ]
-    return TenderView(
-        tender,
-        status,
-        now,
-        allowed,
-        documents,
-        shown,
-        amendments,
-        registrations,
-        custodians,
-        invitees,
-        downloads,
-        custody.recipient if custody else None,
-    )
-
-
-def tender_input(tender: model.Tender) -> TenderInput:
-    """A stored tender as the input that would make it: to fill the edit and amend forms, and to compare."""
-    return TenderInput(
-        title=tender.title,
-        description=tender.description,
-        category=tender.category,
-        procedure=tender.procedure,
-        purchaser_id=tender.purchaser.id,
-        region=tender.region,
-        lots=[
-            LotInput(
-                number=lot.number,
-                title=lot.title,
-                budget=str(lot.budget),
-                bid_security=str(lot.bid_security),
-                method=lot.method,
-                criteria=msgspec.convert(lot.criteria, list[Criterion]),
-            )
-            for lot in tender.lots
-        ],
-        documents_from=tender.documents_from,
-        questions_until=tender.questions_until,
-        deadline=tender.deadline,
-        evaluation_at=tender.evaluation_at,
-        committee_size=tender.committee_size,
-        specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
-        custodian_ids=list(tender.custodian_ids),
-        custody_threshold=tender.custody_threshold,
-        invited_ids=list(tender.invited_ids),
-        currency=tender.currency,
-        reference=tender.reference,
-        contact=tender.contact,
-        purchaser_contact=tender.purchaser_contact,
-    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -222,21 +68,6 @@ async def draft_choices(db: Database, actor: Actor) -> DraftChoices:
         bidders=[o for o in organisations if o.kind is OrganisationKind.BIDDER],
         own_purchaser=own,
     )
-
-
-async def list_own(db: Database, actor: Actor) -> list[search_model.TenderSummary]:
-    """The tenders of the actor's organisation: run by it or bought for it, drafts included."""
-    principal = actor.principal
-    if principal is None or principal.organisation_id is None or not principal.has(Role.AGENCY_STAFF):
-        raise Forbidden()
-    async with db.connection() as connection:
-        return await search_repo.select_organisation_tenders(connection, principal.organisation_id)
-
-
-async def list_registered(db: Database, actor: Actor) -> list[search_model.TenderSummary]:
-    organisation_id = policy.bidder_organisation(actor)
-    async with db.connection() as connection:
-        return await search_repo.select_registered_tenders(connection, organisation_id)
 
 
 # --- Drafting -------------------------------------------------------------------------------------------------
@@ -327,21 +158,16 @@ async def create_draft(db: Database, settings: Settings, actor: Actor, unverifie
             year = now.astimezone(ZoneInfo(settings.timezone)).year
             serial = await repo.next_reference_serial(connection)
             tender = msgspec.structs.replace(tender, reference=model.make_reference(tender.category, year, serial))
-        tender_id = await repo.insert_tender(connection, _fields(tender, agency_id), actor_user_id(actor))
+        tender_id = await repo.insert_tender(connection, _fields(tender, agency_id), policy.user_id(actor))
         await _save_terms(connection, tender_id, tender, parties=True)
-        details = {"reference": tender.reference, "after": _digest(model.snapshot(tender))}
+        details = {"reference": tender.reference, "after": model.digest(model.snapshot(tender))}
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.drafted", f"tender:{tender_id}", details)
         )
     return tender_id
 
 
-def actor_user_id(actor: Actor) -> int:
-    assert actor.principal is not None, "checked by the use case's permission check"
-    return actor.principal.user_id
-
-
-async def _lock_own(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
+async def lock_own_tender(connection: Connection, actor: Actor, tender_id: int) -> model.Tender:
     """Lock a tender the actor runs, for a change; raises NotFound or Forbidden."""
     return policy.check_runs(actor, await repo.lock_tender(connection, tender_id))
 
@@ -351,17 +177,17 @@ async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id
     agency_id, kind = _agency(actor)
     tender = validation.validate_tender(unverified, settings.rules_for(unverified.procedure))
     async with db.transaction() as connection:
-        stored = await _lock_own(connection, actor, tender_id)
+        stored = await lock_own_tender(connection, actor, tender_id)
         if stored.status is not Status.DRAFT:
             raise InvalidTransition(N_("Only a draft can be edited; a published tender is amended."))
         now = await repo.select_now(connection)
         _check_future_deadline(tender, now)
         await _check_parties(connection, tender, agency_id if kind is OrganisationKind.PURCHASER else None)
         tender = msgspec.structs.replace(tender, reference=tender.reference or stored.reference)
-        before = _digest(model.snapshot(tender_input(stored)))
+        before = model.digest(model.snapshot(model.tender_input(stored)))
         await repo.update_tender(connection, tender_id, _fields(tender, agency_id))
         await _save_terms(connection, tender_id, tender, parties=True)
-        details = {"before": before, "after": _digest(model.snapshot(tender))}
+        details = {"before": before, "after": model.digest(model.snapshot(tender))}
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.draft_updated", f"tender:{tender_id}", details)
         )
@@ -373,7 +199,7 @@ async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id
 async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
     """Publish a draft; raises InvalidTransition when the clock or the draft does not allow it."""
     async with db.transaction() as connection:
-        tender = await _lock_own(connection, actor, tender_id)
+        tender = await lock_own_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)
         rules = settings.rules_for(tender.procedure)
         model.transition(tender.status, "publish", model.Clock(now, tender.deadline), rules)
@@ -398,7 +224,7 @@ async def publish(db: Database, settings: Settings, actor: Actor, tender_id: int
         release_id = await opendata.record_release(connection, settings, published, "tender", now)
         details = {
             "version": 1,
-            "after": _digest(model.snapshot(tender_input(published))),
+            "after": model.digest(model.snapshot(model.tender_input(published))),
             "documents": sorted(d.sha256.hex() for d in documents if d.current),
             "release": release_id,
         }
@@ -427,12 +253,12 @@ async def _reload(connection: Connection, tender_id: int) -> model.Tender:
     return tender
 
 
-def _check_amendable(tender: model.Tender, now: dt.datetime) -> None:
+def check_amendable(tender: model.Tender, now: dt.datetime) -> None:
     if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
         raise InvalidTransition(N_("A tender can be amended only while it is open for bids, before the deadline."))
 
 
-async def _record_amendment(
+async def record_amendment(
     connection: Connection,
     settings: Settings,
     actor: Actor,
@@ -456,7 +282,7 @@ async def _record_amendment(
         before.deadline,
         plan.deadline,
         plan.pushed,
-        actor_user_id(actor),
+        policy.user_id(actor),
     )
     payload = {"reference": before.reference, "version": version, "deadline": plan.deadline.isoformat()}
     await notifications_repo.insert_registered_notifications(connection, before.id, "tender.amended", payload)
@@ -464,8 +290,8 @@ async def _record_amendment(
     release_id = await opendata.record_release(connection, settings, after, "tenderAmendment", now)
     details = {
         "version": version,
-        "before": _digest(model.snapshot(tender_input(before))),
-        "after": _digest(model.snapshot(tender_input(after))),
+        "before": model.digest(model.snapshot(model.tender_input(before))),
+        "after": model.digest(model.snapshot(model.tender_input(after))),
         "changed": sorted(changes),
         "substantive": substantive,
         "deadline_pushed": plan.pushed,
@@ -495,11 +321,11 @@ async def amend(
     """
     summary = validation.clean_text("summary", summary, MAX_SUMMARY_LENGTH)
     async with db.transaction() as connection:
-        tender = await _lock_own(connection, actor, tender_id)
+        tender = await lock_own_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)
-        _check_amendable(tender, now)
+        check_amendable(tender, now)
         rules = settings.rules_for(tender.procedure)
-        current = tender_input(tender)
+        current = model.tender_input(tender)
         amended = validation.validate_tender(msgspec.structs.replace(unverified, reference=tender.reference), rules)
         model.check_amendment(current, amended)
         validation.check_contact_given(amended.contact)
@@ -524,7 +350,7 @@ async def amend(
             changes = model.diff(model.snapshot(current), model.snapshot(amended))
         await repo.update_tender(connection, tender_id, _fields(amended, tender.agency.id))
         await _save_terms(connection, tender_id, amended, parties=False)
-        return await _record_amendment(
+        return await record_amendment(
             connection,
             settings,
             actor,
@@ -541,7 +367,7 @@ async def cancel(db: Database, settings: Settings, actor: Actor, tender_id: int,
     """Cancel a tender, with a public reason; registered bidders are notified."""
     reason = validation.clean_text("reason", reason, model.MAX_REASON_LENGTH)
     async with db.transaction() as connection:
-        tender = await _lock_own(connection, actor, tender_id)
+        tender = await lock_own_tender(connection, actor, tender_id)
         now = await repo.select_now(connection)
         model.transition(
             tender.status, "cancel", model.Clock(now, tender.deadline), settings.rules_for(tender.procedure)
@@ -554,151 +380,7 @@ async def cancel(db: Database, settings: Settings, actor: Actor, tender_id: int,
             )
             cancelled = await _reload(connection, tender_id)
             release_id = await opendata.record_release(connection, settings, cancelled, "tenderCancellation", now)
-        details = {"status_before": str(tender.status), "reason_sha256": _digest(reason), "release": release_id}
+        details = {"status_before": str(tender.status), "reason_sha256": model.digest(reason), "release": release_id}
         await audit_repo.insert_event(
             connection, event(actor, Role.AGENCY_STAFF, "tender.cancelled", f"tender:{tender_id}", details)
         )
-
-
-# --- Documents ------------------------------------------------------------------------------------------------
-
-
-async def upload_document(
-    db: Database,
-    settings: Settings,
-    blobs: BlobStore,
-    actor: Actor,
-    tender_id: int,
-    *,
-    filename: str,
-    chunks: AsyncIterable[bytes],
-    declared_sha256: bytes | None = None,
-    summary: str | None = None,
-    substantive: bool = True,
-) -> model.DocumentVersion:
-    """Add a document, or a new version of one, streamed to the blob store.
-
-    On a draft it is simply added. On a published tender it is an amendment, with ``summary`` saying what
-    changed, and counts as substantive unless said otherwise. Raises InvalidInput (name, kind, hash), TooLarge,
-    InvalidTransition, Forbidden or NotFound; nothing is recorded unless the whole file arrived intact.
-    """
-    name, content_type = validation.document_type(filename)
-    async with db.connection() as connection:
-        tender = policy.check_runs(actor, await repo.select_tender(connection, tender_id))
-        now = await repo.select_now(connection)
-    if tender.status is not Status.DRAFT:
-        _check_amendable(tender, now)
-        summary = validation.clean_text("summary", summary or "", MAX_SUMMARY_LENGTH)
-    try:
-        blob = await blobs.put_stream(chunks, max_size=settings.max_document_size, expected_sha256=declared_sha256)
-    except BlobTooLarge:
-        await drain(chunks)
-        raise document_too_large(settings) from None
-    except BlobMismatch:
-        raise InvalidInput(
-            errors={"file": N_("The file's SHA-256 is not the one declared: it was changed or cut short on the way.")}
-        ) from None
-    async with db.transaction() as connection:
-        tender = await _lock_own(connection, actor, tender_id)
-        now = await repo.select_now(connection)
-        previous = next((d for d in await repo.select_documents(connection, tender_id) if d.name == name), None)
-        if tender.status is not Status.DRAFT:
-            _check_amendable(tender, now)
-        document = await repo.insert_document(
-            connection, tender_id, name, blob.sha256, blob.size, content_type, actor_user_id(actor)
-        )
-        details = {"name": name, "version": document.version, "sha256": blob.key, "size": blob.size}
-        await audit_repo.insert_event(
-            connection, event(actor, Role.AGENCY_STAFF, "tender.document_uploaded", f"tender:{tender_id}", details)
-        )
-        if tender.status is not Status.DRAFT:
-            assert summary is not None
-            plan = model.plan_amendment(
-                status=tender.status,
-                current_deadline=tender.deadline,
-                proposed_deadline=tender.deadline,
-                substantive=substantive,
-                now=now,
-                rules=settings.rules_for(tender.procedure),
-            )
-            if plan.pushed:
-                await repo.set_deadline(
-                    connection, tender_id, plan.deadline, tender.evaluation_at + (plan.deadline - tender.deadline)
-                )
-            changes: dict[str, dict[str, object]] = {
-                f"documents.{name}": {"before": previous.sha256.hex() if previous else None, "after": blob.key}
-            }
-            if plan.pushed:
-                changes["deadline"] = {"before": tender.deadline.isoformat(), "after": plan.deadline.isoformat()}
-            await _record_amendment(
-                connection,
-                settings,
-                actor,
-                tender,
-                changes=changes,
-                summary=summary,
-                substantive=substantive,
-                plan=plan,
-                now=now,
-            )
-    return document
-
-
-def document_too_large(settings: Settings) -> TooLarge:
-    size = settings.max_document_size
-    shown = f"{size / 1024**2:.0f} MiB" if size >= 1024**2 else f"{size} B"
-    return TooLarge(N_("A tender document can have at most %(size)s.", size=shown))
-
-
-async def open_document(db: Database, actor: Actor, tender_id: int, document_id: int) -> model.DocumentVersion:
-    """Check that the actor may download a document version, and record the download (who, which, when).
-
-    Registered bidders, the tender's own staff, supervisors and administrators may download; everyone else is
-    told to register. The caller then streams the blob named by the version's SHA-256.
-    """
-    async with db.transaction() as connection:
-        tender = await _visible_tender(connection, actor, tender_id)
-        document = await repo.select_document(connection, document_id)
-        if document is None or document.tender_id != tender_id:
-            raise NotFound(N_("There is no such document."))
-        principal = actor.principal
-        if principal is None:
-            raise Forbidden(N_("Sign in and register for the tender to download its documents."))
-        organisation_id = policy.bidder_of(actor)
-        registered = organisation_id is not None and await repo.is_registered(connection, tender_id, organisation_id)
-        if not policy.may_download(actor, tender, registered=registered):
-            raise Forbidden(N_("Register for the tender to download its documents."))
-        await repo.insert_download(connection, document_id, principal.organisation_id, principal.user_id)
-        role = next(r for r in (Role.BIDDER, Role.SUPERVISOR, Role.AGENCY_STAFF, Role.ADMIN) if principal.has(r))
-        details = {"document_id": document_id, "name": document.name, "version": document.version}
-        details["sha256"] = document.sha256.hex()
-        await audit_repo.insert_event(
-            connection, event(actor, role, "tender.document_downloaded", f"tender:{tender_id}", details)
-        )
-    return document
-
-
-# --- Registration (questions and answers: bidding.tenders.questions) ------------------------------------------
-
-
-async def register(db: Database, actor: Actor, tender_id: int) -> bool:
-    """Register the actor's organisation for a tender; ``False`` if it already was."""
-    organisation_id = policy.bidder_organisation(actor)
-    async with db.transaction() as connection:
-        tender = await _visible_tender(connection, actor, tender_id)
-        now = await repo.select_now(connection)
-        if model.effective_status(tender.status, tender.deadline, now) is not Status.PUBLISHED:
-            raise InvalidTransition(N_("Registration closed at the deadline."))
-        if tender.procedure is model.Procedure.INVITED and not await repo.is_invited(
-            connection, tender_id, organisation_id
-        ):
-            raise Forbidden(N_("This is an invited tender: only the bidders invited may register."))
-        added = await repo.insert_registration(connection, tender_id, organisation_id, actor_user_id(actor))
-        if added:
-            await audit_repo.insert_event(
-                connection,
-                event(
-                    actor, Role.BIDDER, "tender.registered", f"tender:{tender_id}", {"organisation_id": organisation_id}
-                ),
-            )
-    return added
