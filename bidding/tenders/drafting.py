@@ -96,30 +96,6 @@ def _check_future_deadline(tender: TenderInput, now: dt.datetime) -> None:
         raise InvalidInput(errors={"deadline": N_("The bid deadline is in the past.")})
 
 
-def _fields(tender: TenderInput, agency_id: int) -> repo.TenderFields:
-    assert tender.reference is not None, "a reference is given or generated before saving"
-    return repo.TenderFields(
-        reference=tender.reference,
-        agency_id=agency_id,
-        purchaser_id=tender.purchaser_id,
-        category=tender.category,
-        procedure=tender.procedure,
-        region=tender.region,
-        budget=sum((Decimal(lot.budget) for lot in tender.lots), Decimal(0)),
-        title=tender.title,
-        description=tender.description,
-        documents_from=tender.documents_from,
-        questions_until=tender.questions_until,
-        deadline=tender.deadline,
-        evaluation_at=tender.evaluation_at,
-        committee_size=tender.committee_size,
-        specialties=msgspec.to_builtins(tender.specialties),
-        custody_threshold=tender.custody_threshold,
-        contact=tender.contact,
-        purchaser_contact=tender.purchaser_contact,
-    )
-
-
 def _lots(tender: TenderInput) -> list[model.Lot]:
     return [
         model.Lot(
@@ -158,7 +134,7 @@ async def create_draft(db: Database, settings: Settings, actor: Actor, unverifie
             year = now.astimezone(ZoneInfo(settings.timezone)).year
             serial = await repo.next_reference_serial(connection)
             tender = msgspec.structs.replace(tender, reference=model.make_reference(tender.category, year, serial))
-        tender_id = await repo.insert_tender(connection, _fields(tender, agency_id), policy.user_id(actor))
+        tender_id = await repo.insert_tender(connection, tender, agency_id, policy.user_id(actor))
         await _save_terms(connection, tender_id, tender, parties=True)
         details = {"reference": tender.reference, "after": model.digest(model.snapshot(tender))}
         await audit_repo.insert_event(
@@ -185,7 +161,7 @@ async def update_draft(db: Database, settings: Settings, actor: Actor, tender_id
         await _check_parties(connection, tender, agency_id if kind is OrganisationKind.PURCHASER else None)
         tender = msgspec.structs.replace(tender, reference=tender.reference or stored.reference)
         before = model.digest(model.snapshot(model.tender_input(stored)))
-        await repo.update_tender(connection, tender_id, _fields(tender, agency_id))
+        await repo.update_tender(connection, tender_id, tender)
         await _save_terms(connection, tender_id, tender, parties=True)
         details = {"before": before, "after": model.digest(model.snapshot(tender))}
         await audit_repo.insert_event(
@@ -348,7 +324,7 @@ async def amend(
                 evaluation_at=amended.evaluation_at + (plan.deadline - amended.deadline),
             )
             changes = model.diff(model.snapshot(current), model.snapshot(amended))
-        await repo.update_tender(connection, tender_id, _fields(amended, tender.agency.id))
+        await repo.update_tender(connection, tender_id, amended)
         await _save_terms(connection, tender_id, amended, parties=False)
         return await record_amendment(
             connection,

@@ -342,6 +342,11 @@ def tender_input(tender: Tender) -> TenderInput:
     )
 
 
+def tender_budget(tender: TenderInput) -> Decimal:
+    """A tender's budget: what its lots' budgets add up to (validated amounts)."""
+    return sum((Decimal(lot.budget) for lot in tender.lots), Decimal(0))
+
+
 def digest(value: Any) -> str:
     """The SHA-256 of a value's canonical JSON: what audit events carry instead of the value (a tender's
     :func:`snapshot`, a question, a reason)."""

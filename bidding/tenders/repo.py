@@ -5,122 +5,124 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+import typing
+from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
 from bidding.tenders.model import (
     Amendment,
-    Category,
     Contact,
     DocumentVersion,
     LocalText,
     Lot,
-    Method,
     Party,
     Person,
-    Procedure,
     Registration,
     Status,
     Tender,
+    TenderInput,
+    tender_budget,
 )
 
 # --- Tenders --------------------------------------------------------------------------------------------------
 
-_TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.currency, t.budget,
-    t.title_zh, t.title_en, t.description_zh, t.description_en, t.documents_from, t.questions_until, t.deadline,
-    t.evaluation_at, t.committee_size, t.specialties, t.custody_threshold, t.version, t.created_by, t.created_at,
-    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason, t.contact_name, t.contact_telephone,
-    t.contact_email, t.purchaser_contact_name, t.purchaser_contact_telephone, t.purchaser_contact_email,
-    a.id AS agency_id, a.name AS agency_name, a.name_en AS agency_name_en, a.credit_code AS agency_credit_code,
-    p.id AS purchaser_id, p.name AS purchaser_name, p.name_en AS purchaser_name_en,
-    p.credit_code AS purchaser_credit_code,
-    array(SELECT c.user_id FROM tender_custodians c WHERE c.tender_id = t.id ORDER BY c.position) AS custodian_ids,
-    array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id ORDER BY i.organisation_id)
-        AS invited_ids"""
+# How a tender is stored. The record (:class:`bidding.tenders.model.Tender`) is the one list of what a tender holds:
+# its columns, its row mapping and the columns a draft writes are derived from its fields here, so that a field is
+# added in one place. A plain field is the column of its name; a LocalText or a Contact is stored as one column per
+# part (``title_zh``, ``contact_telephone``); a Party is the organisation joined on ``<field>_id``; the custodians
+# and invitations are their own tables, read as arrays. The SQL below is assembled once, at import, from these
+# names alone: never from anything a request carries.
+
+_PARTS: Mapping[object, tuple[str, ...]] = {LocalText: LocalText.__struct_fields__, Contact: Contact.__struct_fields__}
+#: The parties a tender names, by the alias their organisation is joined under in :data:`TENDER_FROM`.
+_PARTIES: Mapping[str, str] = {"agency": "a", "purchaser": "p"}
+_LISTS: Mapping[str, str] = {
+    "custodian_ids": "array(SELECT c.user_id FROM tender_custodians c WHERE c.tender_id = t.id ORDER BY c.position)",
+    "invited_ids": "array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id"
+    " ORDER BY i.organisation_id)",
+}
+_TENDER_HINTS = typing.get_type_hints(Tender)
+_LOT_HINTS = typing.get_type_hints(Lot)
+#: The record's fields stored in the tenders row itself.
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(Tender) if f.name not in (*_PARTIES, *_LISTS, "lots"))
+_PARTY_FIELDS = tuple(f.name for f in dataclasses.fields(Party))
+#: Of those, the ones a draft or an amendment sets from its input (the budget is its lots' sum, the purchaser the
+#: one it names); the others are the lifecycle's (status, version, publication, cancellation).
+_WRITTEN_FIELDS = tuple(name for name in _ROW_FIELDS if name in TenderInput.__struct_fields__)
+
+
+def _columns(hints: Mapping[str, object], field: str) -> tuple[str, ...]:
+    parts = _PARTS.get(hints[field])
+    return tuple(f"{field}_{part}" for part in parts) if parts else (field,)
+
+
+def _value(hints: Mapping[str, object], field: str, row: asyncpg.Record) -> object:
+    kind = hints[field]
+    parts = _PARTS.get(kind)
+    if parts:
+        return kind(*(row[f"{field}_{part}"] for part in parts))  # type: ignore[operator]  # LocalText or Contact
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(row[field])
+    return row[field]
+
+
+_TENDER_COLUMNS = ", ".join(
+    [f"t.{column}" for field in _ROW_FIELDS for column in _columns(_TENDER_HINTS, field)]
+    + [f"{alias}.{part} AS {party}_{part}" for party, alias in _PARTIES.items() for part in _PARTY_FIELDS]
+    + [f"{select} AS {field}" for field, select in _LISTS.items()]
+)
+_WRITTEN_COLUMNS = ("purchaser_id", "budget", *(c for f in _WRITTEN_FIELDS for c in _columns(_TENDER_HINTS, f)))
+_WRITTEN_LIST = ", ".join(_WRITTEN_COLUMNS)
 
 TENDER_FROM = """FROM tenders t
     JOIN organisations a ON a.id = t.agency_id
     JOIN organisations p ON p.id = t.purchaser_id"""
 
 
+def _lot(row: asyncpg.Record) -> Lot:
+    return Lot(**{field: _value(_LOT_HINTS, field, row) for field in _LOT_HINTS})  # type: ignore[arg-type]
+
+
 def _tender(row: asyncpg.Record, lots: Sequence[asyncpg.Record]) -> Tender:
-    return Tender(
-        id=row["id"],
-        reference=row["reference"],
-        status=Status(row["status"]),
-        category=Category(row["category"]),
-        procedure=Procedure(row["procedure"]),
-        region=row["region"],
-        currency=row["currency"],
-        budget=row["budget"],
-        title=LocalText(row["title_zh"], row["title_en"]),
-        description=LocalText(row["description_zh"], row["description_en"]),
-        documents_from=row["documents_from"],
-        questions_until=row["questions_until"],
-        deadline=row["deadline"],
-        evaluation_at=row["evaluation_at"],
-        committee_size=row["committee_size"],
-        specialties=row["specialties"],
-        custody_threshold=row["custody_threshold"],
-        custodian_ids=tuple(row["custodian_ids"]),
-        invited_ids=tuple(row["invited_ids"]),
-        version=row["version"],
-        agency=Party(row["agency_id"], row["agency_name"], row["agency_name_en"], row["agency_credit_code"]),
-        purchaser=Party(
-            row["purchaser_id"], row["purchaser_name"], row["purchaser_name_en"], row["purchaser_credit_code"]
-        ),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        published_at=row["published_at"],
-        cancelled_at=row["cancelled_at"],
-        cancel_reason=row["cancel_reason"],
-        lots=tuple(
-            Lot(
-                lot["number"],
-                LocalText(lot["title_zh"], lot["title_en"]),
-                lot["budget"],
-                lot["bid_security"],
-                Method(lot["method"]),
-                lot["criteria"],
-            )
-            for lot in lots
-        ),
-        contact=Contact(row["contact_name"], row["contact_telephone"], row["contact_email"]),
-        purchaser_contact=Contact(
-            row["purchaser_contact_name"], row["purchaser_contact_telephone"], row["purchaser_contact_email"]
-        ),
-    )
+    values: dict[str, Any] = {field: _value(_TENDER_HINTS, field, row) for field in _ROW_FIELDS}
+    values |= {party: Party(*(row[f"{party}_{part}"] for part in _PARTY_FIELDS)) for party in _PARTIES}
+    values |= {field: tuple(row[field]) for field in _LISTS}
+    return Tender(**values, lots=tuple(_lot(lot) for lot in lots))
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TenderFields:
-    """The columns a draft sets, already validated."""
+def _written_values(tender: TenderInput) -> list[object]:
+    """The values of :data:`_WRITTEN_COLUMNS` for a validated input."""
+    assert tender.reference is not None, "a reference is given or generated before saving"
+    values: list[object] = [tender.purchaser_id, tender_budget(tender)]
+    for field in _WRITTEN_FIELDS:
+        value = getattr(tender, field)
+        if parts := _PARTS.get(_TENDER_HINTS[field]):
+            values += [getattr(value, part) for part in parts]
+        else:
+            # Lists of structs (the specialties) are stored as JSON.
+            values.append(msgspec.to_builtins(value) if isinstance(value, list) else value)
+    return values
 
-    reference: str
-    agency_id: int
-    purchaser_id: int
-    category: Category
-    procedure: Procedure
-    region: str
-    budget: Decimal
-    title: LocalText
-    description: LocalText
-    documents_from: dt.datetime
-    questions_until: dt.datetime
-    deadline: dt.datetime
-    evaluation_at: dt.datetime
-    committee_size: int
-    specialties: list[dict[str, Any]]
-    custody_threshold: int
-    contact: Contact
-    purchaser_contact: Contact
+
+def _placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
+_INSERT_TENDER = (
+    f"INSERT INTO tenders (agency_id, created_by, status, {_WRITTEN_LIST})"
+    f" VALUES ($1, $2, 'draft', {_placeholders(3, len(_WRITTEN_COLUMNS))}) RETURNING id"
+)
+_UPDATE_TENDER = (
+    f"UPDATE tenders SET ({_WRITTEN_LIST}, updated_at) = ({_placeholders(2, len(_WRITTEN_COLUMNS))}, now())"
+    " WHERE id = $1"
+)
 
 
 async def next_reference_serial(connection: Connection) -> int:
@@ -128,78 +130,30 @@ async def next_reference_serial(connection: Connection) -> int:
     return serial
 
 
-#: The columns a draft sets, in the order of :func:`_field_values`.
-_FIELD_COLUMNS = """reference, purchaser_id, category, procedure, region, budget, title_zh, title_en, description_zh,
-    description_en, documents_from, questions_until, deadline, evaluation_at, committee_size, specialties,
-    custody_threshold, contact_name, contact_telephone, contact_email, purchaser_contact_name,
-    purchaser_contact_telephone, purchaser_contact_email"""
-
-
-def _field_values(fields: TenderFields) -> tuple[object, ...]:
-    return (
-        fields.reference,
-        fields.purchaser_id,
-        fields.category,
-        fields.procedure,
-        fields.region,
-        fields.budget,
-        fields.title.zh,
-        fields.title.en,
-        fields.description.zh,
-        fields.description.en,
-        fields.documents_from,
-        fields.questions_until,
-        fields.deadline,
-        fields.evaluation_at,
-        fields.committee_size,
-        fields.specialties,
-        fields.custody_threshold,
-        fields.contact.name,
-        fields.contact.telephone,
-        fields.contact.email,
-        fields.purchaser_contact.name,
-        fields.purchaser_contact.telephone,
-        fields.purchaser_contact.email,
-    )
-
-
-def _reference_taken(fields: TenderFields) -> Conflict:
+def _reference_taken(tender: TenderInput) -> Conflict:
     return Conflict(
-        N_("The reference %(reference)s is taken.", reference=fields.reference),
+        N_("The reference %(reference)s is taken.", reference=tender.reference),
         errors={"reference": N_("Already taken.")},
     )
 
 
-async def insert_tender(connection: Connection, fields: TenderFields, created_by: int) -> int:
-    """Insert a draft; raises :class:`Conflict` when the reference is taken."""
+async def insert_tender(connection: Connection, tender: TenderInput, agency_id: int, created_by: int) -> int:
+    """Insert a draft of validated terms; raises :class:`Conflict` when the reference is taken."""
     try:
-        tender_id: int = await connection.fetchval(
-            f"""INSERT INTO tenders (agency_id, created_by, status, {_FIELD_COLUMNS})
-                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                        $20, $21, $22, $23, $24, $25)
-                RETURNING id""",
-            fields.agency_id,
-            created_by,
-            *_field_values(fields),
-        )
+        tender_id: int = await connection.fetchval(_INSERT_TENDER, agency_id, created_by, *_written_values(tender))
     except asyncpg.UniqueViolationError:
-        raise _reference_taken(fields) from None
+        raise _reference_taken(tender) from None
     return tender_id
 
 
-async def update_tender(connection: Connection, tender_id: int, fields: TenderFields) -> None:
-    """Replace a tender's fields (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference."""
+async def update_tender(connection: Connection, tender_id: int, tender: TenderInput) -> None:
+    """Replace a tender's terms (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference.
+
+    Lots, custodians and invitations are replaced by their own functions."""
     try:
-        await connection.execute(
-            f"""UPDATE tenders SET ({_FIELD_COLUMNS}, updated_at)
-                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                   $23, $24, now())
-                WHERE id = $1""",
-            tender_id,
-            *_field_values(fields),
-        )
+        await connection.execute(_UPDATE_TENDER, tender_id, *_written_values(tender))
     except asyncpg.UniqueViolationError:
-        raise _reference_taken(fields) from None
+        raise _reference_taken(tender) from None
 
 
 async def replace_lots(connection: Connection, tender_id: int, lots: Sequence[Lot]) -> None:
