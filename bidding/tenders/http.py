@@ -194,37 +194,28 @@ def _party(party: model.Party) -> PartyOut:
     return PartyOut(party.id, party.name, party.name_en, party.credit_code)
 
 
+#: The fields of :class:`TenderOut` given as the record holds them; :func:`tender_out` gives the others.
+_AS_STORED = tuple(
+    field
+    for field in TenderOut.__struct_fields__
+    if field in model.Tender.__dataclass_fields__
+    and field not in ("status", "budget", "specialties", "agency", "purchaser", "purchaser_contact", "lots")
+)
+
+
 def tender_out(view: reading.TenderView, settings: Settings) -> TenderOut:
     tender = view.tender
     return TenderOut(
-        id=tender.id,
+        **{field: getattr(tender, field) for field in _AS_STORED},
         ocid=ocid(settings.ocid_prefix, tender.id),
-        reference=tender.reference,
         status=view.status,
-        category=tender.category,
-        procedure=tender.procedure,
-        region=tender.region,
-        currency=tender.currency,
         budget=str(tender.budget),
-        title=tender.title,
-        description=tender.description,
-        documents_from=tender.documents_from,
-        questions_until=tender.questions_until,
-        deadline=tender.deadline,
-        evaluation_at=tender.evaluation_at,
-        committee_size=tender.committee_size,
         specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
-        custody_threshold=tender.custody_threshold,
         custodians=len(tender.custodian_ids),
         opening_recipient=view.opening_recipient,
-        version=tender.version,
         agency=_party(tender.agency),
         purchaser=_party(tender.purchaser),
-        contact=tender.contact,
         purchaser_contact=tender.purchaser_contact if tender.purchaser_contact.name else None,
-        published_at=tender.published_at,
-        cancelled_at=tender.cancelled_at,
-        cancel_reason=tender.cancel_reason,
         lots=[
             LotOut(
                 lot.number,

@@ -306,15 +306,19 @@ class Person:
     organisation_name_en: str | None = None
 
 
+#: The fields of :class:`TenderInput` that the record holds as they were given; :func:`tender_input` gives the others.
+_GIVEN_AS_STORED = tuple(
+    field
+    for field in TenderInput.__struct_fields__
+    if field in Tender.__dataclass_fields__ and field not in ("lots", "specialties", "custodian_ids", "invited_ids")
+)
+
+
 def tender_input(tender: Tender) -> TenderInput:
     """A stored tender as the input that would make it: to fill the edit and amend forms, and to compare."""
     return TenderInput(
-        title=tender.title,
-        description=tender.description,
-        category=tender.category,
-        procedure=tender.procedure,
+        **{field: getattr(tender, field) for field in _GIVEN_AS_STORED},
         purchaser_id=tender.purchaser.id,
-        region=tender.region,
         lots=[
             LotInput(
                 number=lot.number,
@@ -326,19 +330,9 @@ def tender_input(tender: Tender) -> TenderInput:
             )
             for lot in tender.lots
         ],
-        documents_from=tender.documents_from,
-        questions_until=tender.questions_until,
-        deadline=tender.deadline,
-        evaluation_at=tender.evaluation_at,
-        committee_size=tender.committee_size,
         specialties=msgspec.convert(tender.specialties, list[Specialty]),
         custodian_ids=list(tender.custodian_ids),
-        custody_threshold=tender.custody_threshold,
         invited_ids=list(tender.invited_ids),
-        currency=tender.currency,
-        reference=tender.reference,
-        contact=tender.contact,
-        purchaser_contact=tender.purchaser_contact,
     )
 
 
