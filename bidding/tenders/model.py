@@ -297,6 +297,27 @@ class Registration:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    pseudonym: str
+    question: str
+    asked_at: dt.datetime
+    #: The answer as first published (corrections do not change it: they are kept beside it).
+    answer: str | None
+    answered_at: dt.datetime | None
+    #: The asking organisation: shown to supervisors only, never in public or to the agency.
+    organisation_id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Correction:
+    id: int
+    question_id: int
+    answer: str
+    corrected_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Person:
     id: int
     display_name: str

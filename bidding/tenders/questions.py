@@ -60,9 +60,9 @@ class Draft:
     """An answer or a correction as it would be published, checked, before it is."""
 
     tender: model.Tender
-    question: questions_repo.Question
+    question: model.Question
     #: The corrections published so far, oldest first (the newest is the answer in force).
-    corrections: list[questions_repo.Correction]
+    corrections: list[model.Correction]
     #: The text as it will be published (cleaned: spaces at the ends trimmed).
     text: str
 
@@ -78,7 +78,7 @@ async def _draft(
     """Check an answer (or, ``correcting``, a correction) as publishing it would, holding the tender's row."""
     cleaned = validation.clean_text("answer", text, model.MAX_ANSWER_LENGTH)
     tender = await lock_own_tender(connection, actor, tender_id)
-    found = await questions_repo.select_question_for_update(connection, question_id)
+    found = await questions_repo.lock_question(connection, question_id)
     if found is None or found[0] != tender_id:
         raise NotFound(N_("There is no such question."))
     question = found[1]
