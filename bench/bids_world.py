@@ -23,7 +23,9 @@ from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
 from bidding.settings import Settings, ensure_secret_key
-from bidding.tenders import service as tenders
+from bidding.tenders import documents as tenders_documents
+from bidding.tenders import drafting as tenders_drafting
+from bidding.tenders import questions as tenders_questions
 from bidding.tenders.model import Category, Contact, Criterion, LocalText, LotInput, Method, Procedure, TenderInput
 from crypto import age, envelope, keyfile
 from crypto.statement import PriceSheet
@@ -104,15 +106,15 @@ async def publish_tender(
     db: Database, settings: Settings, agent: Actor, terms: TenderInput, bidders: Sequence[Actor]
 ) -> Tender:
     """Draft, run the custody ceremony as the offline command does, add a document, publish, register bidders."""
-    tender_id = await tenders.create_draft(db, settings, agent, terms)
+    tender_id = await tenders_drafting.create_draft(db, settings, agent, terms)
     made, identity = await run_ceremony(db, agent, tender_id)
     document = b"%PDF-1.7\n% tender documents made by bench/bids.py\n"
-    await tenders.upload_document(
+    await tenders_documents.upload_document(
         db, settings, BlobStore(settings.blobs), agent, tender_id, filename="招标文件.pdf", chunks=one_chunk(document)
     )
-    await tenders.publish(db, settings, agent, tender_id)
+    await tenders_drafting.publish(db, settings, agent, tender_id)
     for bidder in bidders:
-        await tenders.register(db, bidder, tender_id)
+        await tenders_questions.register(db, bidder, tender_id)
     return Tender(tender_id, made.tender, made.recipient, identity)
 
 

@@ -29,8 +29,7 @@ from bidding.accounts.model import credit_code_check_character
 from bidding.demo.tenders import CHECKS, goods_scoring, sale_scoring, services_scoring, works_scoring
 from bidding.opendata import model as opendata
 from bidding.settings import Settings
-from bidding.tenders import model, search_model
-from bidding.tenders import repo as tenders_repo
+from bidding.tenders import model, search_model, validation
 from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
 
 Pair = tuple[str, str]
@@ -259,9 +258,9 @@ QUESTIONS: list[Pair] = [
     ),
 ]
 DOCUMENTS = {
-    Category.WORKS: [("招标文件.pdf", "application/pdf"), ("工程量清单.xlsx", model.DOCUMENT_TYPES[".xlsx"])],
-    Category.GOODS: [("采购文件.pdf", "application/pdf"), ("技术参数表.docx", model.DOCUMENT_TYPES[".docx"])],
-    Category.SERVICES: [("采购文件.pdf", "application/pdf"), ("服务需求书.docx", model.DOCUMENT_TYPES[".docx"])],
+    Category.WORKS: [("招标文件.pdf", "application/pdf"), ("工程量清单.xlsx", validation.DOCUMENT_TYPES[".xlsx"])],
+    Category.GOODS: [("采购文件.pdf", "application/pdf"), ("技术参数表.docx", validation.DOCUMENT_TYPES[".docx"])],
+    Category.SERVICES: [("采购文件.pdf", "application/pdf"), ("服务需求书.docx", validation.DOCUMENT_TYPES[".docx"])],
     Category.LAND_USE: [("出让文件.pdf", "application/pdf"), ("宗地图.dwg", "image/vnd.dwg")],
     Category.STATE_PROPERTY: [("转让公告及文件.pdf", "application/pdf"), ("资产评估报告.pdf", "application/pdf")],
 }
@@ -328,11 +327,11 @@ def _criteria(category: Category, method: Method) -> str:
 class Parties:
     """Who the generated tenders name: ids (and parties as a release shows them) of the seeded organisations."""
 
-    agencies: list[tenders_repo.Party]
+    agencies: list[model.Party]
     agent_ids: list[int]
     #: Purchasers by (region, owner).
-    purchasers: dict[tuple[str, str], tenders_repo.Party]
-    bidders: list[tenders_repo.Party]
+    purchasers: dict[tuple[str, str], model.Party]
+    bidders: list[model.Party]
     bidder_user_ids: list[int]
     custodian_ids: list[int]
 
@@ -461,7 +460,7 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             if category in (Category.WORKS, Category.GOODS, Category.SERVICES) and rng.random() < 0.35:
                 method = Method.LOWEST_PRICE
             lot_title = lot_titles[number - 1]
-            lots.append(tenders_repo.Lot(number, LocalText(*lot_title), budget, security, method, []))
+            lots.append(model.Lot(number, LocalText(*lot_title), budget, security, method, []))
             out.lots.append(
                 (
                     tender_id,
@@ -499,7 +498,7 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             out.custodians.append((tender_id, custodian_id, position))
         # Documents: the main file (a second version when amended) and, for most, an annex.
         kinds = DOCUMENTS[category][: 1 if rng.random() < 0.3 else 2]
-        versions: list[tenders_repo.DocumentVersion] = []
+        versions: list[model.DocumentVersion] = []
         for name, content_type in kinds:
             document_id += 1
             uploaded_at = published_at - dt.timedelta(minutes=rng.randrange(5, 2000))
@@ -507,9 +506,7 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             size = rng.randrange(80_000, 20_000_000)
             out.documents.append((document_id, tender_id, name, 1, sha256, size, content_type, agent_id, uploaded_at))
             versions.append(
-                tenders_repo.DocumentVersion(
-                    document_id, tender_id, name, 1, sha256, size, content_type, uploaded_at, True
-                )
+                model.DocumentVersion(document_id, tender_id, name, 1, sha256, size, content_type, uploaded_at, True)
             )
         first_documents = sorted(versions, key=lambda d: (d.name, -d.version))
         # Registrations, and questions from some of those registered.
@@ -533,11 +530,12 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
                 answered_at = asked_at + (latest - asked_at) * rng.uniform(0.1, 0.9) if answered else None
                 out.questions.append(
                     (
-                        tender_id, parties.bidders[index].id, parties.bidder_user_ids[index], model.pseudonym(order),
-                        question, asked_at, answer if answered else None, agent_id if answered else None, answered_at,
+                        tender_id, parties.bidders[index].id, parties.bidder_user_ids[index],
+                        validation.pseudonym(order), question, asked_at, answer if answered else None,
+                        agent_id if answered else None, answered_at,
                     )
                 )  # fmt: skip
-        tender = tenders_repo.Tender(
+        tender = model.Tender(
             id=tender_id, reference=reference, status=Status.PUBLISHED, category=category, procedure=procedure,
             region=region[0], currency="CNY", budget=budget_total, title=LocalText(*title),
             description=LocalText(*description), documents_from=published_at, questions_until=questions_until,
@@ -567,7 +565,7 @@ def generate(count: int, parties: Parties, now: dt.datetime, settings: Settings,
             out.amendments.append(
                 (tender_id, 2, summary, True, json.dumps(changes), deadline, deadline, False, agent_id, amended_at)
             )
-            amendment = tenders_repo.Amendment(2, summary, True, changes, deadline, deadline, False, amended_at)
+            amendment = model.Amendment(2, summary, True, changes, deadline, deadline, False, amended_at)
             tender = dataclasses.replace(tender, version=2, updated_at=amended_at)
             _release(out, context, tender, documents, [amendment], "tenderAmendment", amended_at)
             first_documents, amendments = documents, [amendment]
@@ -592,9 +590,9 @@ def _context_of(settings: Settings) -> Callable[[dt.datetime], opendata.ReleaseC
 def _release(
     out: Generated,
     context: Callable[[dt.datetime], opendata.ReleaseContext],
-    tender: tenders_repo.Tender,
-    documents: Sequence[tenders_repo.DocumentVersion],
-    amendments: Sequence[tenders_repo.Amendment],
+    tender: model.Tender,
+    documents: Sequence[model.DocumentVersion],
+    amendments: Sequence[model.Amendment],
     tag: str,
     date: dt.datetime,
 ) -> None:
@@ -615,7 +613,7 @@ def _credit_code(prefix: str, serial: int) -> str:
 async def seed_parties(connection: asyncpg.Connection) -> Parties:
     """The trading centre, agencies with one agent each, purchasers in every region, bidders, custodians."""
 
-    async def organisation(kind: str, name: str, name_en: str | None, code: str | None) -> tenders_repo.Party:
+    async def organisation(kind: str, name: str, name_en: str | None, code: str | None) -> model.Party:
         organisation_id = await connection.fetchval(
             """INSERT INTO organisations (kind, name, name_en, region, credit_code) VALUES ($1, $2, $3, '示范市', $4)
                RETURNING id""",
@@ -624,7 +622,7 @@ async def seed_parties(connection: asyncpg.Connection) -> Parties:
             name_en,
             code,
         )
-        return tenders_repo.Party(organisation_id, name, name_en, code)
+        return model.Party(organisation_id, name, name_en, code)
 
     async def user(login: str, role: str, organisation_id: int) -> int:
         user_id: int = await connection.fetchval(

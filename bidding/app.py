@@ -48,6 +48,7 @@ from bidding.log import http as log_http
 from bidding.log import repo as log_repo
 from bidding.log import sequencer
 from bidding.log.tree import load_log_key
+from bidding.notifications import http as notifications_http
 from bidding.openapi import CompletedJsonRenderPlugin
 from bidding.opendata import http as opendata_http
 from bidding.opendata import pages as opendata_pages
@@ -350,6 +351,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *opening_pages.routes,
             *custody_pages.routes,
             *tenders_http.routes,
+            *notifications_http.routes,
             *tenders_pages.routes(settings),
             *opendata_pages.routes,
         ],

@@ -17,11 +17,12 @@ from bidding.accounts.guards import signed_in
 from bidding.accounts.model import KIND_NAMES, ROLE_NAMES
 from bidding.db import Database
 from bidding.identity import Actor, OrganisationKind, Principal, Role
+from bidding.notifications import service as notifications
+from bidding.notifications.model import notification_text
 from bidding.opening import ceremony
 from bidding.supervision import service as supervision
 from bidding.supervision.pages import console_names
-from bidding.tenders import pages as tender_pages
-from bidding.tenders import service as tenders
+from bidding.tenders import reading as tenders
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, actor_of, page, principal_of
 
@@ -62,8 +63,8 @@ async def _member(db: Database, actor: Actor, principal: Principal, organisation
         context["registered_tenders"] = await tenders.list_registered(db, actor)
         # Shown once as new: reading them here marks them read.
         context["notifications"] = [
-            (notification, tender_pages.notification_text(notification))
-            for notification in await tenders.notifications(db, actor, mark_read=True)
+            (notification, notification_text(notification))
+            for notification in await notifications.inbox(db, actor, mark_read=True)
         ]
     return context
 

@@ -28,7 +28,7 @@ from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.keys import service as keys_service
 from bidding.keys.model import Purpose
-from bidding.tenders import service as tenders_service
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import STATUS_NAMES, Status
 from bidding.web import DB, PathId, actor_of, bulletin_of, page, see_other, settings_of
 
@@ -54,7 +54,7 @@ async def _bid_page(
 ) -> Any:
     """The page, or, for a bidder not registered for the tender, the notice (registering is there) saying why."""
     actor = actor_of(request)
-    view = await tenders_service.get_tender(db, actor, tender_id)
+    view = await tenders_reading.get_tender(db, actor, tender_id)
     principal = actor.principal
     if not view.access.registered or principal is None or principal.organisation_id is None:
         return see_other(f"/tenders/{tender_id}?register=first#bidding")

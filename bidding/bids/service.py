@@ -34,7 +34,7 @@ from bidding.keys import repo as keys_repo
 from bidding.log import service as log_service
 from bidding.settings import Settings
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Status, effective_status
+from bidding.tenders.model import Status, Tender, effective_status
 from crypto.note import parse_verifier_key
 from crypto.statement import Statement, StatementError, open_statement, parse_unverified_statement
 
@@ -55,11 +55,9 @@ def _bidder(actor: Actor) -> Bidder:
     return Bidder(principal.user_id, principal.organisation_id)
 
 
-async def _open_tender(
-    connection: Connection, bidder: Bidder, tender_id: int, *, for_update: bool = False
-) -> tenders_repo.Tender:
+async def _open_tender(connection: Connection, bidder: Bidder, tender_id: int, *, for_update: bool = False) -> Tender:
     """The tender, if it takes bids now from ``bidder`` (published, before the deadline, registered)."""
-    tender = await tenders_repo.select_tender(connection, tender_id, for_update=for_update)
+    tender = await (tenders_repo.lock_tender if for_update else tenders_repo.select_tender)(connection, tender_id)
     if tender is None or tender.published_at is None:
         raise NotFound(N_("There is no such tender."))
     if not await tenders_repo.is_registered(connection, tender_id, bidder.organisation_id):

@@ -27,8 +27,8 @@ from bidding.keys.model import Purpose
 from bidding.opening import ceremony, hall
 from bidding.opening import repo as opening_repo
 from bidding.settings import Settings
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders import service as tenders
 from crypto import age, custody, envelope, keyfile
 from crypto.statement import PriceSheet
 
@@ -107,7 +107,7 @@ async def submit_bids(
 ) -> None:
     """Seal and submit each demo bid as its bidder's browser would, through a resumable upload."""
     blobs = blob_store(settings)
-    view = await tenders.get_tender(database, bidders[demo_bids[0].login], tender_id)
+    view = await tenders_reading.get_tender(database, bidders[demo_bids[0].login], tender_id)
     recipient = age.parse_recipient(view.opening_recipient or "")
     for bid in demo_bids:
         actor = bidders[bid.login]
@@ -165,7 +165,7 @@ async def open_tender(
     an hour ago, as though it had been published weeks before; on the platform a deadline only ever moves out. The
     log and the open data releases keep the moments of seeding. Then the custodians hand in their shares."""
     async with database.transaction() as connection:
-        tender = await tenders_repo.select_tender(connection, tender_id, for_update=True)
+        tender = await tenders_repo.lock_tender(connection, tender_id)
         assert tender is not None
         by = tender.deadline - (await tenders_repo.select_now(connection) - dt.timedelta(hours=1))
         await tenders_repo.backdate_tender(connection, tender_id, by)

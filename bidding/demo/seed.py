@@ -33,8 +33,11 @@ from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.keys.model import Purpose
 from bidding.settings import Language, Settings
+from bidding.tenders import documents as tenders_documents
+from bidding.tenders import drafting as tenders_drafting
+from bidding.tenders import model as tenders_model
 from bidding.tenders import questions
-from bidding.tenders import service as tenders
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import CATEGORY_NAMES, Category, Contact, Method, Procedure, TenderInput
 from crypto.keyfile import KeyFile
 
@@ -301,7 +304,7 @@ async def _cast(database: Database) -> Cast:
 
 async def _seed_tenders(database: Database, settings: Settings) -> None:
     cast = await _cast(database)
-    existing = {summary.reference for summary in await tenders.list_own(database, cast.agent)}
+    existing = {summary.reference for summary in await tenders_reading.list_own(database, cast.agent)}
     blobs = blob_store(settings)
     now = dt.datetime.now(ZoneInfo(settings.timezone))
     purposes = {login: Purpose.CUSTODIAN for login in CUSTODIANS} | {login: Purpose.BIDDER for login in BIDDERS}
@@ -353,18 +356,20 @@ async def _seed_tender(
     """Take one demo tender from a draft to its outcome, each step through the use case people's pages call."""
     agent = cast.agent
     main_document = MAIN_DOCUMENTS.get(spec.category, "招标文件.pdf")
-    tender_id = await tenders.create_draft(database, settings, agent, tender_input(spec, now, cast))
+    tender_id = await tenders_drafting.create_draft(database, settings, agent, tender_input(spec, now, cast))
     documents = [(main_document, _tender_document(spec, 1))]
     if spec.table is not None:
         documents.append((spec.table[0], table_csv(spec.table[1])))
     for name, data in documents:
-        await tenders.upload_document(database, settings, blobs, agent, tender_id, filename=name, chunks=_chunks(data))
+        await tenders_documents.upload_document(
+            database, settings, blobs, agent, tender_id, filename=name, chunks=_chunks(data)
+        )
     if spec.outcome == "draft":
         return
     await demo_bids.run_ceremony(database, agent, tender_id)
-    await tenders.publish(database, settings, agent, tender_id)
+    await tenders_drafting.publish(database, settings, agent, tender_id)
     for login in spec.registrations:
-        await tenders.register(database, cast.bidders[login], tender_id)
+        await questions.register(database, cast.bidders[login], tender_id)
     for question in spec.questions:
         asked = await questions.ask(database, cast.bidders[question.asker], tender_id, question.question)
         if question.answer is not None:
@@ -372,7 +377,7 @@ async def _seed_tender(
         if question.correction is not None:
             await questions.correct_answer(database, agent, tender_id, asked.id, question.correction)
     if spec.new_version is not None:
-        await tenders.upload_document(
+        await tenders_documents.upload_document(
             database,
             settings,
             blobs,
@@ -384,8 +389,8 @@ async def _seed_tender(
         )
     if spec.extension is not None:
         days, summary = spec.extension
-        view = await tenders.get_tender(database, agent, tender_id)
-        terms = tenders.tender_input(view.tender)
+        view = await tenders_reading.get_tender(database, agent, tender_id)
+        terms = tenders_model.tender_input(view.tender)
         later = dt.timedelta(days=days)
         extended = msgspec.structs.replace(
             terms,
@@ -393,11 +398,11 @@ async def _seed_tender(
             deadline=terms.deadline + later,
             evaluation_at=terms.evaluation_at + later,
         )
-        await tenders.amend(database, settings, agent, tender_id, extended, summary=summary, substantive=False)
+        await tenders_drafting.amend(database, settings, agent, tender_id, extended, summary=summary, substantive=False)
     if spec.bids:
         await demo_bids.submit_bids(database, settings, tender_id, cast.bidders, key_files, spec.bids)
     if spec.outcome == "cancelled":
-        await tenders.cancel(database, settings, agent, tender_id, spec.cancel_reason)
+        await tenders_drafting.cancel(database, settings, agent, tender_id, spec.cancel_reason)
     if spec.outcome == "opened":
         await demo_bids.open_tender(database, settings, agent, tender_id, key_files, CUSTODIANS[:2])
 

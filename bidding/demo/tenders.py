@@ -2,7 +2,7 @@
 
 Plain data for :mod:`bidding.demo.seed`, which takes them through the tender use cases. Realistic for a Chinese city's
 trading centre, in Chinese and English; budgets, bid security and criteria satisfy every rule of
-:func:`bidding.tenders.model.validate_tender`.
+:func:`bidding.tenders.validation.validate_tender`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from typing import Any
 
 from crypto.canonical import canonical_json
 
+#: The format of an export of events with their receipts (the console writes it, ``bidding log verify`` reads it).
+EXPORT_FORMAT = "bidding-log-export/1"
 #: The version of the entry format, the first field every entry has.
 ENTRY_VERSION = 1
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bidding.log.model import commitment
+from bidding.log.model import EXPORT_FORMAT, commitment
 from bidding.offline.commands import VERIFIER_KEY_HELP, OfflineError, read_verifier_key
 from crypto import merkle, note, tiles
 from crypto.canonical import CanonicalJSONError, parse_canonical_json
@@ -30,8 +30,6 @@ CONCURRENCY = 16
 #: Tiles or bundles fetched together, then checked while the next window is fetched: a million entries are
 #: 3,907 bundles and as many tiles, held a window at a time instead of all at once.
 WINDOW = 64
-#: The format of an export of events with their receipts.
-EXPORT_FORMAT = "bidding-log-export/1"
 
 
 class VerifyError(OfflineError):

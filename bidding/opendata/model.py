@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from bidding.tenders.model import Contact
-    from bidding.tenders.repo import Amendment, DocumentVersion, Party, Tender
+    from bidding.tenders.model import Amendment, Contact, DocumentVersion, Party, Tender
 
 #: The OCDS version packages declare (major.minor).
 OCDS_VERSION = "1.1"

@@ -12,6 +12,7 @@ from bidding.i18n import N_
 from bidding.inputs import parse_id
 from bidding.opendata import model, repo
 from bidding.settings import Settings
+from bidding.tenders import model as tenders_model
 from bidding.tenders import repo as tenders_repo
 
 #: The publisher's name when no trading centre is registered yet.
@@ -21,7 +22,7 @@ DEFAULT_PUBLISHER = "Public resource trading platform"
 async def record_release(
     connection: Connection,
     settings: Settings,
-    tender: tenders_repo.Tender,
+    tender: tenders_model.Tender,
     tag: str,
     now: dt.datetime,
     bids: Sequence[model.OpenedBid] = (),

@@ -24,6 +24,7 @@ from bidding.identity import Actor, Role
 from bidding.keys import repo as keys_repo
 from bidding.keys.model import Purpose
 from bidding.opening import access, repo
+from bidding.tenders import policy
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Status, effective_status
 from crypto import custody
@@ -57,11 +58,7 @@ async def custody_view(db: Database, actor: Actor, tender_id: int) -> CustodyVie
     async with db.connection() as connection:
         tender = await access.tender(connection, tender_id)
         custodians = await tenders_repo.select_custodians(connection, tender_id)
-        if not (
-            access.runs(actor, tender)
-            or actor.has(Role.SUPERVISOR)
-            or (actor.principal is not None and actor.principal.user_id in tender.custodian_ids)
-        ):
+        if not policy.keeps_custody(actor, tender):
             raise NotFound(N_("There is no such tender."))
         keys = await keys_repo.select_current_keys(connection, Purpose.CUSTODIAN, tender.custodian_ids)
         stored = await repo.select_custody(connection, tender_id)
@@ -95,7 +92,7 @@ async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: byte
         ) from None
     async with db.transaction() as connection:
         tender = await access.tender(connection, tender_id, for_update=True)
-        if not access.runs(actor, tender):
+        if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can record its custody ceremony."))
         # On a draft the ceremony may be run again (the custodians or k changed, say); publication fixes it.
         if tender.status is not Status.DRAFT:
@@ -126,7 +123,7 @@ async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: byte
             ceremony.recipient.encode(),
             ceremony.threshold,
             hashlib.sha256(data).digest(),
-            access.user_id(actor),
+            policy.user_id(actor),
         )
         for share, custodian in zip(ceremony.shares, custodians, strict=True):
             await repo.insert_share(

@@ -23,7 +23,7 @@ from bidding.i18n import N_, Message
 from bidding.identity import Role
 from bidding.opening import ceremony
 from bidding.opening.http import MAX_CEREMONY
-from bidding.tenders import service as tenders_service
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, PathId, actor_of, page, see_other
 
@@ -49,7 +49,7 @@ async def _custody_page(
     error: BiddingError | None = None,
 ) -> Template:
     actor = actor_of(request)
-    tender_view = await tenders_service.get_tender(db, actor, tender_id)
+    tender_view = await tenders_reading.get_tender(db, actor, tender_id)
     custody = await ceremony.custody_view(db, actor, tender_id)
     access = tender_view.access
     return page(

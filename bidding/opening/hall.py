@@ -25,6 +25,7 @@ from bidding.identity import Actor, Role
 from bidding.opening import access, model, reading, repo
 from bidding.rooms import repo as rooms_repo
 from bidding.settings import Settings
+from bidding.tenders import policy
 from bidding.tenders import repo as tenders_repo
 from bidding.tenders.model import Clock, Status, transition
 from crypto import custody
@@ -35,13 +36,13 @@ async def start_opening(db: Database, settings: Settings, actor: Actor, tender_i
     """Start the opening after the deadline: freeze and list the sealed bids, and log the list."""
     async with db.transaction() as connection:
         tender = await access.tender(connection, tender_id, for_update=True)
-        if not access.runs(actor, tender):
+        if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can open it."))
         now = await bids_repo.select_clock(connection)
         transition(tender.status, "start_opening", Clock(now, tender.deadline), settings.rules_for(tender.procedure))
         if await repo.select_custody(connection, tender_id) is None:
             raise InvalidTransition(N_("This tender has no opening key: it was published without a custody ceremony."))
-        await repo.insert_opening(connection, tender_id, access.user_id(actor), now)
+        await repo.insert_opening(connection, tender_id, policy.user_id(actor), now)
         await tenders_repo.set_status(connection, tender_id, Status.OPENING)
         sealed = [bid for bid in await bids_repo.select_bids(connection, tender_id) if bid.status is BidStatus.SEALED]
         listed = [reading.bid_summary(bid) for bid in sealed]
@@ -187,12 +188,12 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
         if bid is None:
             raise NotFound(N_("There is no such bid."))
         tender = await access.tender(connection, bid.tender_id, for_update=True)
-        if not access.runs(actor, tender):
+        if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender answers objections."))
         line = await repo.select_line(connection, bid_id, for_update=True)
         if line is None or line.objection is None or line.answer is not None:
             raise InvalidTransition(N_("There is no unanswered objection to this line."))
-        await repo.set_line_answer(connection, bid_id, answer, access.user_id(actor))
+        await repo.set_line_answer(connection, bid_id, answer, policy.user_id(actor))
         details = {
             "bid": bid_id_text(bid_id),
             "position": line.position,
@@ -249,10 +250,8 @@ async def may_attend(db: Database, actor: Actor, tender_id: int) -> bool:
         tender = await tenders_repo.select_tender(connection, tender_id)
         if tender is None or tender.published_at is None:
             return False
-        if principal.has(Role.SUPERVISOR) or access.runs(actor, tender) or principal.user_id in tender.custodian_ids:
-            return True
-        return (
-            principal.has(Role.BIDDER)
-            and principal.organisation_id is not None
-            and await tenders_repo.is_registered(connection, tender_id, principal.organisation_id)
+        organisation_id = policy.bidder_of(actor)
+        registered = organisation_id is not None and await tenders_repo.is_registered(
+            connection, tender_id, organisation_id
         )
+        return policy.attends(actor, tender, registered=registered)

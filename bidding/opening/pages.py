@@ -28,7 +28,7 @@ from bidding.errors import Forbidden
 from bidding.i18n import N_
 from bidding.identity import Role
 from bidding.opening import hall
-from bidding.tenders import service as tenders_service
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import STATUS_NAMES, Status
 from bidding.web import DB, PathId, actor_of, page, settings_of
 
@@ -38,7 +38,7 @@ async def opening_hall(request: Request[Any, Any, Any], db: DB, tender_id: PathI
     """The opening hall of a tender: its registered bidders, its agency's staff, its custodians, supervisors."""
     actor = actor_of(request)
     settings = settings_of(request)
-    view = await tenders_service.get_tender(db, actor, tender_id)
+    view = await tenders_reading.get_tender(db, actor, tender_id)
     if not await hall.may_attend(db, actor, tender_id):
         raise Forbidden(
             N_(

@@ -37,9 +37,9 @@ from bidding.opendata.model import OpenedBid
 from bidding.opening import access, model, repo
 from bidding.rooms import repo as rooms_repo
 from bidding.settings import Settings
+from bidding.tenders import policy
 from bidding.tenders import repo as tenders_repo
-from bidding.tenders.model import Status
-from bidding.tenders.repo import Party
+from bidding.tenders.model import Party, Status
 from crypto import age, custody, envelope
 from crypto.age.header import header_length
 from crypto.note import parse_verifier_key
@@ -296,7 +296,7 @@ async def finish_opening(db: Database, settings: Settings, actor: Actor, tender_
     """The agency closes the opening when the custodians cannot reach k: bids still unread are withdrawn."""
     async with db.connection() as connection:
         tender = await access.tender(connection, tender_id)
-    if not access.runs(actor, tender):
+    if not policy.runs(actor, tender):
         raise Forbidden(N_("Only the agency running this tender can close its opening."))
     if tender.status is not Status.OPENING:
         raise InvalidTransition(N_("This tender is not being opened."))

@@ -25,7 +25,7 @@ from bidding.identity import Role
 from bidding.supervision import service
 from bidding.supervision.actions import ACTION_NAMES
 from bidding.supervision.model import Names
-from bidding.tenders import service as tenders
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import STATUS_NAMES
 from bidding.web import DB, PathId, actor_of, page, settings_of
 
@@ -125,7 +125,7 @@ def _timeline(request: Request[Any, Any, Any], kind: str, found: service.EventPa
 async def tender_events_page(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Template:
     """A tender's timeline, with its history to download as evidence."""
     actor = actor_of(request)
-    view = await tenders.get_tender(db, actor, tender_id)
+    view = await tenders_reading.get_tender(db, actor, tender_id)
     found = await service.tender_events(db, actor, tender_id, cursor=_cursor(request))
     return _timeline(request, "tender", found, tender=view.tender, status=view.status, status_names=STATUS_NAMES)
 
@@ -168,7 +168,7 @@ async def event_page(request: Request[Any, Any, Any], db: DB, event_id: PathId) 
 async def tender_export(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Response[bytes]:
     """A tender's whole history as one export file: ``bidding log proof FILE --key KEY`` checks it offline."""
     actor = actor_of(request)
-    await tenders.get_tender(db, actor, tender_id)
+    await tenders_reading.get_tender(db, actor, tender_id)
     export = await service.export_subject(db, settings_of(request), actor, f"tender:{tender_id}")
     return Response(
         export,

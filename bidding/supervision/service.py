@@ -19,9 +19,8 @@ from bidding.identity import Actor, Role
 from bidding.inputs import decode_cursor, encode_cursor, parse_id
 from bidding.log import repo as log_repo
 from bidding.log import tree
-from bidding.log.model import StoredEvent, commitment, log_entry, log_time, private_record
+from bidding.log.model import EXPORT_FORMAT, StoredEvent, commitment, log_entry, log_time, private_record
 from bidding.log.service import published_checkpoint
-from bidding.offline.verify import EXPORT_FORMAT
 from bidding.settings import Settings
 from bidding.supervision import model, repo
 from bidding.supervision.model import RecordedEvent

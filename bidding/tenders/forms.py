@@ -25,7 +25,8 @@ import msgspec
 from bidding.errors import InvalidInput
 from bidding.i18n import N_, Message
 from bidding.settings import TimeRules
-from bidding.tenders.model import FIXED_AFTER_PUBLICATION, Criterion, PriceFormula, TenderInput, validate_tender
+from bidding.tenders.model import FIXED_AFTER_PUBLICATION, Criterion, PriceFormula, TenderInput
+from bidding.tenders.validation import validate_tender
 
 #: Names a field may have: words and row numbers joined by dots. Anything else is not from the form and is ignored.
 _FIELD_NAME = re.compile(r"[a-z_]{1,30}(?:\.(?:[a-z_]{1,30}|[0-9]{1,3}))*")

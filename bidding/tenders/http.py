@@ -1,6 +1,7 @@
 """The tenders API under ``/api/v1/`` (JSON; amounts as decimal strings, times in RFC 3339) and document downloads.
 
-The pages live in :mod:`bidding.tenders.pages`; both call the same use cases in :mod:`bidding.tenders.service`.
+The pages live in :mod:`bidding.tenders.pages`; both call the same use cases (:mod:`~bidding.tenders.reading`,
+:mod:`~bidding.tenders.drafting`, :mod:`~bidding.tenders.documents`, :mod:`~bidding.tenders.questions`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bidding.inputs import base64_bytes, parse_id
 from bidding.openapi import Header, documented
 from bidding.opendata.model import ocid
 from bidding.settings import Settings
-from bidding.tenders import model, questions, repo, search, search_repo, service
+from bidding.tenders import documents, drafting, model, questions, reading, search, search_model
 from bidding.tenders.model import Category, Criterion, LocalText, Method, Procedure, Status, TenderInput
 from bidding.web import DB, PathId, actor_of, attachment, blobs_of, settings_of
 
@@ -105,8 +106,8 @@ class TenderOut(msgspec.Struct, frozen=True):
     lots: list[LotOut]
     documents: list[DocumentOut]
     #: Published questions with their answers, each answer's corrections beside it (the newest is in force).
-    questions: list[service.QuestionView]
-    amendments: list[repo.Amendment]
+    questions: list[reading.QuestionView]
+    amendments: list[model.Amendment]
     #: Whether your organisation is registered for the tender (``null`` when you are not a bidder).
     registered: bool | None
 
@@ -146,15 +147,6 @@ class RegistrationOut(msgspec.Struct, frozen=True):
     new: bool
 
 
-class NotificationOut(msgspec.Struct, frozen=True):
-    id: int
-    kind: str
-    tender_id: int | None
-    payload: dict[str, Any]
-    created_at: dt.datetime
-    read: bool
-
-
 # --- What the API takes ---------------------------------------------------------------------------------------
 
 
@@ -184,7 +176,7 @@ def document_url(tender_id: int, document_id: int) -> str:
     return f"/tenders/{tender_id}/documents/{document_id}"
 
 
-def _document(document: repo.DocumentVersion) -> DocumentOut:
+def _document(document: model.DocumentVersion) -> DocumentOut:
     return DocumentOut(
         document.id,
         document.name,
@@ -198,41 +190,32 @@ def _document(document: repo.DocumentVersion) -> DocumentOut:
     )
 
 
-def _party(party: repo.Party) -> PartyOut:
+def _party(party: model.Party) -> PartyOut:
     return PartyOut(party.id, party.name, party.name_en, party.credit_code)
 
 
-def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
+#: The fields of :class:`TenderOut` given as the record holds them; :func:`tender_out` gives the others.
+_AS_STORED = tuple(
+    field
+    for field in TenderOut.__struct_fields__
+    if field in model.Tender.__dataclass_fields__
+    and field not in ("status", "budget", "specialties", "agency", "purchaser", "purchaser_contact", "lots")
+)
+
+
+def tender_out(view: reading.TenderView, settings: Settings) -> TenderOut:
     tender = view.tender
     return TenderOut(
-        id=tender.id,
+        **{field: getattr(tender, field) for field in _AS_STORED},
         ocid=ocid(settings.ocid_prefix, tender.id),
-        reference=tender.reference,
         status=view.status,
-        category=tender.category,
-        procedure=tender.procedure,
-        region=tender.region,
-        currency=tender.currency,
         budget=str(tender.budget),
-        title=tender.title,
-        description=tender.description,
-        documents_from=tender.documents_from,
-        questions_until=tender.questions_until,
-        deadline=tender.deadline,
-        evaluation_at=tender.evaluation_at,
-        committee_size=tender.committee_size,
         specialties=msgspec.convert(tender.specialties, list[model.Specialty]),
-        custody_threshold=tender.custody_threshold,
         custodians=len(tender.custodian_ids),
         opening_recipient=view.opening_recipient,
-        version=tender.version,
         agency=_party(tender.agency),
         purchaser=_party(tender.purchaser),
-        contact=tender.contact,
         purchaser_contact=tender.purchaser_contact if tender.purchaser_contact.name else None,
-        published_at=tender.published_at,
-        cancelled_at=tender.cancelled_at,
-        cancel_reason=tender.cancel_reason,
         lots=[
             LotOut(
                 lot.number,
@@ -251,7 +234,7 @@ def tender_out(view: service.TenderView, settings: Settings) -> TenderOut:
     )
 
 
-def summary_out(summary: search_repo.TenderSummary) -> TenderSummaryOut:
+def summary_out(summary: search_model.TenderSummary) -> TenderSummaryOut:
     values = {f: getattr(summary, f) for f in TenderSummaryOut.__struct_fields__}
     return TenderSummaryOut(**(values | {"budget": str(summary.budget)}))
 
@@ -285,14 +268,14 @@ async def search_tenders(
 @get("/api/v1/tenders/{tender_id:int}", tags=["tenders"])
 async def read_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> TenderOut:
     """One tender with its lots, documents, published questions and answers, and amendments."""
-    view = await service.get_tender(db, actor_of(request), tender_id)
+    view = await reading.get_tender(db, actor_of(request), tender_id)
     return tender_out(view, settings_of(request))
 
 
 @get("/api/v1/tenders/mine", tags=["tenders"], guards=[agency_staff], opt=documented(Forbidden))
 async def my_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
     """The tenders your organisation runs or buys for, drafts included."""
-    return [summary_out(item) for item in await service.list_own(db, actor_of(request))]
+    return [summary_out(item) for item in await reading.list_own(db, actor_of(request))]
 
 
 class CustodianChoiceOut(msgspec.Struct, frozen=True):
@@ -318,7 +301,7 @@ class DraftChoicesOut(msgspec.Struct, frozen=True):
 @get("/api/v1/tenders/choices", tags=["tenders"], guards=[agency_staff], opt=documented(Forbidden))
 async def draft_choices(request: Request[Any, Any, Any], db: DB) -> DraftChoicesOut:
     """The purchasers, custodians and bidders a new draft can name, with their ids."""
-    choices = await service.draft_choices(db, actor_of(request))
+    choices = await drafting.draft_choices(db, actor_of(request))
     return DraftChoicesOut(
         purchasers=[PartyOut(o.id, o.name, o.name_en, o.credit_code) for o in choices.purchasers],
         custodians=[
@@ -332,23 +315,16 @@ async def draft_choices(request: Request[Any, Any, Any], db: DB) -> DraftChoices
 @get("/api/v1/tenders/registered", tags=["tenders"], guards=[bidders], opt=documented(Forbidden))
 async def registered_tenders(request: Request[Any, Any, Any], db: DB) -> list[TenderSummaryOut]:
     """The tenders your organisation registered for."""
-    return [summary_out(item) for item in await service.list_registered(db, actor_of(request))]
+    return [summary_out(item) for item in await reading.list_registered(db, actor_of(request))]
 
 
 @get("/api/v1/tenders/{tender_id:int}/registrations", tags=["tenders"], guards=[signed_in])
-async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> list[repo.Registration]:
+async def read_registrations(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> list[model.Registration]:
     """Who registered for a tender: for the tender's own staff and supervisors only."""
-    view = await service.get_tender(db, actor_of(request), tender_id)
+    view = await reading.get_tender(db, actor_of(request), tender_id)
     if not view.access.internals:
         raise NotFound(N_("There is no such list."))
     return view.registrations
-
-
-@get("/api/v1/notifications", tags=["tenders"], guards=[signed_in])
-async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[NotificationOut]:
-    """Your organisation's newest notifications (amendments, answers, invitations, cancellations)."""
-    found = await service.notifications(db, actor_of(request))
-    return [NotificationOut(n.id, n.kind, n.tender_id, n.payload, n.created_at, n.read_at is not None) for n in found]
 
 
 # --- Changing -------------------------------------------------------------------------------------------------
@@ -364,7 +340,7 @@ async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[No
 )
 async def create_tender(request: Request[Any, Any, Any], db: DB, data: JSONBody[TenderInput]) -> Response[Created]:
     """Save a draft tender. Every rule is checked; the response lists every field that breaks one."""
-    tender_id = await service.create_draft(db, settings_of(request), actor_of(request), data)
+    tender_id = await drafting.create_draft(db, settings_of(request), actor_of(request), data)
     return Response(Created(tender_id), status_code=201, headers={"location": f"/api/v1/tenders/{tender_id}"})
 
 
@@ -379,8 +355,8 @@ async def update_tender(
 ) -> TenderOut:
     """Replace a draft's terms (a published tender is amended instead)."""
     actor = actor_of(request)
-    await service.update_draft(db, settings_of(request), actor, tender_id, data)
-    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
+    await drafting.update_draft(db, settings_of(request), actor, tender_id, data)
+    return tender_out(await reading.get_tender(db, actor, tender_id), settings_of(request))
 
 
 @post(
@@ -393,8 +369,8 @@ async def update_tender(
 async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> TenderOut:
     """Publish a draft: it needs its documents, and at least the legal bidding period before the deadline."""
     actor = actor_of(request)
-    await service.publish(db, settings_of(request), actor, tender_id)
-    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
+    await drafting.publish(db, settings_of(request), actor, tender_id)
+    return tender_out(await reading.get_tender(db, actor, tender_id), settings_of(request))
 
 
 @post(
@@ -406,13 +382,13 @@ async def publish_tender(request: Request[Any, Any, Any], db: DB, tender_id: Pat
 )
 async def amend_tender(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[AmendmentIn]
-) -> repo.Amendment:
+) -> model.Amendment:
     """Amend a published tender before its deadline; registered bidders are notified.
 
     A substantive amendment less than the notice period (15 days by default) before the deadline moves the
     deadline out; the response says where it went.
     """
-    amendment = await service.amend(
+    amendment = await drafting.amend(
         db,
         settings_of(request),
         actor_of(request),
@@ -436,8 +412,8 @@ async def cancel_tender(
 ) -> TenderOut:
     """Cancel a tender, giving the reason published with it."""
     actor = actor_of(request)
-    await service.cancel(db, settings_of(request), actor, tender_id, data.reason)
-    return tender_out(await service.get_tender(db, actor, tender_id), settings_of(request))
+    await drafting.cancel(db, settings_of(request), actor, tender_id, data.reason)
+    return tender_out(await reading.get_tender(db, actor, tender_id), settings_of(request))
 
 
 _DIGEST = re.compile(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]+):")
@@ -458,7 +434,7 @@ def check_content_length(request: Request[Any, Any, Any], settings: Settings, ov
     """Refuse at once a body announced larger than a document may be, before reading any of it."""
     announced = parse_id(request.headers.get("content-length", ""))
     if announced is not None and announced > settings.max_document_size + overhead:
-        raise service.document_too_large(settings)
+        raise documents.document_too_large(settings)
 
 
 @post(
@@ -497,7 +473,7 @@ async def upload_document(
     """
     settings = settings_of(request)
     check_content_length(request, settings)
-    document = await service.upload_document(
+    document = await documents.upload_document(
         db,
         settings,
         blobs_of(request),
@@ -540,7 +516,7 @@ async def download_document(request: Request[Any, Any, Any], db: DB, tender_id: 
 )
 async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> RegistrationOut:
     """Register your organisation for a tender: it unlocks the documents and questions."""
-    added = await service.register(db, actor_of(request), tender_id)
+    added = await questions.register(db, actor_of(request), tender_id)
     return RegistrationOut(registered=True, new=added)
 
 
@@ -553,7 +529,7 @@ async def register_for_tender(request: Request[Any, Any, Any], db: DB, tender_id
 )
 async def ask_question(
     request: Request[Any, Any, Any], db: DB, tender_id: PathId, data: JSONBody[QuestionIn]
-) -> service.QuestionView:
+) -> reading.QuestionView:
     """Ask a question before the cutoff. It is published with its answer under your pseudonym, never your name."""
     return await questions.ask(db, actor_of(request), tender_id, data.question)
 
@@ -592,7 +568,7 @@ async def correct_answer(
     tender_id: PathId,
     question_id: PathId,
     data: JSONBody[AnswerIn],
-) -> service.CorrectionView:
+) -> reading.CorrectionView:
     """Publish a correction of a question's answer (the corrected answer, before the deadline): shown as a
     correction, with its time, beside the answer, which stays as published; registered bidders are notified."""
     return await questions.correct_answer(db, actor_of(request), tender_id, question_id, data.answer)
@@ -607,7 +583,7 @@ async def download_document_page(
 
 
 async def _document_download(request: Request[Any, Any, Any], db: DB, tender_id: int, document_id: int) -> Stream:
-    document = await service.open_document(db, actor_of(request), tender_id, document_id)
+    document = await documents.open_document(db, actor_of(request), tender_id, document_id)
     try:
         source = await asyncio.to_thread(blobs_of(request).reader, document.sha256.hex())
     except KeyError:
@@ -632,7 +608,6 @@ routes = [
     draft_choices,
     registered_tenders,
     read_registrations,
-    read_notifications,
     create_tender,
     update_tender,
     publish_tender,

@@ -1,8 +1,9 @@
 """The pages of tenders: the notice list and search, the notice, the draft and amendment forms, and the actions
 on a notice (register, ask, answer, correct an answer, publish, cancel, upload).
 
-Every page calls the same use cases as the API (:mod:`bidding.tenders.service`), which check every permission
-and rule again; what a page offers follows the viewer's :class:`~bidding.tenders.access.Access`. A refused
+Every page calls the same use cases as the API (:mod:`~bidding.tenders.reading`, :mod:`~bidding.tenders.drafting`,
+:mod:`~bidding.tenders.documents`, :mod:`~bidding.tenders.questions`), which check every permission and rule again;
+what a page offers follows the viewer's :class:`~bidding.tenders.policy.Access`. A refused
 form is drawn again with status 422 (409 when the tender's state forbids it now), each problem next to its field
 and in the summary at the top, what was typed kept. Anything else (no such tender, not allowed) becomes the error
 page in ``app.py``. A form that worked answers 303 to the notice, so reloading does not send it again.
@@ -31,9 +32,10 @@ from bidding.accounts.guards import requires
 from bidding.errors import BiddingError, Conflict, Forbidden, InvalidInput, InvalidTransition, TooLarge
 from bidding.i18n import N_, Message
 from bidding.identity import Role
-from bidding.opening import hall, reading
+from bidding.opening import hall
+from bidding.opening import reading as opening_reading
 from bidding.settings import Settings
-from bidding.tenders import forms, questions, repo, search, service
+from bidding.tenders import documents, drafting, forms, model, questions, reading, search
 from bidding.tenders.model import (
     CATEGORY_NAMES,
     METHOD_NAMES,
@@ -93,14 +95,6 @@ DONE: Mapping[str, Message] = {
     "answered": N_("The answer is published and registered bidders were notified."),
     "corrected": N_("The correction is published beside the answer, and registered bidders were notified."),
 }
-#: A notification as a sentence, by kind; the parameters come from each notification's payload.
-NOTIFICATION_SENTENCES: Mapping[str, Message] = {
-    "tender.amended": N_("Tender %(reference)s was amended (version %(version)s)."),
-    "tender.answered": N_("A question about tender %(reference)s was answered."),
-    "tender.answer_corrected": N_("An answer about tender %(reference)s was corrected."),
-    "tender.invited": N_("Your organisation is invited to tender %(reference)s."),
-    "tender.cancelled": N_("Tender %(reference)s was cancelled."),
-}
 
 
 def _timezone(request: Request[Any, Any, Any]) -> ZoneInfo:
@@ -118,14 +112,6 @@ def _names() -> dict[str, Any]:
         "formula_names": FORMULA_NAMES,
         "benchmark_names": BENCHMARK_NAMES,
     }
-
-
-def notification_text(notification: repo.Notification) -> Message:
-    """A notification as a sentence for its reader."""
-    payload = notification.payload
-    params = {"reference": payload.get("reference", ""), "version": payload.get("version", "")}
-    sentence = NOTIFICATION_SENTENCES.get(notification.kind, N_("News about tender %(reference)s."))
-    return dataclasses.replace(sentence, params=params)
 
 
 # --- The notice list ------------------------------------------------------------------------------------------
@@ -200,7 +186,7 @@ async def tender_list(request: Request[Any, Any, Any], db: DB) -> Template:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LotView:
-    lot: repo.Lot
+    lot: model.Lot
     criteria: list[Criterion]
 
 
@@ -294,14 +280,14 @@ async def _notice_page(
     form: Mapping[str, str] | None = None,
 ) -> Template:
     actor = actor_of(request)
-    view = await service.get_tender(db, actor, tender_id)
+    view = await reading.get_tender(db, actor, tender_id)
     done = request.query_params.get("done", "")
     return page(
         request,
         "tenders/notice.html",
         status_code=status_code,
         view=view,
-        record=await reading.published_record(db, tender_id),
+        record=await opening_reading.published_record(db, tender_id),
         # Nobody attends the opening of a cancelled tender; its hall is not offered.
         attends=view.status is not Status.CANCELLED and await hall.may_attend(db, actor, tender_id),
         hall_url=f"{settings_of(request).base_url}/tenders/{tender_id}/opening",
@@ -357,7 +343,7 @@ async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
 @post("/tenders/{tender_id:int}/register", include_in_schema=False, guards=[bidders])
 async def register(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     async def run() -> object:
-        return await service.register(db, actor_of(request), tender_id)
+        return await questions.register(db, actor_of(request), tender_id)
 
     return await _attempt(request, db, tender_id, run, form_name="register", done="registered", anchor="bidding")
 
@@ -427,7 +413,7 @@ async def correct_answer(request: Request[Any, Any, Any], db: DB, tender_id: Pat
 @post("/tenders/{tender_id:int}/publish", include_in_schema=False, guards=[agency_staff])
 async def publish(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     async def run() -> None:
-        await service.publish(db, settings_of(request), actor_of(request), tender_id)
+        await drafting.publish(db, settings_of(request), actor_of(request), tender_id)
 
     return await _attempt(request, db, tender_id, run, form_name="publish", done="published", anchor="main")
 
@@ -437,7 +423,7 @@ async def cancel(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> 
     form = await _fields(request)
 
     async def run() -> None:
-        await service.cancel(db, settings_of(request), actor_of(request), tender_id, form.get("reason", ""))
+        await drafting.cancel(db, settings_of(request), actor_of(request), tender_id, form.get("reason", ""))
 
     return await _attempt(request, db, tender_id, run, form_name="cancel", done="cancelled", anchor="main", form=form)
 
@@ -454,7 +440,7 @@ async def upload_document(request: Request[Any, Any, Any], db: DB, tender_id: Pa
     async def run() -> None:
         if upload is None:
             raise InvalidInput(errors={"file": N_("Choose the file to upload.")})
-        await service.upload_document(
+        await documents.upload_document(
             db,
             settings_of(request),
             blobs_of(request),
@@ -480,13 +466,13 @@ async def _form_page(
     *,
     mode: str,
     values: forms.Values,
-    view: service.TenderView | None = None,
+    view: reading.TenderView | None = None,
     status_code: int = 200,
     error: BiddingError | None = None,
     form: Mapping[str, str] | None = None,
 ) -> Template:
     """The tender form: ``new``, ``edit`` (a draft) or ``amend`` (a published tender, with its fixed terms shown)."""
-    choices = await service.draft_choices(db, actor_of(request))
+    choices = await drafting.draft_choices(db, actor_of(request))
     errors = dict(error.errors) if error else {}
     detail = error.detail if error else None
     if isinstance(error, Conflict) and detail is not None:
@@ -524,7 +510,7 @@ async def _submitted(request: Request[Any, Any, Any]) -> tuple[forms.Values, dic
 @get("/tenders/new", include_in_schema=False, guards=[agency_staff])
 async def new_tender(request: Request[Any, Any, Any], db: DB) -> Template:
     values = forms.empty_tender()
-    choices = await service.draft_choices(db, actor_of(request))
+    choices = await drafting.draft_choices(db, actor_of(request))
     if choices.own_purchaser is not None:
         values["purchaser_id"] = str(choices.own_purchaser)
     return await _form_page(request, db, mode="new", values=values)
@@ -536,15 +522,15 @@ async def create_tender(request: Request[Any, Any, Any], db: DB) -> Any:
     settings = settings_of(request)
     try:
         tender = forms.tender_from_values(values, _timezone(request), settings.rules_for(values["procedure"]))
-        tender_id = await service.create_draft(db, settings, actor_of(request), tender)
+        tender_id = await drafting.create_draft(db, settings, actor_of(request), tender)
     except (InvalidInput, Conflict) as error:
         return await _form_page(request, db, mode="new", values=values, status_code=error.status_code, error=error)
     return see_other(f"/tenders/{tender_id}?done=saved")
 
 
-async def _own_view(request: Request[Any, Any, Any], db: DB, tender_id: int, mode: str) -> service.TenderView:
+async def _own_view(request: Request[Any, Any, Any], db: DB, tender_id: int, mode: str) -> reading.TenderView:
     """The tender to edit or amend; refuses one the viewer may not change that way now."""
-    view = await service.get_tender(db, actor_of(request), tender_id)
+    view = await reading.get_tender(db, actor_of(request), tender_id)
     if mode == "edit" and not view.access.edit:
         raise Forbidden(N_("Only a draft can be edited, by the staff of the organisation running the tender."))
     if mode == "amend" and not view.access.amend:
@@ -555,12 +541,12 @@ async def _own_view(request: Request[Any, Any, Any], db: DB, tender_id: int, mod
 @get("/tenders/{tender_id:int}/edit", include_in_schema=False, guards=[agency_staff])
 async def edit_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     """The draft form, filled in; a published tender's staff are sent to the amendment form instead."""
-    view = await service.get_tender(db, actor_of(request), tender_id)
+    view = await reading.get_tender(db, actor_of(request), tender_id)
     if view.access.amend:
         return see_other(f"/tenders/{tender_id}/amend")
     if not view.access.edit:
         raise Forbidden(N_("Only a draft can be edited, by the staff of the organisation running the tender."))
-    values = forms.values_from_tender(service.tender_input(view.tender), _timezone(request))
+    values = forms.values_from_tender(model.tender_input(view.tender), _timezone(request))
     return await _form_page(request, db, mode="edit", values=values, view=view)
 
 
@@ -568,11 +554,11 @@ async def edit_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId
 async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "edit")
     values, _ = await _submitted(request)
-    current = service.tender_input(view.tender)
+    current = model.tender_input(view.tender)
     rules = settings_of(request).rules_for(values["procedure"])
     try:
         tender = forms.tender_from_values(values, _timezone(request), rules, current=current)
-        await service.update_draft(db, settings_of(request), actor_of(request), tender_id, tender)
+        await drafting.update_draft(db, settings_of(request), actor_of(request), tender_id, tender)
     except (InvalidInput, Conflict, InvalidTransition) as error:
         return await _form_page(
             request, db, mode="edit", values=values, view=view, status_code=error.status_code, error=error
@@ -583,7 +569,7 @@ async def update_tender(request: Request[Any, Any, Any], db: DB, tender_id: Path
 @get("/tenders/{tender_id:int}/amend", include_in_schema=False, guards=[agency_staff])
 async def amend_form(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "amend")
-    values = forms.values_from_tender(service.tender_input(view.tender), _timezone(request))
+    values = forms.values_from_tender(model.tender_input(view.tender), _timezone(request))
     return await _form_page(request, db, mode="amend", values=values, view=view)
 
 
@@ -591,11 +577,11 @@ async def amend_form(request: Request[Any, Any, Any], db: DB, tender_id: PathId)
 async def amend_tender(request: Request[Any, Any, Any], db: DB, tender_id: PathId) -> Any:
     view = await _own_view(request, db, tender_id, "amend")
     values, form = await _submitted(request)
-    current = service.tender_input(view.tender)
+    current = model.tender_input(view.tender)
     rules = settings_of(request).rules_for(current.procedure)
     try:
         tender = forms.tender_from_values(values, _timezone(request), rules, current=current, amending=True)
-        await service.amend(
+        await drafting.amend(
             db,
             settings_of(request),
             actor_of(request),

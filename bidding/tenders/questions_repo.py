@@ -2,31 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-
 from bidding.db import Connection
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Question:
-    id: int
-    pseudonym: str
-    question: str
-    asked_at: dt.datetime
-    #: The answer as first published (corrections do not change it: they are kept beside it).
-    answer: str | None
-    answered_at: dt.datetime | None
-    #: The asking organisation: shown to supervisors only, never in public or to the agency.
-    organisation_id: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Correction:
-    id: int
-    question_id: int
-    answer: str
-    corrected_at: dt.datetime
+from bidding.tenders.model import Correction, Question
 
 
 async def select_pseudonym_order(
@@ -69,7 +46,7 @@ async def select_questions(connection: Connection, tender_id: int, *, answered_o
     return [Question(**dict(row)) for row in rows]
 
 
-async def select_question_for_update(connection: Connection, question_id: int) -> tuple[int, Question] | None:
+async def lock_question(connection: Connection, question_id: int) -> tuple[int, Question] | None:
     """A question and the tender it is about, locked until the transaction ends."""
     row = await connection.fetchrow(
         """SELECT tender_id, id, pseudonym, question, asked_at, answer, answered_at, organisation_id

@@ -1,213 +1,129 @@
-"""SQL for tenders, lots, custodians, invitations, documents, registrations, amendments, notifications (questions:
-:mod:`bidding.tenders.questions_repo`)."""
+"""SQL for tenders, lots, custodians, invitations, documents, registrations, amendments (questions:
+:mod:`bidding.tenders.questions_repo`; notifications: :mod:`bidding.notifications.repo`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+import typing
+from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from bidding.db import Connection
 from bidding.errors import Conflict
 from bidding.i18n import N_
-from bidding.tenders.model import Category, Contact, LocalText, Method, Procedure, Status
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Party:
-    id: int
-    name: str
-    name_en: str | None
-    credit_code: str | None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Lot:
-    number: int
-    title: LocalText
-    budget: Decimal
-    bid_security: Decimal
-    method: Method
-    #: The criteria tree as stored (the shape of :class:`bidding.tenders.model.Criterion`).
-    criteria: list[dict[str, Any]]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Tender:
-    id: int
-    reference: str
-    status: Status
-    category: Category
-    procedure: Procedure
-    region: str
-    currency: str
-    budget: Decimal
-    title: LocalText
-    description: LocalText
-    documents_from: dt.datetime
-    questions_until: dt.datetime
-    deadline: dt.datetime
-    evaluation_at: dt.datetime
-    committee_size: int
-    specialties: list[dict[str, Any]]
-    custody_threshold: int
-    custodian_ids: tuple[int, ...]
-    invited_ids: tuple[int, ...]
-    version: int
-    agency: Party
-    purchaser: Party
-    created_by: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    published_at: dt.datetime | None
-    cancelled_at: dt.datetime | None
-    cancel_reason: str | None
-    lots: tuple[Lot, ...]
-    #: The contact persons the notice names: the running organisation's, and the purchaser's (empty if none).
-    contact: Contact
-    purchaser_contact: Contact
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class DocumentVersion:
-    id: int
-    tender_id: int
-    name: str
-    version: int
-    sha256: bytes
-    size: int
-    content_type: str
-    uploaded_at: dt.datetime
-    #: Whether this is the newest version of its name.
-    current: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Amendment:
-    version: int
-    summary: str
-    substantive: bool
-    changes: dict[str, Any]
-    deadline_before: dt.datetime
-    deadline_after: dt.datetime
-    deadline_pushed: bool
-    created_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Registration:
-    organisation_id: int
-    organisation_name: str
-    credit_code: str | None
-    registered_at: dt.datetime
-    organisation_name_en: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Notification:
-    id: int
-    kind: str
-    tender_id: int | None
-    payload: dict[str, Any]
-    created_at: dt.datetime
-    read_at: dt.datetime | None
-
+from bidding.tenders.model import (
+    Amendment,
+    Contact,
+    DocumentVersion,
+    LocalText,
+    Lot,
+    Party,
+    Person,
+    Registration,
+    Status,
+    Tender,
+    TenderInput,
+    tender_budget,
+)
 
 # --- Tenders --------------------------------------------------------------------------------------------------
 
-_TENDER_COLUMNS = """t.id, t.reference, t.status, t.category, t.procedure, t.region, t.currency, t.budget,
-    t.title_zh, t.title_en, t.description_zh, t.description_en, t.documents_from, t.questions_until, t.deadline,
-    t.evaluation_at, t.committee_size, t.specialties, t.custody_threshold, t.version, t.created_by, t.created_at,
-    t.updated_at, t.published_at, t.cancelled_at, t.cancel_reason, t.contact_name, t.contact_telephone,
-    t.contact_email, t.purchaser_contact_name, t.purchaser_contact_telephone, t.purchaser_contact_email,
-    a.id AS agency_id, a.name AS agency_name, a.name_en AS agency_name_en, a.credit_code AS agency_credit_code,
-    p.id AS purchaser_id, p.name AS purchaser_name, p.name_en AS purchaser_name_en,
-    p.credit_code AS purchaser_credit_code,
-    array(SELECT c.user_id FROM tender_custodians c WHERE c.tender_id = t.id ORDER BY c.position) AS custodian_ids,
-    array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id ORDER BY i.organisation_id)
-        AS invited_ids"""
+# How a tender is stored. The record (:class:`bidding.tenders.model.Tender`) is the one list of what a tender holds:
+# its columns, its row mapping and the columns a draft writes are derived from its fields here, so that a field is
+# added in one place. A plain field is the column of its name; a LocalText or a Contact is stored as one column per
+# part (``title_zh``, ``contact_telephone``); a Party is the organisation joined on ``<field>_id``; the custodians
+# and invitations are their own tables, read as arrays. The SQL below is assembled once, at import, from these
+# names alone: never from anything a request carries.
+
+_PARTS: Mapping[object, tuple[str, ...]] = {LocalText: LocalText.__struct_fields__, Contact: Contact.__struct_fields__}
+#: The parties a tender names, by the alias their organisation is joined under in :data:`TENDER_FROM`.
+_PARTIES: Mapping[str, str] = {"agency": "a", "purchaser": "p"}
+_LISTS: Mapping[str, str] = {
+    "custodian_ids": "array(SELECT c.user_id FROM tender_custodians c WHERE c.tender_id = t.id ORDER BY c.position)",
+    "invited_ids": "array(SELECT i.organisation_id FROM tender_invitations i WHERE i.tender_id = t.id"
+    " ORDER BY i.organisation_id)",
+}
+_TENDER_HINTS = typing.get_type_hints(Tender)
+_LOT_HINTS = typing.get_type_hints(Lot)
+#: The record's fields stored in the tenders row itself.
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(Tender) if f.name not in (*_PARTIES, *_LISTS, "lots"))
+_PARTY_FIELDS = tuple(f.name for f in dataclasses.fields(Party))
+#: Of those, the ones a draft or an amendment sets from its input (the budget is its lots' sum, the purchaser the
+#: one it names); the others are the lifecycle's (status, version, publication, cancellation).
+_WRITTEN_FIELDS = tuple(name for name in _ROW_FIELDS if name in TenderInput.__struct_fields__)
+
+
+def _columns(hints: Mapping[str, object], field: str) -> tuple[str, ...]:
+    parts = _PARTS.get(hints[field])
+    return tuple(f"{field}_{part}" for part in parts) if parts else (field,)
+
+
+def _value(hints: Mapping[str, object], field: str, row: asyncpg.Record) -> object:
+    kind = hints[field]
+    parts = _PARTS.get(kind)
+    if parts:
+        return kind(*(row[f"{field}_{part}"] for part in parts))  # type: ignore[operator]  # LocalText or Contact
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(row[field])
+    return row[field]
+
+
+_TENDER_COLUMNS = ", ".join(
+    [f"t.{column}" for field in _ROW_FIELDS for column in _columns(_TENDER_HINTS, field)]
+    + [f"{alias}.{part} AS {party}_{part}" for party, alias in _PARTIES.items() for part in _PARTY_FIELDS]
+    + [f"{select} AS {field}" for field, select in _LISTS.items()]
+)
+_WRITTEN_COLUMNS = ("purchaser_id", "budget", *(c for f in _WRITTEN_FIELDS for c in _columns(_TENDER_HINTS, f)))
+_WRITTEN_LIST = ", ".join(_WRITTEN_COLUMNS)
 
 TENDER_FROM = """FROM tenders t
     JOIN organisations a ON a.id = t.agency_id
     JOIN organisations p ON p.id = t.purchaser_id"""
 
 
+def _lot(row: asyncpg.Record) -> Lot:
+    # Each value is converted to its field's type by _value; mypy sees only the dict's union of them.
+    return Lot(**{field: _value(_LOT_HINTS, field, row) for field in _LOT_HINTS})  # type: ignore[arg-type]  # see above
+
+
 def _tender(row: asyncpg.Record, lots: Sequence[asyncpg.Record]) -> Tender:
-    return Tender(
-        id=row["id"],
-        reference=row["reference"],
-        status=Status(row["status"]),
-        category=Category(row["category"]),
-        procedure=Procedure(row["procedure"]),
-        region=row["region"],
-        currency=row["currency"],
-        budget=row["budget"],
-        title=LocalText(row["title_zh"], row["title_en"]),
-        description=LocalText(row["description_zh"], row["description_en"]),
-        documents_from=row["documents_from"],
-        questions_until=row["questions_until"],
-        deadline=row["deadline"],
-        evaluation_at=row["evaluation_at"],
-        committee_size=row["committee_size"],
-        specialties=row["specialties"],
-        custody_threshold=row["custody_threshold"],
-        custodian_ids=tuple(row["custodian_ids"]),
-        invited_ids=tuple(row["invited_ids"]),
-        version=row["version"],
-        agency=Party(row["agency_id"], row["agency_name"], row["agency_name_en"], row["agency_credit_code"]),
-        purchaser=Party(
-            row["purchaser_id"], row["purchaser_name"], row["purchaser_name_en"], row["purchaser_credit_code"]
-        ),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        published_at=row["published_at"],
-        cancelled_at=row["cancelled_at"],
-        cancel_reason=row["cancel_reason"],
-        lots=tuple(
-            Lot(
-                lot["number"],
-                LocalText(lot["title_zh"], lot["title_en"]),
-                lot["budget"],
-                lot["bid_security"],
-                Method(lot["method"]),
-                lot["criteria"],
-            )
-            for lot in lots
-        ),
-        contact=Contact(row["contact_name"], row["contact_telephone"], row["contact_email"]),
-        purchaser_contact=Contact(
-            row["purchaser_contact_name"], row["purchaser_contact_telephone"], row["purchaser_contact_email"]
-        ),
-    )
+    values: dict[str, Any] = {field: _value(_TENDER_HINTS, field, row) for field in _ROW_FIELDS}
+    values |= {party: Party(*(row[f"{party}_{part}"] for part in _PARTY_FIELDS)) for party in _PARTIES}
+    values |= {field: tuple(row[field]) for field in _LISTS}
+    return Tender(**values, lots=tuple(_lot(lot) for lot in lots))
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TenderFields:
-    """The columns a draft sets, already validated."""
+def _written_values(tender: TenderInput) -> list[object]:
+    """The values of :data:`_WRITTEN_COLUMNS` for a validated input."""
+    assert tender.reference is not None, "a reference is given or generated before saving"
+    values: list[object] = [tender.purchaser_id, tender_budget(tender)]
+    for field in _WRITTEN_FIELDS:
+        value = getattr(tender, field)
+        if parts := _PARTS.get(_TENDER_HINTS[field]):
+            values += [getattr(value, part) for part in parts]
+        else:
+            # Lists of structs (the specialties) are stored as JSON.
+            values.append(msgspec.to_builtins(value) if isinstance(value, list) else value)
+    return values
 
-    reference: str
-    agency_id: int
-    purchaser_id: int
-    category: Category
-    procedure: Procedure
-    region: str
-    budget: Decimal
-    title: LocalText
-    description: LocalText
-    documents_from: dt.datetime
-    questions_until: dt.datetime
-    deadline: dt.datetime
-    evaluation_at: dt.datetime
-    committee_size: int
-    specialties: list[dict[str, Any]]
-    custody_threshold: int
-    contact: Contact
-    purchaser_contact: Contact
+
+def _placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
+_INSERT_TENDER = (
+    f"INSERT INTO tenders (agency_id, created_by, status, {_WRITTEN_LIST})"
+    f" VALUES ($1, $2, 'draft', {_placeholders(3, len(_WRITTEN_COLUMNS))}) RETURNING id"
+)
+_UPDATE_TENDER = (
+    f"UPDATE tenders SET ({_WRITTEN_LIST}, updated_at) = ({_placeholders(2, len(_WRITTEN_COLUMNS))}, now())"
+    " WHERE id = $1"
+)
 
 
 async def next_reference_serial(connection: Connection) -> int:
@@ -215,78 +131,30 @@ async def next_reference_serial(connection: Connection) -> int:
     return serial
 
 
-#: The columns a draft sets, in the order of :func:`_field_values`.
-_FIELD_COLUMNS = """reference, purchaser_id, category, procedure, region, budget, title_zh, title_en, description_zh,
-    description_en, documents_from, questions_until, deadline, evaluation_at, committee_size, specialties,
-    custody_threshold, contact_name, contact_telephone, contact_email, purchaser_contact_name,
-    purchaser_contact_telephone, purchaser_contact_email"""
-
-
-def _field_values(fields: TenderFields) -> tuple[object, ...]:
-    return (
-        fields.reference,
-        fields.purchaser_id,
-        fields.category,
-        fields.procedure,
-        fields.region,
-        fields.budget,
-        fields.title.zh,
-        fields.title.en,
-        fields.description.zh,
-        fields.description.en,
-        fields.documents_from,
-        fields.questions_until,
-        fields.deadline,
-        fields.evaluation_at,
-        fields.committee_size,
-        fields.specialties,
-        fields.custody_threshold,
-        fields.contact.name,
-        fields.contact.telephone,
-        fields.contact.email,
-        fields.purchaser_contact.name,
-        fields.purchaser_contact.telephone,
-        fields.purchaser_contact.email,
-    )
-
-
-def _reference_taken(fields: TenderFields) -> Conflict:
+def _reference_taken(tender: TenderInput) -> Conflict:
     return Conflict(
-        N_("The reference %(reference)s is taken.", reference=fields.reference),
+        N_("The reference %(reference)s is taken.", reference=tender.reference),
         errors={"reference": N_("Already taken.")},
     )
 
 
-async def insert_tender(connection: Connection, fields: TenderFields, created_by: int) -> int:
-    """Insert a draft; raises :class:`Conflict` when the reference is taken."""
+async def insert_tender(connection: Connection, tender: TenderInput, agency_id: int, created_by: int) -> int:
+    """Insert a draft of validated terms; raises :class:`Conflict` when the reference is taken."""
     try:
-        tender_id: int = await connection.fetchval(
-            f"""INSERT INTO tenders (agency_id, created_by, status, {_FIELD_COLUMNS})
-                VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                        $20, $21, $22, $23, $24, $25)
-                RETURNING id""",
-            fields.agency_id,
-            created_by,
-            *_field_values(fields),
-        )
+        tender_id: int = await connection.fetchval(_INSERT_TENDER, agency_id, created_by, *_written_values(tender))
     except asyncpg.UniqueViolationError:
-        raise _reference_taken(fields) from None
+        raise _reference_taken(tender) from None
     return tender_id
 
 
-async def update_tender(connection: Connection, tender_id: int, fields: TenderFields) -> None:
-    """Replace a tender's fields (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference."""
+async def update_tender(connection: Connection, tender_id: int, tender: TenderInput) -> None:
+    """Replace a tender's terms (a draft's edits, or an amendment); raises :class:`Conflict` for a taken reference.
+
+    Lots, custodians and invitations are replaced by their own functions."""
     try:
-        await connection.execute(
-            f"""UPDATE tenders SET ({_FIELD_COLUMNS}, updated_at)
-                = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                   $23, $24, now())
-                WHERE id = $1""",
-            tender_id,
-            *_field_values(fields),
-        )
+        await connection.execute(_UPDATE_TENDER, tender_id, *_written_values(tender))
     except asyncpg.UniqueViolationError:
-        raise _reference_taken(fields) from None
+        raise _reference_taken(tender) from None
 
 
 async def replace_lots(connection: Connection, tender_id: int, lots: Sequence[Lot]) -> None:
@@ -317,15 +185,20 @@ async def replace_invitations(connection: Connection, tender_id: int, organisati
     )
 
 
-async def select_tender(connection: Connection, tender_id: int, *, for_update: bool = False) -> Tender | None:
-    """A tender with its lots; ``for_update`` locks its row until the transaction ends (serialising changes)."""
-    if for_update:
-        await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
+async def select_tender(connection: Connection, tender_id: int) -> Tender | None:
+    """A tender with its lots."""
     row = await connection.fetchrow("SELECT " + _TENDER_COLUMNS + " " + TENDER_FROM + " WHERE t.id = $1", tender_id)
     if row is None:
         return None
     lots = await connection.fetch("SELECT * FROM tender_lots WHERE tender_id = $1 ORDER BY number", tender_id)
     return _tender(row, lots)
+
+
+async def lock_tender(connection: Connection, tender_id: int) -> Tender | None:
+    """A tender with its lots, its row locked until the transaction ends: every change of a tender (and of what
+    hangs on it: documents, questions, bids, the opening) takes this lock first, so that changes are serialised."""
+    await connection.execute("SELECT 1 FROM tenders WHERE id = $1 FOR UPDATE", tender_id)
+    return await select_tender(connection, tender_id)
 
 
 async def select_tender_id_by_reference(connection: Connection, reference: str) -> int | None:
@@ -496,7 +369,7 @@ async def select_registrations(connection: Connection, tender_id: int) -> list[R
     return [Registration(**dict(row)) for row in rows]
 
 
-# --- Amendments and notifications ------------------------------------------------------------------------------
+# --- Amendments ------------------------------------------------------------------------------------------
 
 
 async def insert_amendment(
@@ -536,45 +409,7 @@ async def select_amendments(connection: Connection, tender_id: int) -> list[Amen
     return [Amendment(**dict(row)) for row in rows]
 
 
-async def notify_registered(connection: Connection, tender_id: int, kind: str, payload: dict[str, Any]) -> int:
-    """Notify every organisation registered for a tender; return how many."""
-    status: str = await connection.execute(
-        """INSERT INTO notifications (organisation_id, kind, tender_id, payload)
-           SELECT organisation_id, $2, $1, $3 FROM tender_registrations WHERE tender_id = $1""",
-        tender_id,
-        kind,
-        payload,
-    )
-    return int(status.rsplit(" ", 1)[-1])
-
-
-async def select_notifications(connection: Connection, organisation_id: int, *, limit: int) -> list[Notification]:
-    rows = await connection.fetch(
-        """SELECT id, kind, tender_id, payload, created_at, read_at FROM notifications
-           WHERE organisation_id = $1 ORDER BY id DESC LIMIT $2""",
-        organisation_id,
-        limit,
-    )
-    return [Notification(**dict(row)) for row in rows]
-
-
-async def mark_notifications_read(connection: Connection, organisation_id: int) -> None:
-    await connection.execute(
-        "UPDATE notifications SET read_at = now() WHERE organisation_id = $1 AND read_at IS NULL", organisation_id
-    )
-
-
 # --- The people and organisations a tender names ----------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Person:
-    id: int
-    display_name: str
-    organisation_name: str | None
-    login: str = ""
-    display_name_en: str | None = None
-    organisation_name_en: str | None = None
 
 
 async def select_organisation_kinds(connection: Connection, organisation_ids: Sequence[int]) -> dict[int, str]:
@@ -619,15 +454,6 @@ async def is_invited(connection: Connection, tender_id: int, organisation_id: in
         organisation_id,
     )
     return bool(found)
-
-
-async def notify(
-    connection: Connection, organisation_ids: Sequence[int], kind: str, tender_id: int, payload: dict[str, Any]
-) -> None:
-    await connection.executemany(
-        "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
-        [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
-    )
 
 
 async def backdate_tender(connection: Connection, tender_id: int, by: dt.timedelta) -> None:

@@ -18,7 +18,7 @@ from bidding.errors import InvalidInput
 from bidding.i18n import N_, Message
 from bidding.inputs import decode_cursor, encode_cursor
 from bidding.settings import Settings
-from bidding.tenders import model, search_model, search_repo
+from bidding.tenders import search_model, search_repo, validation
 from bidding.tenders.model import Category, Status
 
 #: Search results per page, by default and at most.
@@ -48,23 +48,23 @@ SEARCH_STATUSES = ("open", "closed", *(s.value for s in Status if s not in (Stat
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SearchPage:
-    items: list[search_repo.TenderSummary]
+    items: list[search_model.TenderSummary]
     #: The cursor of the next page, ``None`` on the last.
     next_cursor: str | None
 
 
-def _encode_cursor(summary: search_repo.TenderSummary) -> str:
+def _encode_cursor(summary: search_model.TenderSummary) -> str:
     assert summary.published_at is not None, "search lists published tenders"
     return encode_cursor(summary.published_at, summary.id)
 
 
-def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> search_repo.SearchFilters:
+def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> search_model.SearchFilters:
     errors: dict[str, Message] = {}
     amounts: dict[str, Decimal | None] = {}
     for field in ("budget_min", "budget_max"):
         raw = getattr(query, field)
         try:
-            amounts[field] = model.parse_amount(raw, allow_zero=True) if raw not in (None, "") else None
+            amounts[field] = validation.parse_amount(raw, allow_zero=True) if raw not in (None, "") else None
         except ValueError:
             errors[field] = N_("Give an amount such as 500000, with at most two decimals.")
     if query.status not in (None, "", *SEARCH_STATUSES):
@@ -77,7 +77,7 @@ def _search_filters(query: SearchQuery, timezone: ZoneInfo) -> search_repo.Searc
     def start_of(day: dt.date | None) -> dt.datetime | None:
         return dt.datetime.combine(day, dt.time(), timezone) if day else None
 
-    return search_repo.SearchFilters(
+    return search_model.SearchFilters(
         terms=search_model.tsquery(search_model.query_terms(query.q)),
         category=query.category,
         region=(query.region or "").strip() or None,

@@ -1,4 +1,4 @@
-"""The search terms of the notice board: what a tender is found by, and what a query must match.
+"""The notice board: what a tender is found by, what a query must match, and the summaries it lists.
 
 Plain functions, no I/O: the tender use cases store a tender's terms as it is saved, and
 :mod:`bidding.tenders.search` matches a query's against them.
@@ -6,11 +6,14 @@ Plain functions, no I/O: the tender use cases store a tender's terms as it is sa
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable
+from decimal import Decimal
 
-from bidding.tenders.model import LocalText
+from bidding.tenders.model import Category, LocalText, Procedure, Status
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[0-9a-z]+(?:[._/-][0-9a-z]+)*")
@@ -56,3 +59,41 @@ def tsquery(terms: list[str]) -> str | None:
     if not terms:
         return None
     return " & ".join(f"'{term}'" + ("" if _CJK.match(term) else ":*") for term in terms)
+
+
+# --- What the board lists, and what it is filtered by ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TenderSummary:
+    id: int
+    reference: str
+    status: Status
+    category: Category
+    procedure: Procedure
+    region: str
+    budget: Decimal
+    title: LocalText
+    deadline: dt.datetime
+    published_at: dt.datetime | None
+    agency_name: str
+    purchaser_name: str
+    lot_count: int
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+    agency_name_en: str | None = None
+    purchaser_name_en: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchFilters:
+    #: A tsquery of quoted search terms joined by ``&`` (see :func:`bidding.tenders.search.search`), or ``None``.
+    terms: str | None = None
+    category: Category | None = None
+    region: str | None = None
+    #: "open" (published, before its deadline), "closed" (after it), or any stored status.
+    status: str | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    deadline_from: dt.datetime | None = None
+    deadline_to: dt.datetime | None = None

@@ -6,37 +6,14 @@ closed from it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from decimal import Decimal
 
 import asyncpg
 
 from bidding.db import Connection
 from bidding.tenders.model import Category, LocalText, Procedure, Status
 from bidding.tenders.repo import TENDER_FROM
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TenderSummary:
-    id: int
-    reference: str
-    status: Status
-    category: Category
-    procedure: Procedure
-    region: str
-    budget: Decimal
-    title: LocalText
-    deadline: dt.datetime
-    published_at: dt.datetime | None
-    agency_name: str
-    purchaser_name: str
-    lot_count: int
-    cancelled_at: dt.datetime | None
-    cancel_reason: str | None
-    agency_name_en: str | None = None
-    purchaser_name_en: str | None = None
-
+from bidding.tenders.search_model import SearchFilters, TenderSummary
 
 # The status as people see it (model.effective_status): open for bids until the deadline, closed from it.
 _SUMMARY_COLUMNS = """t.id, t.reference,
@@ -66,20 +43,6 @@ def _summary(row: asyncpg.Record) -> TenderSummary:
         cancelled_at=row["cancelled_at"],
         cancel_reason=row["cancel_reason"],
     )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SearchFilters:
-    #: A tsquery of quoted search terms joined by ``&`` (see :func:`bidding.tenders.search.search`), or ``None``.
-    terms: str | None = None
-    category: Category | None = None
-    region: str | None = None
-    #: "open" (published, before its deadline), "closed" (after it), or any stored status.
-    status: str | None = None
-    budget_min: Decimal | None = None
-    budget_max: Decimal | None = None
-    deadline_from: dt.datetime | None = None
-    deadline_to: dt.datetime | None = None
 
 
 #: The condition of each status filter (see :class:`SearchFilters`).

@@ -13,8 +13,8 @@ from bidding.db import Database
 from bidding.demo import seed as demo
 from bidding.opening import reading
 from bidding.settings import Settings
-from bidding.tenders import model, search
-from bidding.tenders import service as tenders
+from bidding.tenders import model, search, validation
+from bidding.tenders import reading as tenders_reading
 from bidding.tenders.model import Category, Status
 
 #: Every table the seed writes to, counted before and after seeding again.
@@ -53,17 +53,17 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
     seeded = await _counts(connection)
 
     agent = await accounts.act_as(db, demo.AGENT)
-    own = {summary.reference: summary for summary in await tenders.list_own(db, agent)}
+    own = {summary.reference: summary for summary in await tenders_reading.list_own(db, agent)}
     assert set(own) == {spec.reference for spec in demo.TENDERS}
     public = await search.search(db, settings, search.SearchQuery(limit=100))
     assert {item.category for item in public.items if item.status is Status.PUBLISHED} == set(Category)
     assert any(summary.status is Status.DRAFT for summary in own.values())
     assert all(item.status is not Status.DRAFT for item in public.items)
     [cancelled] = [summary for summary in own.values() if summary.status is Status.CANCELLED]
-    assert (await tenders.get_tender(db, agent, cancelled.id)).tender.cancel_reason
+    assert (await tenders_reading.get_tender(db, agent, cancelled.id)).tender.cancel_reason
     assert any(summary.lot_count >= 2 for summary in own.values())
 
-    views = [await tenders.get_tender(db, agent, summary.id) for summary in own.values()]
+    views = [await tenders_reading.get_tender(db, agent, summary.id) for summary in own.values()]
     amended = [view for view in views if view.amendments]
     assert amended and any(d.version == 2 for view in amended for d in view.documents)
     assert any(q.answer for view in views for q in view.questions)
@@ -99,14 +99,14 @@ async def test_every_demo_tender_keeps_the_rules_of_a_tender_made_on_the_pages(
     await demo.seed(db, settings)
     agent = await accounts.act_as(db, demo.AGENT)
     opened = []
-    for summary in await tenders.list_own(db, agent):
-        view = await tenders.get_tender(db, agent, summary.id)
+    for summary in await tenders_reading.list_own(db, agent):
+        view = await tenders_reading.get_tender(db, agent, summary.id)
         tender = view.tender
         rules = settings.rules_for(tender.procedure)
-        model.validate_tender(tenders.tender_input(tender), rules)
+        validation.validate_tender(model.tender_input(tender), rules)
         if tender.published_at is None:
             continue
-        assert model.missing_contact(tender.contact) == [], tender.reference
+        assert validation.missing_contact(tender.contact) == [], tender.reference
         documents_from = model.check_publication(tender.documents_from, tender.deadline, tender.published_at, rules)
         assert documents_from == tender.documents_from, f"{tender.reference}: documents before its publication"
         assert all(document.uploaded_at <= tender.published_at for document in view.documents if document.version == 1)

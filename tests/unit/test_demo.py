@@ -14,7 +14,7 @@ from bidding.demo import seed as demo
 from bidding.demo.tenders import TENDERS, DemoTender
 from bidding.identity import PLATFORM
 from bidding.settings import TimeRules
-from bidding.tenders import model
+from bidding.tenders import model, validation
 from bidding.tenders.model import Category, Procedure
 
 #: Seeding late in the evening and early in the morning (deadlines fall at 09:30).
@@ -34,7 +34,7 @@ CAST = demo.Cast(
 @pytest.mark.parametrize("now", MOMENTS)
 @pytest.mark.parametrize("spec", TENDERS, ids=[spec.reference for spec in TENDERS])
 def test_every_demo_tender_is_valid_and_publishable_when_seeded(spec: DemoTender, now: dt.datetime) -> None:
-    tender = model.validate_tender(demo.tender_input(spec, now, CAST), TimeRules())
+    tender = validation.validate_tender(demo.tender_input(spec, now, CAST), TimeRules())
     model.check_publication(tender.documents_from, tender.deadline, now, TimeRules())
     assert 25 <= (tender.deadline - now).days <= 45
     assert tender.title.zh and tender.title.en and tender.description.zh and tender.description.en

@@ -16,7 +16,7 @@ from bidding.db import Database, migrate_database
 from bidding.errors import AccountDisabled, Conflict, Forbidden, InvalidInput, NotFound, WrongCredentials
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
 from bidding.log.model import SEALED_ACTIONS
-from bidding.tenders import service as tenders
+from bidding.tenders import drafting as tenders_drafting
 from tests.conftest import PostgresServer
 from tests.integration.conftest import PASSWORD, MakeOrganisation, MakeUser
 from tests.integration.tenders.conftest import Cast, cast  # noqa: F401  # the people of a tender, as a fixture
@@ -129,7 +129,7 @@ async def test_the_kind_and_credit_code_of_an_organisation_in_a_tender_are_fixed
     db: Database,
     cast: Cast,  # noqa: F811  # the fixture imported above
 ) -> None:
-    await tenders.create_draft(db, cast.settings, cast.agent, cast.tender())
+    await tenders_drafting.create_draft(db, cast.settings, cast.agent, cast.tender())
     with pytest.raises(InvalidInput) as raised:
         await admin.update_organisation(
             db, cast.admin, cast.purchaser_id, OrganisationChanges(kind=OrganisationKind.AGENCY)

@@ -12,7 +12,10 @@ from bidding.bids import service as bids
 from bidding.db import Database
 from bidding.keys import service as keys
 from bidding.keys.model import Purpose
-from bidding.tenders import service as tenders
+from bidding.tenders import documents as tenders_documents
+from bidding.tenders import drafting as tenders_drafting
+from bidding.tenders import questions as tenders_questions
+from bidding.tenders import reading as tenders_reading
 from crypto import age, envelope, keyfile
 from crypto.statement import PriceSheet
 from tests.integration.tenders.conftest import Cast, cast, chunks_of, key_file, published_tender, run_ceremony
@@ -71,16 +74,16 @@ class Bidding:
 
 @pytest.fixture
 async def bidding(db: Database, cast: Cast) -> Bidding:
-    tender_id = await tenders.create_draft(db, cast.settings, cast.agent, cast.tender())
+    tender_id = await tenders_drafting.create_draft(db, cast.settings, cast.agent, cast.tender())
     recipient, custodian_keys = await run_ceremony(db, cast, tender_id)
-    await tenders.upload_document(
+    await tenders_documents.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="招标文件.pdf", chunks=chunks_of(b"%PDF-1.7 v1")
     )
-    await tenders.publish(db, cast.settings, cast.agent, tender_id)
-    view = await tenders.get_tender(db, cast.agent, tender_id)
+    await tenders_drafting.publish(db, cast.settings, cast.agent, tender_id)
+    view = await tenders_reading.get_tender(db, cast.agent, tender_id)
     bidder_keys, codes = [], []
     for index, bidder in enumerate(cast.bidders):
-        await tenders.register(db, bidder, tender_id)
+        await tenders_questions.register(db, bidder, tender_id)
         keys_file = key_file(f"bidder-{index}", 10 + index)
         await keys.register_key(
             db, bidder, Purpose.BIDDER, verifier_key=keys_file.verifier_key, recipient=keys_file.recipient.encode()

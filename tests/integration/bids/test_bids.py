@@ -17,7 +17,7 @@ from bidding.keys import service as keys
 from bidding.keys.model import Purpose
 from bidding.log import tree
 from bidding.log.model import commitment
-from bidding.tenders import service as tenders
+from bidding.tenders import questions as tenders_questions
 from crypto import age, merkle
 from crypto.note import parse_verifier_key, verify_log_proof
 from tests.integration.bids.conftest import Bidding, key_file
@@ -220,7 +220,7 @@ async def test_only_registered_bidders_with_keys_upload_within_the_size_limit(
     await connection.execute("DELETE FROM tender_registrations WHERE tender_id = $1", bidding.tender_id)
     with pytest.raises(Forbidden, match="Register your organisation"):
         await bids.create_upload(bidding.db, bidding.cast.blobs, cast.bidders[0], bidding.tender_id, 10)
-    await tenders.register(bidding.db, cast.bidders[0], bidding.tender_id)
+    await tenders_questions.register(bidding.db, cast.bidders[0], bidding.tender_id)
     await connection.execute("UPDATE tenders SET max_envelope_size = 2048 WHERE id = $1", bidding.tender_id)
     with pytest.raises(TooLarge):
         await bids.create_upload(bidding.db, bidding.cast.blobs, cast.bidders[0], bidding.tender_id, 2049)

@@ -17,12 +17,12 @@ from bidding.db import Database
 from bidding.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from bidding.identity import Actor
 from bidding.log import repo, tree
-from bidding.offline.verify import EXPORT_FORMAT, VerifyError, verify_export
+from bidding.log.model import EXPORT_FORMAT
+from bidding.offline.verify import VerifyError, verify_export
 from bidding.settings import Settings
 from bidding.supervision import service
 from bidding.supervision.service import EventQuery
 from bidding.tenders import questions
-from bidding.tenders import service as tenders
 from crypto import note, tiles
 from tests.integration.tenders.conftest import Cast, published_tender
 
@@ -47,7 +47,7 @@ class Story:
 async def story(db: Database, cast: Cast) -> Story:
     tender_id = await published_tender(db, cast)
     other_tender_id = await published_tender(db, cast, reference="ZB-OTHER-1")
-    await tenders.register(db, cast.bidders[0], tender_id)
+    await questions.register(db, cast.bidders[0], tender_id)
     await questions.ask(db, cast.bidders[0], tender_id, "工期可以延长吗？")
     return Story(tender_id, other_tender_id)
 
@@ -231,7 +231,7 @@ async def test_a_person_timeline_is_what_they_did_and_what_was_done_to_their_acc
     db: Database, cast: Cast, story: Story
 ) -> None:
     bidder = _user_id(cast.bidders[0])
-    await tenders.register(db, cast.bidders[1], story.tender_id)
+    await questions.register(db, cast.bidders[1], story.tender_id)
     await questions.ask(db, cast.bidders[1], story.tender_id, "另一个问题")
     timeline = await service.user_events(db, cast.supervisor, bidder)
     assert [(event.action, event.actor_user_id) for event in timeline.items] == [

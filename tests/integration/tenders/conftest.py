@@ -24,7 +24,7 @@ from bidding.keys import service as keys
 from bidding.keys.model import Purpose
 from bidding.opening import ceremony
 from bidding.settings import Settings
-from bidding.tenders import service
+from bidding.tenders import documents, drafting
 from bidding.tenders.model import TenderInput
 from crypto import age, keyfile
 from tests.integration.conftest import PASSWORD, MakeOrganisation
@@ -136,13 +136,13 @@ async def run_ceremony(db: Database, cast: Cast, tender_id: int) -> tuple[age.Hy
 async def publish(db: Database, cast: Cast, tender_id: int, settings: Settings | None = None) -> None:
     """Run the custody ceremony and publish, as the agent does."""
     await run_ceremony(db, cast, tender_id)
-    await service.publish(db, settings or cast.settings, cast.agent, tender_id)
+    await drafting.publish(db, settings or cast.settings, cast.agent, tender_id)
 
 
 async def published_tender(db: Database, cast: Cast, **changes: object) -> int:
     """A tender drafted, given a document, its ceremony run and published by the agent."""
-    tender_id = await service.create_draft(db, cast.settings, cast.agent, cast.tender(**changes))
-    await service.upload_document(
+    tender_id = await drafting.create_draft(db, cast.settings, cast.agent, cast.tender(**changes))
+    await documents.upload_document(
         db, cast.settings, cast.blobs, cast.agent, tender_id, filename="招标文件.pdf", chunks=chunks_of(b"%PDF-1.7 v1")
     )
     await publish(db, cast, tender_id)

@@ -14,7 +14,7 @@ from bidding.db import Database
 from bidding.errors import InvalidInput, NotFound
 from bidding.opendata import service as opendata
 from bidding.opendata.model import ocid
-from bidding.tenders import service
+from bidding.tenders import documents, drafting, model, reading
 from bidding.tenders.model import LocalText
 from tests.integration.tenders.conftest import Cast, chunks_of, published_tender
 from tests.ocds import assert_valid
@@ -37,9 +37,9 @@ async def _record(db: Database, cast: Cast, tender_id: int) -> dict[str, Any]:
 
 
 async def _amend_title(db: Database, cast: Cast, tender_id: int) -> None:
-    stored = (await service.get_tender(db, cast.agent, tender_id)).tender
-    changed = msgspec.structs.replace(service.tender_input(stored), title=LocalText(stored.title.zh + "（第二次）"))
-    await service.amend(db, cast.settings, cast.agent, tender_id, changed, summary="更正标题", substantive=False)
+    stored = (await reading.get_tender(db, cast.agent, tender_id)).tender
+    changed = msgspec.structs.replace(model.tender_input(stored), title=LocalText(stored.title.zh + "（第二次）"))
+    await drafting.amend(db, cast.settings, cast.agent, tender_id, changed, summary="更正标题", substantive=False)
 
 
 async def test_a_published_tender_is_an_ocds_release(db: Database, cast: Cast) -> None:
@@ -62,7 +62,7 @@ async def test_a_published_tender_is_an_ocds_release(db: Database, cast: Cast) -
 
 
 async def test_drafts_are_not_published(db: Database, cast: Cast) -> None:
-    await service.create_draft(db, cast.settings, cast.agent, cast.tender())
+    await drafting.create_draft(db, cast.settings, cast.agent, cast.tender())
     assert (await _feed(db, cast))["releases"] == []
 
 
@@ -75,7 +75,7 @@ async def test_amounts_keep_their_fen_on_the_wire(db: Database, cast: Cast) -> N
 async def test_amendments_and_cancellation_are_releases_and_the_record_compiles_them(db: Database, cast: Cast) -> None:
     tender_id = await published_tender(db, cast)
     await _amend_title(db, cast, tender_id)
-    await service.upload_document(
+    await documents.upload_document(
         db,
         cast.settings,
         cast.blobs,
@@ -85,7 +85,7 @@ async def test_amendments_and_cancellation_are_releases_and_the_record_compiles_
         chunks=chunks_of(b"%PDF-1.7 addendum"),
         summary="补充图纸",
     )
-    await service.cancel(db, cast.settings, cast.agent, tender_id, "项目资金未落实")
+    await drafting.cancel(db, cast.settings, cast.agent, tender_id, "项目资金未落实")
     releases = (await _feed(db, cast))["releases"]
     assert [r["tag"] for r in releases] == [
         ["tender"],

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bidding.errors import InvalidInput, InvalidTransition
 from bidding.settings import TimeRules
-from bidding.tenders import model, search_model
+from bidding.tenders import model, search_model, validation
 from bidding.tenders.model import (
     Contact,
     Criterion,
@@ -38,7 +38,7 @@ def tender(**changes: object) -> TenderInput:
 
 def problems(candidate: TenderInput) -> set[str]:
     try:
-        model.validate_tender(candidate, RULES)
+        validation.validate_tender(candidate, RULES)
     except InvalidInput as error:
         return set(error.errors)
     return set()
@@ -70,30 +70,30 @@ PRICE = criterion("40", "price", formula=PriceFormula("lowest_price_ratio"))
     ("raw", "amount"), [("1250000", "1250000.00"), ("0.5", "0.50"), (" 12.30", "12.30"), ("1E3", "1000.00")]
 )
 def test_amounts_are_exact_to_the_fen(raw: str, amount: str) -> None:
-    assert str(model.parse_amount(raw)) == amount
+    assert str(validation.parse_amount(raw)) == amount
 
 
 @pytest.mark.parametrize("raw", ["", "abc", "1.001", "-5", "0", "NaN", "Infinity", "100000000000000", "1e-3"])
 def test_bad_amounts_are_refused(raw: str) -> None:
     with pytest.raises(ValueError):
-        model.parse_amount(raw)
+        validation.parse_amount(raw)
 
 
 @given(st.decimals(min_value=Decimal("0.01"), max_value=model.MAX_AMOUNT, places=2))
 def test_every_amount_with_fen_survives(amount: Decimal) -> None:
-    assert model.parse_amount(str(amount)) == amount
+    assert validation.parse_amount(str(amount)) == amount
 
 
 # --- The tender as a whole ----------------------------------------------------------------------------------------
 
 
 def test_the_sample_is_valid_and_comes_back_normalised() -> None:
-    valid = model.validate_tender(tender(), RULES)
+    valid = validation.validate_tender(tender(), RULES)
     assert [lot.budget for lot in valid.lots] == ["12500000.00", "3800000.50"]
     assert [lot.bid_security for lot in valid.lots] == ["200000.00", "0.00"]
     assert [c.points for c in valid.lots[0].criteria] == ["40", "45", "15"]
     # Normalising twice changes nothing: equal tenders hash equal.
-    assert model.validate_tender(valid, RULES) == valid
+    assert validation.validate_tender(valid, RULES) == valid
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -116,7 +116,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_text_is_cleaned_of_control_characters_and_limited() -> None:
-    valid = model.validate_tender(tender(title=LocalText(" 门诊楼\x00改造 ", "")), RULES)
+    valid = validation.validate_tender(tender(title=LocalText(" 门诊楼\x00改造 ", "")), RULES)
     assert valid.title == LocalText("门诊楼改造", "")
     assert problems(tender(title=LocalText("长" * (model.MAX_TITLE_LENGTH + 1)))) == {"title.zh"}
     assert problems(tender(description=LocalText("", "x" * (model.MAX_DESCRIPTION_LENGTH + 1)))) == {"description.en"}
@@ -231,8 +231,8 @@ def test_a_lot_has_at_most_60_criteria() -> None:
 
 
 def test_a_tender_input_comes_from_json_as_clients_send_it() -> None:
-    raw = msgspec.json.encode(model.validate_tender(tender(), RULES))
-    assert msgspec.json.decode(raw, type=TenderInput) == model.validate_tender(tender(), RULES)
+    raw = msgspec.json.encode(validation.validate_tender(tender(), RULES))
+    assert msgspec.json.decode(raw, type=TenderInput) == validation.validate_tender(tender(), RULES)
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(raw.replace(b'"works"', b'"weapons"'), type=TenderInput)
     with pytest.raises(msgspec.ValidationError):
@@ -256,7 +256,7 @@ def test_publication_counts_the_period_from_when_documents_are_really_available(
 
 
 def test_a_snapshot_names_each_term_and_diffs_list_what_changed() -> None:
-    before = model.validate_tender(tender(), RULES)
+    before = validation.validate_tender(tender(), RULES)
     lots = list(before.lots)
     lots[1] = msgspec.structs.replace(lots[1], budget="3900000.00")
     after = msgspec.structs.replace(before, lots=lots, title=LocalText(before.title.zh, "New title"))
@@ -275,7 +275,7 @@ def test_a_snapshot_names_each_term_and_diffs_list_what_changed() -> None:
 
 
 def test_what_publication_fixes_cannot_be_amended() -> None:
-    before = model.validate_tender(tender(reference="ZB-1"), RULES)
+    before = validation.validate_tender(tender(reference="ZB-1"), RULES)
     model.check_amendment(before, msgspec.structs.replace(before, region="别处"))
     with pytest.raises(InvalidInput) as raised:
         model.check_amendment(
@@ -288,29 +288,29 @@ def test_what_publication_fixes_cannot_be_amended() -> None:
 
 
 def test_pseudonyms_run_like_spreadsheet_columns() -> None:
-    assert [model.pseudonym(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+    assert [validation.pseudonym(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
         "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA",
     ]  # fmt: skip
 
 
 @given(st.integers(0, 100_000), st.integers(0, 100_000))
 def test_different_askers_never_share_a_pseudonym(a: int, b: int) -> None:
-    assert (model.pseudonym(a) == model.pseudonym(b)) == (a == b)
+    assert (validation.pseudonym(a) == validation.pseudonym(b)) == (a == b)
 
 
 def test_questions_need_registration_and_come_before_the_cutoff() -> None:
     cutoff = NOW + dt.timedelta(days=1)
     ask = dict(status=Status.PUBLISHED, questions_until=cutoff, now=NOW)
-    assert model.check_question("  工期？ ", registered=True, **ask) == "工期？"  # type: ignore[arg-type]  # the keywords of check_question
+    assert validation.check_question("  工期？ ", registered=True, **ask) == "工期？"  # type: ignore[arg-type]  # the keywords of check_question
     with pytest.raises(InvalidTransition, match="Register"):
-        model.check_question("工期？", registered=False, **ask)  # type: ignore[arg-type]  # the keywords of check_question
+        validation.check_question("工期？", registered=False, **ask)  # type: ignore[arg-type]  # the keywords of check_question
     with pytest.raises(InvalidTransition, match="cutoff"):
-        model.check_question("工期？", registered=True, status=Status.PUBLISHED, questions_until=NOW, now=NOW)
+        validation.check_question("工期？", registered=True, status=Status.PUBLISHED, questions_until=NOW, now=NOW)
     with pytest.raises(InvalidTransition):
-        model.check_question("工期？", registered=True, status=Status.CANCELLED, questions_until=cutoff, now=NOW)
+        validation.check_question("工期？", registered=True, status=Status.CANCELLED, questions_until=cutoff, now=NOW)
     for text in ("", "  ", "问" * (model.MAX_QUESTION_LENGTH + 1)):
         with pytest.raises(InvalidInput):
-            model.check_question(text, registered=True, **ask)  # type: ignore[arg-type]  # the keywords of check_question
+            validation.check_question(text, registered=True, **ask)  # type: ignore[arg-type]  # the keywords of check_question
 
 
 # --- Documents ----------------------------------------------------------------------------------------------------
@@ -320,20 +320,20 @@ def test_questions_need_registration_and_come_before_the_cutoff() -> None:
     ("name", "cleaned", "content_type"),
     [
         ("招标文件.pdf", "招标文件.pdf", "application/pdf"),
-        ("C:\\Users\\李娜\\工程量清单.XLSX", "工程量清单.XLSX", model.DOCUMENT_TYPES[".xlsx"]),
+        ("C:\\Users\\李娜\\工程量清单.XLSX", "工程量清单.XLSX", validation.DOCUMENT_TYPES[".xlsx"]),
         ("/home/li/图纸/总平面图.dwg", "总平面图.dwg", "image/vnd.dwg"),
         ("资料包.7z", "资料包.7z", "application/x-7z-compressed"),
         (" 说明\n.txt", "说明 .txt", "text/plain"),
     ],
 )
 def test_document_kinds_come_from_the_name(name: str, cleaned: str, content_type: str) -> None:
-    assert model.document_type(name) == (cleaned, content_type)
+    assert validation.document_type(name) == (cleaned, content_type)
 
 
 @pytest.mark.parametrize("name", ["", "   ", ".pdf", "setup.exe", "page.html", "noextension", "a/", "x" * 252 + ".pdf"])
 def test_other_files_are_refused(name: str) -> None:
     with pytest.raises(InvalidInput):
-        model.document_type(name)
+        validation.document_type(name)
 
 
 # --- Search -------------------------------------------------------------------------------------------------------
@@ -394,7 +394,9 @@ def test_an_email_address_that_is_not_one_is_refused(email: str) -> None:
 
 
 def test_a_contact_is_cleaned_and_its_name_limited() -> None:
-    cleaned = model.validate_tender(tender(contact=Contact("  张\n伟 ", " 0512-6888  1234 ", "z@example.com ")), RULES)
+    cleaned = validation.validate_tender(
+        tender(contact=Contact("  张\n伟 ", " 0512-6888  1234 ", "z@example.com ")), RULES
+    )
     assert cleaned.contact == Contact("张 伟", "0512-6888 1234", "z@example.com")
     assert problems(tender(contact=Contact("张" * 51))) == {"contact.name"}
 
@@ -408,15 +410,15 @@ def test_a_purchasers_contact_is_optional_but_has_a_name_and_a_telephone_when_gi
 
 
 def test_a_published_notice_needs_its_whole_contact() -> None:
-    assert model.missing_contact(Contact("张伟", "0512-6888 1234")) == ["email"]
+    assert validation.missing_contact(Contact("张伟", "0512-6888 1234")) == ["email"]
     with pytest.raises(InvalidInput) as raised:
-        model.check_contact_given(Contact(telephone="0512-6888 1234"))
+        validation.check_contact_given(Contact(telephone="0512-6888 1234"))
     assert set(raised.value.errors) == {"contact.name", "contact.email"}
-    model.check_contact_given(Contact("张伟", "0512-6888 1234", "zhang.wei@example.com"))
+    validation.check_contact_given(Contact("张伟", "0512-6888 1234", "zhang.wei@example.com"))
 
 
 def test_an_amendment_of_the_contact_lists_it_as_changed_and_not_substantive() -> None:
-    before = model.validate_tender(tender(), RULES)
+    before = validation.validate_tender(tender(), RULES)
     after = msgspec.structs.replace(before, contact=Contact("李娜", before.contact.telephone, before.contact.email))
     changes = model.diff(model.snapshot(before), model.snapshot(after))
     assert changes == {"contact.name": {"before": "张伟", "after": "李娜"}}

@@ -1,0 +1,24 @@
+"""Use cases of the inbox. Notifications are written by the use cases that make the news (a tender amended,
+answered, cancelled, an invitation), in their own transaction, through :mod:`bidding.notifications.repo`."""
+
+from __future__ import annotations
+
+from bidding.db import Database
+from bidding.identity import Actor
+from bidding.notifications import repo
+from bidding.notifications.model import Notification
+
+#: Notifications shown at once.
+MAX_NOTIFICATIONS = 50
+
+
+async def inbox(db: Database, actor: Actor, *, mark_read: bool = False) -> list[Notification]:
+    """The newest notifications of the actor's organisation; ``mark_read`` marks them all read after reading."""
+    principal = actor.principal
+    if principal is None or principal.organisation_id is None:
+        return []
+    async with db.transaction() as connection:
+        found = await repo.select_notifications(connection, principal.organisation_id, limit=MAX_NOTIFICATIONS)
+        if mark_read:
+            await repo.mark_notifications_read(connection, principal.organisation_id)
+    return found
