@@ -47,10 +47,14 @@ async def lock_open_uploads(connection: Connection, tender_id: int, organisation
     return [row["id"] for row in rows]
 
 
-async def select_upload(connection: Connection, upload_id: str, *, for_update: bool = False) -> Upload | None:
-    row = await connection.fetchrow(
-        f"SELECT {_UPLOAD_COLUMNS} FROM bid_uploads WHERE id = $1" + (" FOR UPDATE" if for_update else ""), upload_id
-    )
+async def select_upload(connection: Connection, upload_id: str) -> Upload | None:
+    row = await connection.fetchrow(f"SELECT {_UPLOAD_COLUMNS} FROM bid_uploads WHERE id = $1", upload_id)
+    return Upload(**dict(row)) if row else None
+
+
+async def lock_upload(connection: Connection, upload_id: str) -> Upload | None:
+    """An upload, locked until the transaction ends (its offset moves, or it becomes a bid)."""
+    row = await connection.fetchrow(f"SELECT {_UPLOAD_COLUMNS} FROM bid_uploads WHERE id = $1 FOR UPDATE", upload_id)
     return Upload(**dict(row)) if row else None
 
 
@@ -158,12 +162,17 @@ async def insert_bid(
     raise RuntimeError(f"{BID_ID_ATTEMPTS} random bid ids in a row were taken: the id source is not random")
 
 
-async def select_bid(connection: Connection, bid_id: int, *, for_update: bool = False) -> Bid | None:
-    row = await connection.fetchrow(
-        f"SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1"
-        + (" FOR UPDATE OF b" if for_update else ""),
-        bid_id,
-    )
+_BID_BY_ID = f"SELECT {_BID_COLUMNS} FROM bids b JOIN organisations o ON o.id = b.organisation_id WHERE b.id = $1"
+
+
+async def select_bid(connection: Connection, bid_id: int) -> Bid | None:
+    row = await connection.fetchrow(_BID_BY_ID, bid_id)
+    return _bid(row) if row else None
+
+
+async def lock_bid(connection: Connection, bid_id: int) -> Bid | None:
+    """A bid, its row locked until the transaction ends (it is withdrawn or replaced)."""
+    row = await connection.fetchrow(_BID_BY_ID + " FOR UPDATE OF b", bid_id)
     return _bid(row) if row else None
 
 

@@ -114,7 +114,7 @@ async def _own_upload(
     connection: Connection, actor: Actor, upload_id: str, *, for_update: bool = False
 ) -> model.Upload:
     bidder = _bidder(actor)
-    upload = await repo.select_upload(connection, upload_id, for_update=for_update)
+    upload = await (repo.lock_upload if for_update else repo.select_upload)(connection, upload_id)
     # Not found rather than forbidden: upload ids of other organisations are nobody's business.
     if upload is None or upload.organisation_id != bidder.organisation_id or upload.terminated_at is not None:
         raise NotFound(N_("There is no such upload."))
@@ -275,7 +275,7 @@ async def submit_bid(
             raise Conflict(N_("This upload is already a bid."))
         previous = None
         if replaces is not None:
-            previous = await repo.select_bid(connection, replaces, for_update=True)
+            previous = await repo.lock_bid(connection, replaces)
             if (
                 previous is None
                 or previous.organisation_id != bidder.organisation_id
@@ -354,7 +354,7 @@ async def withdraw_bid(
         if bid is None or bid.organisation_id != bidder.organisation_id:
             raise NotFound(N_("There is no such bid of yours."))
         await _open_tender(connection, bidder, bid.tender_id, for_update=True)
-        bid = await repo.select_bid(connection, bid_id, for_update=True)
+        bid = await repo.lock_bid(connection, bid_id)
         assert bid is not None
         if bid.status is not BidStatus.SEALED:
             raise InvalidTransition(

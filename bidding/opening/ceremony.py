@@ -91,7 +91,7 @@ async def record_ceremony(db: Database, actor: Actor, tender_id: int, data: byte
             errors={"ceremony": N_("The ceremony file is not valid: %(reason)s", reason=str(error))}
         ) from None
     async with db.transaction() as connection:
-        tender = await access.tender(connection, tender_id, for_update=True)
+        tender = await access.lock_tender(connection, tender_id)
         if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can record its custody ceremony."))
         # On a draft the ceremony may be run again (the custodians or k changed, say); publication fixes it.
@@ -179,7 +179,7 @@ async def record_share_check(db: Database, actor: Actor, tender_id: int) -> dt.d
     if principal is None or not principal.has(Role.CUSTODIAN):
         raise Forbidden(N_("Only key custodians check their shares."))
     async with db.transaction() as connection:
-        await access.tender(connection, tender_id, for_update=True)
+        await access.lock_tender(connection, tender_id)
         share = next(
             (s for s in await repo.select_shares(connection, tender_id) if s.user_id == principal.user_id), None
         )

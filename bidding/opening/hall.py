@@ -35,7 +35,7 @@ from crypto.canonical import canonical_json
 async def start_opening(db: Database, settings: Settings, actor: Actor, tender_id: int) -> None:
     """Start the opening after the deadline: freeze and list the sealed bids, and log the list."""
     async with db.transaction() as connection:
-        tender = await access.tender(connection, tender_id, for_update=True)
+        tender = await access.lock_tender(connection, tender_id)
         if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender can open it."))
         now = await bids_repo.select_clock(connection)
@@ -78,7 +78,7 @@ async def hand_in_share(
     """
     mnemonic = " ".join(mnemonic.split()).lower()
     async with db.transaction() as connection:
-        tender = await access.tender(connection, tender_id, for_update=True)
+        tender = await access.lock_tender(connection, tender_id)
         if tender.status is not Status.OPENING:
             raise InvalidTransition(N_("Shares are handed in during the opening, once the agency has started it."))
         shares = await repo.select_shares(connection, tender_id)
@@ -123,8 +123,8 @@ async def _record_share(
 
 async def _line_of_own_bid(connection: Connection, actor: Actor, bid_id: int) -> tuple[Bid, repo.Line]:
     bid = reading.own_bid(actor, await bids_repo.select_bid(connection, bid_id))
-    await access.tender(connection, bid.tender_id, for_update=True)
-    line = await repo.select_line(connection, bid_id, for_update=True)
+    await access.lock_tender(connection, bid.tender_id)
+    line = await repo.lock_line(connection, bid_id)
     if line is None:
         raise InvalidTransition(N_("This bid has not been read out yet."))
     if line.confirmed_at is not None or line.objection is not None:
@@ -187,10 +187,10 @@ async def answer_objection(db: Database, actor: Actor, bid_id: int, text: str) -
         bid = await bids_repo.select_bid(connection, bid_id)
         if bid is None:
             raise NotFound(N_("There is no such bid."))
-        tender = await access.tender(connection, bid.tender_id, for_update=True)
+        tender = await access.lock_tender(connection, bid.tender_id)
         if not policy.runs(actor, tender):
             raise Forbidden(N_("Only the agency running this tender answers objections."))
-        line = await repo.select_line(connection, bid_id, for_update=True)
+        line = await repo.lock_line(connection, bid_id)
         if line is None or line.objection is None or line.answer is not None:
             raise InvalidTransition(N_("There is no unanswered objection to this line."))
         await repo.set_line_answer(connection, bid_id, answer, policy.user_id(actor))

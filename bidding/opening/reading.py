@@ -160,7 +160,7 @@ async def _read_bid(
 async def _record_lines(db: Database, actor: Actor, read: list[tuple[Bid, dict[str, Any]]]) -> None:
     """Read out lines of the record, in order, in one transaction (each with its event and hall message)."""
     async with db.transaction() as connection:
-        await access.tender(connection, read[0][0].tender_id, for_update=True)
+        await access.lock_tender(connection, read[0][0].tender_id)
         for bid, line in read:
             if await repo.select_line(connection, bid.id) is not None:
                 continue  # read already (by another process resuming the same opening)
@@ -186,7 +186,7 @@ async def continue_opening(db: Database, settings: Settings, blobs: BlobStore, t
     Safe to call again at any time (after a crash, from another process): bids already read are skipped.
     """
     async with db.transaction() as connection:
-        tender = await access.tender(connection, tender_id, for_update=True)
+        tender = await access.lock_tender(connection, tender_id)
         if tender.status is not Status.OPENING:
             return tender.status is Status.OPENED
         identity = await opening_identity(connection, tender_id)
@@ -244,7 +244,7 @@ async def _finish(db: Database, settings: Settings, actor: Actor, tender_id: int
         reason = "neither the custodians' shares nor the bidder's file key were handed in"
         await _record_line(db, PLATFORM, bid, model.failed_line(bid_summary(bid), bidders_fault=False, reason=reason))
     async with db.transaction() as connection:
-        tender = await access.tender(connection, tender_id, for_update=True)
+        tender = await access.lock_tender(connection, tender_id)
         if tender.status is not Status.OPENING:
             return tender.status is Status.OPENED
         lines = await repo.select_lines(connection, tender_id)

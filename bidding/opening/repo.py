@@ -202,11 +202,8 @@ async def insert_opening(connection: Connection, tender_id: int, started_by: int
     )
 
 
-async def select_opening(connection: Connection, tender_id: int, *, for_update: bool = False) -> Opening | None:
-    row = await connection.fetchrow(
-        f"SELECT {_OPENING_COLUMNS} FROM openings WHERE tender_id = $1" + (" FOR UPDATE" if for_update else ""),
-        tender_id,
-    )
+async def select_opening(connection: Connection, tender_id: int) -> Opening | None:
+    row = await connection.fetchrow(f"SELECT {_OPENING_COLUMNS} FROM openings WHERE tender_id = $1", tender_id)
     return Opening(**dict(row)) if row else None
 
 
@@ -262,10 +259,14 @@ async def select_lines(connection: Connection, tender_id: int) -> list[Line]:
     return [Line(**dict(row)) for row in rows]
 
 
-async def select_line(connection: Connection, bid_id: int, *, for_update: bool = False) -> Line | None:
-    row = await connection.fetchrow(
-        f"SELECT {_LINE_COLUMNS} FROM opening_lines WHERE bid_id = $1" + (" FOR UPDATE" if for_update else ""), bid_id
-    )
+async def select_line(connection: Connection, bid_id: int) -> Line | None:
+    row = await connection.fetchrow(f"SELECT {_LINE_COLUMNS} FROM opening_lines WHERE bid_id = $1", bid_id)
+    return Line(**dict(row)) if row else None
+
+
+async def lock_line(connection: Connection, bid_id: int) -> Line | None:
+    """A bid's line, locked until the transaction ends (an answer or objection is recorded on it)."""
+    row = await connection.fetchrow(f"SELECT {_LINE_COLUMNS} FROM opening_lines WHERE bid_id = $1 FOR UPDATE", bid_id)
     return Line(**dict(row)) if row else None
 
 
