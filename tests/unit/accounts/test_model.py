@@ -69,6 +69,14 @@ def test_organisation_validation_lists_every_wrong_field() -> None:
     assert set(raised.value.errors) == {"name", "region", "credit_code"}
 
 
+def test_an_english_name_over_the_limit_is_refused_by_its_field() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        model.validate_new_organisation(
+            NewOrganisation(OrganisationKind.AGENCY, "明诚招标", "示范市", None, "M" * (model.MAX_NAME_LENGTH + 1))
+        )
+    assert set(raised.value.errors) == {"name_en"}
+
+
 def test_organisation_names_are_trimmed_and_stripped_of_control_characters() -> None:
     organisation = model.validate_new_organisation(
         NewOrganisation(OrganisationKind.AGENCY, "  明诚\x00 招标  ", " 示范市 ", None, " ")
