@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from bidding.tenders.model import (
     Category,
@@ -11,8 +14,11 @@ from bidding.tenders.model import (
     LocalText,
     LotInput,
     Method,
+    Party,
     PriceFormula,
     Procedure,
+    Status,
+    Tender,
     TenderInput,
 )
 
@@ -90,3 +96,42 @@ def sample_tender(
     }
     values.update(changes)
     return TenderInput(**values)  # type: ignore[arg-type]  # the keys are TenderInput's fields
+
+
+def tender_record(**changes: Any) -> Tender:
+    """A published tender as a repo returns it (agency 1, purchaser 2, no lots), with ``changes`` replaced."""
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    tender = Tender(
+        id=7,
+        reference="GC-2026-00007",
+        status=Status.PUBLISHED,
+        category=Category.WORKS,
+        procedure=Procedure.OPEN,
+        region="330100",
+        currency="CNY",
+        budget=Decimal("100"),
+        title=LocalText("工程", "Works"),
+        description=LocalText("说明", "About"),
+        documents_from=now,
+        questions_until=now + dt.timedelta(days=10),
+        deadline=now + dt.timedelta(days=20),
+        evaluation_at=now + dt.timedelta(days=21),
+        committee_size=5,
+        specialties=[],
+        custody_threshold=1,
+        custodian_ids=(),
+        invited_ids=(),
+        version=1,
+        agency=Party(1, "代理", None, None),
+        purchaser=Party(2, "采购人", None, None),
+        created_by=10,
+        created_at=now,
+        updated_at=now,
+        published_at=now,
+        cancelled_at=None,
+        cancel_reason=None,
+        lots=(),
+        contact=Contact(),
+        purchaser_contact=Contact(),
+    )
+    return dataclasses.replace(tender, **changes)

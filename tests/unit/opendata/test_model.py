@@ -6,17 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from bidding.opendata import model
-from bidding.tenders.model import (
-    Category,
-    Contact,
-    LocalText,
-    Lot,
-    Method,
-    Party,
-    Procedure,
-    Status,
-    Tender,
-)
+from bidding.tenders.model import Contact, LocalText, Lot, Method, Party
+from tests.samples import tender_record
 
 
 def release(date: str, **fields: object) -> dict[str, object]:
@@ -103,49 +94,18 @@ def test_arrays_inside_arrays_are_copied_whole() -> None:
     assert compiled["tender"] == {"milestones": [[1, 2], [3]]}
 
 
-def _tender(agency: Party, purchaser: Party) -> Tender:
-    moment = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    return Tender(
-        id=7,
-        reference="HW-2026-00007",
-        status=Status.PUBLISHED,
-        category=Category.WORKS,
-        procedure=Procedure.OPEN,
-        region="江苏省",
-        currency="CNY",
-        budget=Decimal("100000.00"),
-        title=LocalText("道路工程", ""),
-        description=LocalText("说明", ""),
-        documents_from=moment,
-        questions_until=moment + dt.timedelta(days=10),
-        deadline=moment + dt.timedelta(days=20),
-        evaluation_at=moment + dt.timedelta(days=21),
-        committee_size=5,
-        specialties=[],
-        custody_threshold=2,
-        custodian_ids=(),
-        invited_ids=(),
-        version=1,
-        agency=agency,
-        purchaser=purchaser,
-        created_by=1,
-        created_at=moment,
-        updated_at=moment,
-        published_at=moment,
-        cancelled_at=None,
-        cancel_reason=None,
-        lots=(Lot(1, LocalText("一标段", ""), Decimal("100000.00"), Decimal("0"), Method.LOWEST_PRICE, criteria=[]),),
-        contact=Contact("王工", "025-12345678", "wang@example.cn"),
-        purchaser_contact=Contact(),
-    )
-
-
 def test_a_purchaser_running_its_own_tender_is_one_party_named_only_as_it_is() -> None:
     """A purchaser that is its own agency is one party, buyer and procuring entity, with the notice's contact;
     without an English name or a credit code, it is named as it is and identified by its id."""
     purchaser = Party(3, "某县人民医院", None, None)
     context = model.ReleaseContext("ocds-test", "https://bidding.example", dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
-    released = model.release(_tender(purchaser, purchaser), [], [], "tender", context)
+    tender = tender_record(
+        agency=purchaser,
+        purchaser=purchaser,
+        lots=(Lot(1, LocalText("一标段", ""), Decimal("100.00"), Decimal("0"), Method.LOWEST_PRICE, criteria=[]),),
+        contact=Contact("王工", "025-12345678", "wang@example.cn"),
+    )
+    released = model.release(tender, [], [], "tender", context)
     assert released["parties"] == [
         {
             "id": "org-3",

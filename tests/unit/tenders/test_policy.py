@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from bidding.errors import Forbidden, NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Principal, Role
 from bidding.tenders import policy
-from bidding.tenders.model import Category, Contact, LocalText, Party, Procedure, Status, Tender
+from bidding.tenders.model import Party, Procedure, Status, Tender
+from tests.samples import tender_record
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 AGENCY, PURCHASER, BIDDER, OTHER_AGENCY = 1, 2, 3, 4
@@ -46,38 +46,13 @@ NOBODY = Actor(None)
 
 
 def _tender(*, published: bool = True) -> Tender:
-    return Tender(
-        id=7,
-        reference="GC-2026-00007",
+    return tender_record(
         status=Status.PUBLISHED if published else Status.DRAFT,
-        category=Category.WORKS,
-        procedure=Procedure.OPEN,
-        region="330100",
-        currency="CNY",
-        budget=Decimal("100"),
-        title=LocalText("工程", "Works"),
-        description=LocalText("说明", "About"),
-        documents_from=NOW,
-        questions_until=NOW + dt.timedelta(days=10),
-        deadline=NOW + dt.timedelta(days=20),
-        evaluation_at=NOW + dt.timedelta(days=21),
-        committee_size=5,
-        specialties=[],
-        custody_threshold=1,
         custodian_ids=(CUSTODIAN_ID,),
-        invited_ids=(),
         version=1 if published else 0,
         agency=Party(AGENCY, "代理", None, None),
         purchaser=Party(PURCHASER, "采购人", None, None),
-        created_by=10,
-        created_at=NOW,
-        updated_at=NOW,
         published_at=NOW if published else None,
-        cancelled_at=None,
-        cancel_reason=None,
-        lots=(),
-        contact=Contact(),
-        purchaser_contact=Contact(),
     )
 
 
