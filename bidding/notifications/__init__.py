@@ -1,1 +1,1 @@
-"""Notifications: the inbox of news about the tenders a bidder's organisation takes part in."""
+"""Notifications: each person's inbox of news about the tenders their organisation takes part in."""

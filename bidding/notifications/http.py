@@ -24,7 +24,7 @@ class NotificationOut(msgspec.Struct, frozen=True):
 
 @get("/api/v1/notifications", tags=["tenders"], guards=[signed_in])
 async def read_notifications(request: Request[Any, Any, Any], db: DB) -> list[NotificationOut]:
-    """Your organisation's newest notifications (amendments, answers, invitations, cancellations)."""
+    """Your newest notifications (amendments, answers, invitations, cancellations about your organisation's tenders)."""
     found = await service.inbox(db, actor_of(request))
     return [NotificationOut(n.id, n.kind, n.tender_id, n.payload, n.created_at, n.read_at is not None) for n in found]
 

@@ -1,4 +1,8 @@
-"""SQL for notifications: sent to organisations in the transaction of the change they announce."""
+"""SQL for notifications: sent to people in the transaction of the change they announce.
+
+News about a tender concerns organisations (invited, registered); each of their people gets a copy of their own,
+read or unread on its own. Someone who joins an organisation later sees what comes after, as with mail.
+"""
 
 from __future__ import annotations
 
@@ -12,37 +16,40 @@ from bidding.notifications.model import Notification
 async def insert_notifications(
     connection: Connection, organisation_ids: Sequence[int], kind: str, tender_id: int, payload: dict[str, Any]
 ) -> None:
-    await connection.executemany(
-        "INSERT INTO notifications (organisation_id, kind, tender_id, payload) VALUES ($1, $2, $3, $4)",
-        [(organisation_id, kind, tender_id, payload) for organisation_id in organisation_ids],
+    """Notify every person of each of ``organisation_ids``."""
+    await connection.execute(
+        """INSERT INTO notifications (user_id, kind, tender_id, payload)
+           SELECT id, $2, $3, $4 FROM users WHERE organisation_id = ANY($1::bigint[]) ORDER BY id""",
+        list(organisation_ids),
+        kind,
+        tender_id,
+        payload,
     )
 
 
 async def insert_registered_notifications(
     connection: Connection, tender_id: int, kind: str, payload: dict[str, Any]
-) -> int:
-    """Notify every organisation registered for a tender; return how many."""
-    status: str = await connection.execute(
-        """INSERT INTO notifications (organisation_id, kind, tender_id, payload)
-           SELECT organisation_id, $2, $1, $3 FROM tender_registrations WHERE tender_id = $1""",
+) -> None:
+    """Notify every person of every organisation registered for a tender."""
+    await connection.execute(
+        """INSERT INTO notifications (user_id, kind, tender_id, payload)
+           SELECT u.id, $2, $1, $3 FROM tender_registrations AS r JOIN users AS u USING (organisation_id)
+           WHERE r.tender_id = $1 ORDER BY u.id""",
         tender_id,
         kind,
         payload,
     )
-    return int(status.rsplit(" ", 1)[-1])
 
 
-async def select_notifications(connection: Connection, organisation_id: int, *, limit: int) -> list[Notification]:
+async def select_notifications(connection: Connection, user_id: int, *, limit: int) -> list[Notification]:
     rows = await connection.fetch(
         """SELECT id, kind, tender_id, payload, created_at, read_at FROM notifications
-           WHERE organisation_id = $1 ORDER BY id DESC LIMIT $2""",
-        organisation_id,
+           WHERE user_id = $1 ORDER BY id DESC LIMIT $2""",
+        user_id,
         limit,
     )
     return [Notification(**dict(row)) for row in rows]
 
 
-async def mark_notifications_read(connection: Connection, organisation_id: int) -> None:
-    await connection.execute(
-        "UPDATE notifications SET read_at = now() WHERE organisation_id = $1 AND read_at IS NULL", organisation_id
-    )
+async def mark_notifications_read(connection: Connection, user_id: int) -> None:
+    await connection.execute("UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL", user_id)

@@ -13,12 +13,12 @@ MAX_NOTIFICATIONS = 50
 
 
 async def inbox(db: Database, actor: Actor, *, mark_read: bool = False) -> list[Notification]:
-    """The newest notifications of the actor's organisation; ``mark_read`` marks them all read after reading."""
+    """The actor's newest notifications; ``mark_read`` marks all of theirs read after reading."""
     principal = actor.principal
-    if principal is None or principal.organisation_id is None:
+    if principal is None:
         return []
     async with db.transaction() as connection:
-        found = await repo.select_notifications(connection, principal.organisation_id, limit=MAX_NOTIFICATIONS)
+        found = await repo.select_notifications(connection, principal.user_id, limit=MAX_NOTIFICATIONS)
         if mark_read:
-            await repo.mark_notifications_read(connection, principal.organisation_id)
+            await repo.mark_notifications_read(connection, principal.user_id)
     return found

@@ -423,10 +423,9 @@ def test_a_correction_is_previewed_published_as_such_and_keeps_the_original(serv
     original, corrected = public.index("上午九点，东门集合。"), public.index("上午九点，北门集合（东门施工封闭）。")
     assert original < corrected and public.count('class="answer correction"') == 1
     assert chinese("Correction") in public[original:corrected] and chinese("Corrected below") in public
-    organisation = server.sql("SELECT organisation_id FROM users WHERE login = 'bidder1'")
     kinds = server.sql(
-        "SELECT array_agg(kind ORDER BY id) FROM notifications WHERE organisation_id = $1 AND tender_id = $2",
-        organisation,
+        """SELECT array_agg(kind ORDER BY n.id) FROM notifications AS n JOIN users AS u ON u.id = n.user_id
+           WHERE u.login = 'bidder1' AND n.tender_id = $1""",
         tender_id,
     )
     assert kinds == ["tender.answered", "tender.answer_corrected"]

@@ -37,3 +37,41 @@ async def test_a_failing_migration_leaves_nothing_of_itself(postgres: PostgresSe
         assert await migrate(connection, [good]) == []
     finally:
         await connection.close()
+
+
+async def test_an_organisations_notifications_become_one_for_each_of_its_people(postgres: PostgresServer) -> None:
+    url = await asyncio.to_thread(postgres.create_database, "bidding_notifications_migration")
+    known = packaged_migrations()
+    assert known[10].name == "0011_notifications_per_person.sql"
+    connection = await asyncpg.connect(url)
+    try:
+        await migrate(connection, known[:10])
+        organisation = await connection.fetchval(
+            """INSERT INTO organisations (kind, name, region, credit_code)
+               VALUES ('bidder', '华建工程', '320500', '91320505MA1MXK7U5E') RETURNING id"""
+        )
+        for login in ("first", "second"):
+            await connection.execute(
+                """INSERT INTO users (login, display_name, language, organisation_id, password_hash)
+                   VALUES ($1, $1, 'zh-CN', $2, 'x')""",
+                login,
+                organisation,
+            )
+        await connection.execute(
+            """INSERT INTO notifications (organisation_id, kind, payload, read_at)
+               VALUES ($1, 'tender.invited', '{"reference": "A"}', now()), ($1, 'tender.cancelled', '{}', NULL)""",
+            organisation,
+        )
+        await migrate(connection, known[:11])
+        rows = await connection.fetch(
+            """SELECT u.login, n.kind, n.read_at IS NOT NULL AS read FROM notifications AS n
+               JOIN users AS u ON u.id = n.user_id ORDER BY n.id"""
+        )
+    finally:
+        await connection.close()
+    assert [tuple(row) for row in rows] == [
+        ("first", "tender.invited", True),
+        ("second", "tender.invited", True),
+        ("first", "tender.cancelled", False),
+        ("second", "tender.cancelled", False),
+    ]

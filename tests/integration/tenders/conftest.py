@@ -57,7 +57,7 @@ def _password_hash() -> str:
     return passwords.hash_password(PASSWORD)
 
 
-async def _actor(db: Database, login: str, role: Role, organisation: Organisation | None = None) -> Actor:
+async def new_actor(db: Database, login: str, role: Role, organisation: Organisation | None = None) -> Actor:
     """A user made without hashing a password each time (one real hash serves them all), acting as itself."""
     async with db.transaction() as connection:
         user = NewUser(login, login.title(), PASSWORD, [role], organisation.id if organisation else None)
@@ -79,23 +79,23 @@ async def cast(
     bidder_organisations = [await make_organisation(OrganisationKind.BIDDER, f"投标人{i}") for i in range(1, 4)]
     custodians = []
     for index, organisation in enumerate((agency, purchaser, platform), start=1):
-        custodian = await _actor(db, f"custodian{index}", Role.CUSTODIAN, organisation)
+        custodian = await new_actor(db, f"custodian{index}", Role.CUSTODIAN, organisation)
         assert custodian.principal is not None
         custodians.append(custodian.principal.user_id)
     return Cast(
         settings=Settings(database_url="postgresql://unused", secret_key="t" * 64, data_dir=tmp_path),
         blobs=BlobStore(tmp_path / "blobs"),
         now=await connection.fetchval("SELECT now()"),
-        agent=await _actor(db, "agent", Role.AGENCY_STAFF, agency),
-        other_agent=await _actor(db, "other-agent", Role.AGENCY_STAFF, other_agency),
-        purchaser_staff=await _actor(db, "buyer", Role.AGENCY_STAFF, purchaser),
+        agent=await new_actor(db, "agent", Role.AGENCY_STAFF, agency),
+        other_agent=await new_actor(db, "other-agent", Role.AGENCY_STAFF, other_agency),
+        purchaser_staff=await new_actor(db, "buyer", Role.AGENCY_STAFF, purchaser),
         bidders=[
-            await _actor(db, f"bidder{i}", Role.BIDDER, organisation)
+            await new_actor(db, f"bidder{i}", Role.BIDDER, organisation)
             for i, organisation in enumerate(bidder_organisations, start=1)
         ],
-        supervisor=await _actor(db, "watcher", Role.SUPERVISOR, platform),
-        admin=await _actor(db, "root", Role.ADMIN, platform),
-        expert=await _actor(db, "expert", Role.EXPERT),
+        supervisor=await new_actor(db, "watcher", Role.SUPERVISOR, platform),
+        admin=await new_actor(db, "root", Role.ADMIN, platform),
+        expert=await new_actor(db, "expert", Role.EXPERT),
         purchaser_id=purchaser.id,
         bidder_ids=[organisation.id for organisation in bidder_organisations],
         custodian_ids=custodians,

@@ -10,14 +10,15 @@ import asyncpg
 import msgspec
 import pytest
 
+from bidding.accounts import service as accounts
 from bidding.db import Database
 from bidding.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, TooLarge
-from bidding.identity import Actor
+from bidding.identity import Actor, Role
 from bidding.notifications import service as notifications
 from bidding.settings import TimeRules
 from bidding.tenders import documents, drafting, model, questions, reading, search
 from bidding.tenders.model import Category, LocalText, LotInput, Method, Procedure, Status
-from tests.integration.tenders.conftest import Cast, chunks_of, publish, published_tender, run_ceremony
+from tests.integration.tenders.conftest import Cast, chunks_of, new_actor, publish, published_tender, run_ceremony
 from tests.samples import scoring_criteria
 
 
@@ -339,7 +340,10 @@ async def test_questions_are_answered_in_public_under_pseudonyms(
     public = await reading.get_tender(db, cast.expert, tender_id)
     assert [(q.pseudonym, q.answer) for q in public.questions] == [("A", "工期不可延长。")]
     assert public.questions[0].organisation_id is None
-    kinds = await connection.fetch("SELECT organisation_id, kind FROM notifications ORDER BY organisation_id")
+    kinds = await connection.fetch(
+        """SELECT u.organisation_id, n.kind FROM notifications AS n JOIN users AS u ON u.id = n.user_id
+           ORDER BY u.organisation_id"""
+    )
     assert [(r["organisation_id"], r["kind"]) for r in kinds] == [(i, "tender.answered") for i in cast.bidder_ids[:2]]
     events = await _events(connection, "tender.question_asked")
     assert all("question" not in e["details"] for e in events)
@@ -372,6 +376,20 @@ async def test_only_invited_bidders_register_for_an_invited_tender(db: Database,
     # Invited organisations were notified at publication.
     notices = await notifications.inbox(db, cast.bidders[2])
     assert {n.kind for n in notices} == {"tender.invited"}
+
+
+async def test_each_person_of_an_organisation_reads_their_own_notifications(db: Database, cast: Cast) -> None:
+    organisation = await accounts.get_organisation(db, cast.admin, cast.bidder_ids[0])
+    colleague = await new_actor(db, "colleague", Role.BIDDER, organisation)
+    tender_id = await published_tender(db, cast)
+    await questions.register(db, cast.bidders[0], tender_id)
+    await drafting.cancel(db, cast.settings, cast.agent, tender_id, "预算取消")
+    [seen] = await notifications.inbox(db, cast.bidders[0], mark_read=True)
+    assert seen.kind == "tender.cancelled" and seen.read_at is None
+    assert (await notifications.inbox(db, cast.bidders[0]))[0].read_at is not None
+    [unseen] = await notifications.inbox(db, colleague)
+    assert unseen.kind == "tender.cancelled" and unseen.read_at is None
+    assert await notifications.inbox(db, cast.expert) == []
 
 
 async def test_registrations_are_seen_by_the_agency_and_supervisors_only(db: Database, cast: Cast) -> None:
