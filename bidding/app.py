@@ -64,6 +64,7 @@ from bidding.tenders import http as tenders_http
 from bidding.tenders import pages as tenders_pages
 from bidding.web import (
     BiddingRequest,
+    close_after_unread_body,
     csrf_middleware,
     make_security_headers_hook,
     page,
@@ -379,7 +380,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         lifespan=[open_database, listen, run_workers, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
-        middleware=[refuse_nul_in_url],
+        middleware=[refuse_nul_in_url, close_after_unread_body],
         request_class=BiddingRequest,
         before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
         exception_handlers={

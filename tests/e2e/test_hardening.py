@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -337,3 +338,28 @@ def test_the_document_describes_the_api_as_it_answers(server: Server) -> None:
     assert paths["/api/v1/tenders/{tender_id}"]["get"]["description"]
     bounds = paths["/api/v1/tenders/{tender_id}"]["get"]["parameters"][0]["schema"]
     assert bounds["maximum"] == 2**63 - 1 and isinstance(bounds["maximum"], int)
+
+
+def test_a_document_refused_for_its_size_is_answered_and_its_connection_closed(
+    server: Server, clients: Clients
+) -> None:
+    """Regression: a document refused for its size left its connection open with the body unread; a client sending
+    its next request on it met a connection closed without an answer now and then."""
+    agent = clients.api("agent")
+    tender_id = agent.post("/api/v1/tenders", json=tender_json(server, "超限文件")).json()["id"]
+    path = f"/api/v1/tenders/{tender_id}/documents"
+    # Announced over the e2e server's limit of 1 MiB: refused unread, and the connection closed after the answer.
+    announced = agent.post(path, params={"name": "a.pdf"}, content=b"x" * (1024 * 1024 + 1))
+    assert announced.status_code == 413 and announced.headers["connection"] == "close"
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(24):
+            yield b"x" * 65536
+
+    # Sent without a length (1.5 MiB): refused past the limit, the rest read and dropped, and the connection kept.
+    for _ in range(10):
+        streamed = agent.post(path, params={"name": "a.pdf"}, content=stream())
+        assert streamed.status_code == 413, streamed.text
+        assert streamed.headers.get("connection") != "close"
+    assert agent.get(f"/api/v1/tenders/{tender_id}").status_code == 200
+    assert server.sql("SELECT count(*) FROM tender_documents WHERE tender_id = $1", tender_id) == 0
