@@ -3,11 +3,14 @@
 A room (see :mod:`bidding.rooms.model` for its events, requests and answers) supplies only who may attend and
 what a request does; the shell does the rest, the same for every room: it refuses a socket opened from another
 site's page, catches a client up from ``?after=`` (reading page after page until a short one), follows new events
-as the bulletin announces them (:mod:`bidding.bulletin`), refuses a request over ``MAX_MESSAGE`` before reading
+as the bulletin announces them (:mod:`bidding.bulletin`), refuses a request over ``MAX_MESSAGE`` before decoding
 it, answers each request with its client's id, keeps the connection open whatever a client sends, sends
 heartbeats on a quiet connection, keeps the attendee's presence (``room_presence``, refreshed every heartbeat
 interval, read with :func:`bidding.rooms.repo.select_present`), and closes with 1011 (logged with the request id)
 on a failure of ours.
+
+The server hands over whole messages: granian holds up to a 16 MiB frame and a 64 MiB message before the shell
+sees one (and closes the connection past that), and has no setting to hold less.
 """
 
 from __future__ import annotations

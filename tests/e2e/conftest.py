@@ -44,6 +44,16 @@ DEMO_PASSWORD = "demo-password"
 BROWSER_HEADERS = {"accept": "text/html,application/xhtml+xml"}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests run without coverage's tracer: the server they drive is a process of its own, which is not
+    measured, and the tracer made the test process (the fuzzer's generation above all) three times slower. What
+    coverage gates, the cryptography and the models, is covered by the unit and integration tests."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.no_cover)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
