@@ -12,11 +12,12 @@ run: $(VENV)/.run
 	$(BIN)/bidding serve --host $(HOST) --port $(PORT) --seed-demo
 
 # Test processes (pytest-xdist), each with its own PostgreSQL, S3 server and e2e servers; a test file runs whole on
-# one of them, in its order. `TEST_WORKERS=0 make test` runs everything in one process.
+# one of them, in its order, end-to-end files first (see tests/conftest.py). `TEST_WORKERS=0 make test` runs
+# everything in one process.
 TEST_WORKERS ?= auto
 
 test: $(VENV)/.test node_modules/.installed lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20 --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 --cov --cov-report=term-missing:skip-covered
 
 lint: $(VENV)/.test
 	$(BIN)/ruff format --check .

@@ -77,6 +77,23 @@ class PostgresServer:
         return self.url(name)
 
 
+#: Under pytest-xdist, the slowest kinds of test first: each worker takes a whole file at a time, and the quick
+#: files coming last fill in while the other worker finishes its long one.
+_SLOWEST_FIRST = ("tests/e2e/", "tests/integration/", "tests/unit/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    root = config.rootpath
+
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(root).as_posix()
+        return next((index for index, prefix in enumerate(_SLOWEST_FIRST) if path.startswith(prefix)), 0)
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     if url := os.environ.get("DATABASE_URL"):
