@@ -73,6 +73,7 @@ from bidding.web import (
     see_other,
     template_engine,
     translator_of,
+    watch_body,
 )
 
 logger = logging.getLogger(__name__)
@@ -380,9 +381,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         lifespan=[open_database, listen, run_workers, run_sequencer, resume_openings],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
-        middleware=[refuse_nul_in_url, close_after_unread_body],
+        middleware=[refuse_nul_in_url, watch_body],
         request_class=BiddingRequest,
-        before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers],
+        before_send=[make_security_headers_hook(settings), bids_http.add_tus_headers, close_after_unread_body],
         exception_handlers={
             BiddingError: handle_bidding_error,
             HTTPException: handle_http_exception,

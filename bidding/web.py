@@ -222,42 +222,46 @@ def refuse_nul_in_url(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def close_after_unread_body(app: ASGIApp) -> ASGIApp:
-    """Middleware for requests answered before their body was read to its end (a document announced over the
-    limit, a form refused for its CSRF token, a refused upload past :data:`bidding.blobs.DRAIN_LIMIT`): the answer
-    says ``Connection: close`` (RFC 9112, section 9.6). The server closes such a connection after answering, since
-    the rest of the body stands in the way of the next request; a client not told so sent its next request on it
-    and now and then met a connection closed without an answer.
-    """
+#: Set in a request's scope state once its body has been read to the end (:func:`watch_body`).
+_BODY_READ = "bidding.body_read"
+
+
+def watch_body(app: ASGIApp) -> ASGIApp:
+    """Middleware noting when a request's body has been read to its end, for :func:`close_after_unread_body`; it
+    wraps every reader of the body (the CSRF check reads a form's first part)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not _has_body(scope):
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        ended = False
 
         async def watched_receive() -> ReceiveMessage:
-            nonlocal ended
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
-                ended = True
+                scope["state"][_BODY_READ] = True
             return message
 
-        async def closing_send(message: ASGIMessage) -> None:
-            if message["type"] == "http.response.start" and not ended:
-                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
-            await send(message)
-
-        await app(scope, watched_receive, closing_send)
+        await app(scope, watched_receive, send)
 
     return middleware
 
 
-def _has_body(scope: Scope) -> bool:
-    return any(
-        (name == b"content-length" and value.strip() not in (b"", b"0")) or name == b"transfer-encoding"
-        for name, value in scope["headers"]
-    )
+async def close_after_unread_body(message: ASGIMessage, scope: Scope) -> None:
+    """A ``before_send`` hook for requests answered before their body was read to its end (a document announced
+    over the limit, a form refused for its CSRF token, a refused upload past :data:`bidding.blobs.DRAIN_LIMIT`):
+    the answer says ``Connection: close`` (RFC 9112, section 9.6). The server closes such a connection after
+    answering, since the rest of the body stands in the way of the next request; a client not told so sent its
+    next request on it and now and then met a connection closed without an answer.
+    """
+    if (
+        message["type"] == "http.response.start"
+        and not scope.get("state", {}).get(_BODY_READ)
+        and any(
+            (name == b"content-length" and value.strip() not in (b"", b"0")) or name == b"transfer-encoding"
+            for name, value in scope["headers"]
+        )
+    ):
+        message["headers"] = [*message.get("headers", ()), (b"connection", b"close")]
 
 
 # --- CSRF ---------------------------------------------------------------------------------------------------

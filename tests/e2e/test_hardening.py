@@ -362,4 +362,9 @@ def test_a_document_refused_for_its_size_is_answered_and_its_connection_closed(
         assert streamed.status_code == 413, streamed.text
         assert streamed.headers.get("connection") != "close"
     assert agent.get(f"/api/v1/tenders/{tender_id}").status_code == 200
+    # A form refused by the CSRF check, which read only its first part: its connection closed too.
+    person = clients.sign_in("agent")
+    files = [("summary", (None, "补充")), ("file", ("a.pdf", b"%PDF-1.7 " + b"x" * 300_000, "application/pdf"))]
+    refused = person.post(f"/tenders/{tender_id}/documents", files=files)
+    assert refused.status_code == 403 and refused.headers["connection"] == "close"
     assert server.sql("SELECT count(*) FROM tender_documents WHERE tender_id = $1", tender_id) == 0
