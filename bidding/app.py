@@ -33,6 +33,7 @@ from litestar.template import TemplateConfig
 
 from bidding import dashboard, health, workers
 from bidding.accounts import http as accounts_http
+from bidding.accounts import passwords
 from bidding.accounts.guards import AuthenticationMiddleware
 from bidding.bids import http as bids_http
 from bidding.bids import pages as bids_pages
@@ -257,6 +258,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     otherwise a pool to ``settings.database_url`` is opened at start-up and closed at shutdown.
     """
     assert settings.database_url is not None or database is not None, "start the embedded PostgreSQL first"
+    passwords.use_profile(settings.password_hashing)
     frontend = _frontend()
 
     @asynccontextmanager

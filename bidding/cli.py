@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bidding.accounts import passwords
 from bidding.accounts import service as accounts_service
 from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.db import Database, MigrationError, migrate_database
@@ -289,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pgserver narrates every command it runs at INFO; its warnings and errors are what matter here.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     try:
-        args.run(settings_from(args, dict(os.environ)), args)
+        settings = settings_from(args, dict(os.environ))
+        passwords.use_profile(settings.password_hashing)
+        args.run(settings, args)
     except SettingsError as error:
         print(f"bidding: {error}", file=sys.stderr)
         return 2

@@ -24,6 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
+#: How passwords are hashed with Argon2id (the parameters are in :mod:`bidding.accounts.passwords`).
+PasswordHashing = Literal["rfc9106", "owasp-minimum"]
+PASSWORD_HASHINGS: tuple[PasswordHashing, ...] = get_args(PasswordHashing)
 
 #: The longest request body accepted by default (forms and JSON); uploads set their own limits.
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
@@ -115,6 +118,8 @@ class Settings:
     #: The administrative divisions the platform serves (CSV: code, Chinese and English names); ``None`` means the
     #: list shipped in ``bidding/data/regions.csv``.
     regions_file: Path | None = None
+    #: Argon2id's parameters for new password hashes: RFC 9106's second recommended option by default.
+    password_hashing: PasswordHashing = "rfc9106"  # noqa: S105  # the name of a hashing profile, not a password
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -123,6 +128,10 @@ class Settings:
             raise SettingsError(f"workers must be between 1 and 64, not {self.workers}")
         if self.language not in LANGUAGES:
             raise SettingsError(f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
+        if self.password_hashing not in PASSWORD_HASHINGS:
+            raise SettingsError(
+                f"password hashing must be one of {', '.join(PASSWORD_HASHINGS)}, not {self.password_hashing!r}"
+            )
         if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise SettingsError(f"secret key must be at least {MIN_SECRET_KEY_LENGTH} characters long")
         if self.public_url is not None:
@@ -245,6 +254,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_WITNESSES": ("witnesses", _witnesses, "witnesses cosigning checkpoints, JSON [{url, key}]"),
     "BIDDING_WITNESS_QUORUM": ("witness_quorum", int, "cosignatures a checkpoint needs to be published"),
     "BIDDING_REGIONS_FILE": ("regions_file", Path, "regions served, CSV code,zh,en; default the shipped list"),
+    "BIDDING_PASSWORD_HASHING": (
+        "password_hashing",
+        str,
+        "Argon2id parameters, rfc9106 or owasp-minimum; default rfc9106",
+    ),
 }
 
 

@@ -12,8 +12,32 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-#: RFC 9106's second recommended profile (64 MiB, 3 passes, 4 lanes), argon2-cffi's default.
-_hasher = PasswordHasher()
+from bidding.settings import PasswordHashing
+
+#: The Argon2id parameters of each choice of the ``password_hashing`` setting: (passes, memory in KiB, lanes).
+PROFILES: dict[PasswordHashing, tuple[int, int, int]] = {
+    # RFC 9106, section 4: the second recommended option, for memory-constrained settings (argon2-cffi's default).
+    "rfc9106": (3, 64 * 1024, 4),
+    # The OWASP Password Storage Cheat Sheet's minimum configuration for Argon2id, for small machines.
+    "owasp-minimum": (2, 19 * 1024, 1),
+}
+
+
+def _make_hasher(profile: PasswordHashing) -> PasswordHasher:
+    passes, memory, lanes = PROFILES[profile]
+    return PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=lanes)
+
+
+#: This process's hasher: the setting's, once the application or a command has started (:func:`use_profile`).
+_hasher = _make_hasher("rfc9106")
+
+
+def use_profile(profile: PasswordHashing) -> None:
+    """Hash new passwords with ``profile`` from now on in this process. Hashes carry their own parameters, so
+    those made otherwise still verify, and are redone at their owner's next sign-in (:func:`needs_rehash`)."""
+    global _hasher
+    _hasher = _make_hasher(profile)
+    _unknown_user_hash.cache_clear()
 
 
 def hash_password(password: str) -> str:
@@ -30,7 +54,7 @@ def verify_password(encoded_hash: str, password: str) -> bool:
 
 
 def needs_rehash(encoded_hash: str) -> bool:
-    """Whether a hash was made with weaker parameters than today's, so that the next sign-in should redo it."""
+    """Whether a hash was made with other parameters than this process's, so that the next sign-in should redo it."""
     return _hasher.check_needs_rehash(encoded_hash)
 
 

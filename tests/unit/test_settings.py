@@ -38,6 +38,12 @@ def test_environment_sets_every_field() -> None:
     assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
 
 
+def test_password_hashing_is_rfc9106_unless_set() -> None:
+    assert Settings().password_hashing == "rfc9106"
+    chosen = settings_from_environment({"BIDDING_PASSWORD_HASHING": "owasp-minimum"})
+    assert chosen.password_hashing == "owasp-minimum"
+
+
 def test_empty_variables_keep_defaults() -> None:
     assert settings_from_environment({"BIDDING_PORT": " ", "DATABASE_URL": ""}) == Settings()
 
@@ -49,6 +55,7 @@ def test_empty_variables_keep_defaults() -> None:
         ("BIDDING_PORT", "70000", "port must be between"),
         ("BIDDING_WORKERS", "0", "workers must be between"),
         ("BIDDING_LANGUAGE", "fr", "language must be one of"),
+        ("BIDDING_PASSWORD_HASHING", "md5", "password hashing must be one of rfc9106, owasp-minimum"),
         ("BIDDING_SECRET_KEY", "short", "at least 32"),
         ("BIDDING_PUBLIC_URL", "ftp://x", "public URL"),
         ("BIDDING_PUBLIC_URL", "https://x/sub/path", "public URL"),
