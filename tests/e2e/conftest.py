@@ -59,13 +59,9 @@ def small_password_hashes() -> Iterator[None]:
     """Every server and command these tests start hashes passwords with OWASP's minimum Argon2id parameters
     (``BIDDING_PASSWORD_HASHING``): they hash or check some five hundred passwords, a sixth of their processor time
     with the default, RFC 9106's second option (covered by the unit and integration tests)."""
-    before = os.environ.get("BIDDING_PASSWORD_HASHING")
-    os.environ["BIDDING_PASSWORD_HASHING"] = "owasp-minimum"
-    yield
-    if before is None:
-        del os.environ["BIDDING_PASSWORD_HASHING"]
-    else:
-        os.environ["BIDDING_PASSWORD_HASHING"] = before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BIDDING_PASSWORD_HASHING", "owasp-minimum")
+        yield
 
 
 def free_port() -> int:
