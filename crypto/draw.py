@@ -13,6 +13,15 @@ How a draw runs:
 
 Anyone then checks the draw with :func:`replay`.
 
+The public randomness may be the secrets of independent parties instead of (or besides) a beacon, so that the
+platform alone can influence neither the list nor the outcome. Each party draws a secret of :data:`SECRET_SIZE`
+bytes once the commitment of step 1 is logged, and logs :func:`contribution_commitment` of it, bound to that
+commitment's digest and to the party's name. When every party's commitment is logged the platform reveals its
+one-time code first, then the parties reveal their secrets, each checked by :func:`check_contribution`; the public
+randomness is :func:`contributions_randomness` of them all. The platform's code is out before any secret, so it
+cannot choose its part knowing theirs; a party that sees the code and withholds its secret is named, and the draw
+restarts with fresh commitments from everyone.
+
 The ranking is the one of draft-thomson-elegy-vrs-00, "A Verifiable Random Selection Process" (M. Thomson, 2023):
 
 - one-time codes (§2.3): H is SHA-256 and H^n(x) is H applied n times. The platform publishes H^n(secret) and n
@@ -59,12 +68,13 @@ sources with enough entropy, announced with the inputs.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 #: Bytes in the platform's secret, drawn from the operating system's generator.
 SECRET_SIZE = 32
@@ -275,8 +285,12 @@ def extract_key(one_time_code: bytes, randomness: bytes) -> bytes:
 
 
 def position(key: bytes, label: bytes) -> bytes:
-    """``position = HKDF-Expand(PRK, info = label, L = 32)`` with SHA-256, the draft's §2.5."""
-    return HKDFExpand(hashes.SHA256(), POSITION_SIZE, label).derive(key)
+    """``position = HKDF-Expand(PRK, info = label, L = 32)`` with SHA-256, the draft's §2.5.
+
+    For L = 32, one SHA-256 output, HKDF-Expand is the single block T(1) = HMAC(PRK, info || 0x01) (RFC 5869 §2.3),
+    computed so directly: a pool of 100,000 experts is ranked in a tenth of the time a HKDF object per label takes.
+    """
+    return hmac.digest(key, label + b"\x01", "sha256")
 
 
 def rank(key: bytes, labels: Iterable[str]) -> tuple[Ranked, ...]:
@@ -385,6 +399,49 @@ def seed_from(commitment: Commitment, one_time_code: bytes, public_randomness: b
         raise DrawError(f"the public randomness must have 1 to {MAX_RANDOMNESS_BYTES} bytes")
     randomness = _field(_DOMAIN) + _field(b"randomness") + _field(commitment.digest) + _field(public_randomness)
     return extract_key(one_time_code, randomness)
+
+
+def contribution_commitment(digest: bytes, party: str, secret: bytes) -> bytes:
+    """What a party logs before revealing ``secret``: ``SHA-256(field("bidding/draw/v1") || field("contribution")
+    || field(digest) || field(party) || field(secret))``, with ``digest`` the draw's :attr:`Commitment.digest`.
+
+    Binding the digest makes a commitment good for one draw only; binding the party's name keeps one party from
+    replaying another's. Raises :class:`DrawError` for a secret of the wrong size or a malformed name.
+    """
+    _check_text("party", party)
+    if len(secret) != SECRET_SIZE or len(digest) != CODE_SIZE:
+        raise DrawError(f"a contribution is a {SECRET_SIZE}-byte secret for a {CODE_SIZE}-byte commitment digest")
+    return hashlib.sha256(
+        _field(_DOMAIN) + _field(b"contribution") + _field(digest) + _field(party.encode()) + _field(secret)
+    ).digest()
+
+
+def check_contribution(digest: bytes, party: str, secret: bytes, commitment: bytes) -> None:
+    """Return if ``secret`` is the one ``party`` committed to for the draw of ``digest``; raise :class:`DrawError`
+    naming the party otherwise."""
+    if not hmac.compare_digest(contribution_commitment(digest, party, secret), commitment):
+        raise DrawError(f"the secret revealed by {party!r} does not match its commitment")
+
+
+def contributions_randomness(contributions: Iterable[tuple[str, bytes]]) -> bytes:
+    """The public randomness made of the parties' revealed secrets: ``field("contributions") || u32(count)``,
+    then ``field(party) || field(secret)`` for each party by name's bytes ascending (so their order changes nothing).
+
+    Raises :class:`DrawError` for no contribution, a party named twice, or a malformed one.
+    """
+    given = sorted(contributions, key=lambda contribution: contribution[0].encode())
+    parties = [party for party, _ in given]
+    if not given or len(set(parties)) != len(parties):
+        raise DrawError("the randomness needs one secret from each party, and at least one party")
+    for party, secret in given:
+        _check_text("party", party)
+        if len(secret) != SECRET_SIZE:
+            raise DrawError(f"the secret of {party!r} must have {SECRET_SIZE} bytes")
+    return (
+        _field(b"contributions")
+        + _u32(len(given))
+        + b"".join(_field(party.encode()) + _field(secret) for party, secret in given)
+    )
 
 
 def _fill(inputs: DrawInputs, order: Sequence[str]) -> DrawResult:

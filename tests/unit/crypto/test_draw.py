@@ -3,6 +3,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,8 +25,11 @@ from crypto.draw import (
     GroupDraw,
     Quota,
     check_committee_size,
+    check_contribution,
     commit,
     commit_from_parts,
+    contribution_commitment,
+    contributions_randomness,
     draw,
     draw_rfc3797,
     extract_key,
@@ -598,3 +603,82 @@ def test_a_draw_meets_its_quotas_and_never_draws_an_excluded_candidate(inputs: D
     assert len(drawn) == len(set(drawn))
     assert not excluded.intersection(drawn)
     assert len(result.members) == inputs.seats
+
+
+@given(key=st.binary(min_size=32, max_size=32), label=st.text(min_size=1, max_size=40))
+def test_a_position_is_hkdf_expand_of_the_label(key: bytes, label: str) -> None:
+    assert position(key, label.encode()) == HKDFExpand(hashes.SHA256(), 32, label.encode()).derive(key)
+
+
+# Contributions of independent parties
+
+
+def _field(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def test_a_contribution_commitment_is_the_documented_hash() -> None:
+    digest, secret = bytes(range(32)), bytes(range(32, 64))
+    expected = hashlib.sha256(
+        _field(b"bidding/draw/v1") + _field(b"contribution") + _field(digest) + _field("监督".encode()) + _field(secret)
+    ).digest()
+    assert contribution_commitment(digest, "监督", secret) == expected
+    check_contribution(digest, "监督", secret, expected)
+
+
+@pytest.mark.parametrize(
+    ("party", "secret"),
+    [("supervisor", bytes(32)), ("platform", bytes(range(32, 64))), ("Supervisor", bytes(range(32, 64)))],
+)
+def test_a_secret_is_checked_against_the_party_and_its_commitment(party: str, secret: bytes) -> None:
+    digest = bytes(range(32))
+    committed = contribution_commitment(digest, "supervisor", bytes(range(32, 64)))
+    with pytest.raises(DrawError, match=f"revealed by '{party}'"):
+        check_contribution(digest, party, secret, committed)
+
+
+def test_a_commitment_to_a_contribution_is_good_for_one_draw() -> None:
+    secret = bytes(range(32))
+    assert contribution_commitment(bytes(32), "supervisor", secret) != contribution_commitment(
+        bytes([1]) * 32, "supervisor", secret
+    )
+
+
+@pytest.mark.parametrize(
+    ("digest", "party", "secret"),
+    [(bytes(31), "supervisor", bytes(32)), (bytes(32), "supervisor", bytes(33)), (bytes(32), " supervisor", bytes(32))],
+)
+def test_malformed_contributions_are_refused(digest: bytes, party: str, secret: bytes) -> None:
+    with pytest.raises(DrawError):
+        contribution_commitment(digest, party, secret)
+
+
+def test_the_randomness_of_contributions_is_the_documented_encoding_in_any_order() -> None:
+    first, second = ("beacon", bytes(range(32))), ("supervisor", bytes(range(32, 64)))
+    expected = (
+        _field(b"contributions")
+        + (2).to_bytes(4, "big")
+        + b"".join(_field(p.encode()) + _field(s) for p, s in (first, second))
+    )
+    assert contributions_randomness([second, first]) == contributions_randomness([first, second]) == expected
+
+
+@pytest.mark.parametrize(
+    "contributions",
+    [[], [("supervisor", bytes(32)), ("supervisor", bytes(32))], [("supervisor", bytes(31))], [("", bytes(32))]],
+)
+def test_the_randomness_needs_one_well_formed_secret_per_party(contributions: list[tuple[str, bytes]]) -> None:
+    with pytest.raises(DrawError):
+        contributions_randomness(contributions)
+
+
+def test_a_draw_on_contributions_replays_and_changes_with_any_secret() -> None:
+    inputs = make_inputs()
+    made = commit_from_parts(inputs, secret=SECRET)
+    code = one_time_code(SECRET, made)
+    supervisor = bytes(range(100, 132))
+    randomness = contributions_randomness([("supervisor", supervisor)])
+    result = draw(inputs, seed_from(made, code, randomness))
+    assert replay(inputs, made, code, randomness, result) == result
+    other = contributions_randomness([("supervisor", bytes(range(101, 133)))])
+    assert draw(inputs, seed_from(made, code, other)).order != result.order
