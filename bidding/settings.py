@@ -34,6 +34,9 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 MIN_SECRET_KEY_LENGTH = 32
 
 
+#: The longest time-out of the draw's rules: a week, in minutes.
+MAX_DRAW_MINUTES = 7 * 24 * 60
+
 #: The largest tender document accepted.
 DEFAULT_MAX_DOCUMENT_SIZE = 200 * 1024 * 1024
 
@@ -51,6 +54,29 @@ class TimeRules:
     bidding_days: int = 20
     amendment_notice_days: int = 15
     publicity_days: int = 3
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DrawRules:
+    """The rules of the expert draw, with the law's defaults where the law sets one (``BIDDING_DRAW_RULES``, JSON
+    such as ``{"invitation_minutes": 20}``); pages name each where a person meets it.
+    """
+
+    #: An evaluation committee has five or more members, an odd number (Tendering and Bidding Law, art. 37).
+    committee_minimum: int = 5
+    #: Government procurement of a budget of ¥10 million or more seats seven or more (财政部令第87号, art. 47).
+    large_procurement_budget: int = 10_000_000
+    large_procurement_committee: int = 7
+    #: A quota is drawn only from at least this many eligible experts per seat; fewer refuses the draw. No national
+    #: article sets the ratio; three is what provincial rules on expert pools commonly ask.
+    candidates_per_seat: int = 3
+    #: An expert drawn for a purchaser is not drawn for it again within this many days (0 turns the rule off).
+    recent_draw_days: int = 30
+    #: A drawn expert accepts or declines within this many minutes; then the next reserve is called.
+    invitation_minutes: int = 30
+    #: Each party of the draw commits, and then reveals, within this many minutes; one that does not is named and
+    #: the draw restarts with fresh commitments.
+    contribution_minutes: int = 60
 
 
 def _default_time_rules() -> dict[str, TimeRules]:
@@ -118,6 +144,11 @@ class Settings:
     #: The administrative divisions the platform serves (CSV: code, Chinese and English names); ``None`` means the
     #: list shipped in ``bidding/data/regions.csv``.
     regions_file: Path | None = None
+    #: The rules of the expert draw (:class:`DrawRules`).
+    draw_rules: DrawRules = DrawRules()
+    #: The specialties experts are drawn for (CSV: code, parent, Chinese and English names); ``None`` means the
+    #: classification shipped in ``bidding/data/specialties.csv``.
+    specialties_file: Path | None = None
     #: Argon2id's parameters for new password hashes: RFC 9106's second recommended option by default.
     password_hashing: PasswordHashing = "rfc9106"  # noqa: S105  # the name of a hashing profile, not a password
 
@@ -159,6 +190,17 @@ class Settings:
         for procedure, rules in self.time_rules.items():
             if procedure not in ("open", "invited") or min(dataclasses.astuple(rules)) < 0:
                 raise SettingsError(f"invalid time rules for {procedure!r}")
+        draw = self.draw_rules
+        if (
+            min(dataclasses.astuple(draw)) < 0
+            or draw.committee_minimum < 3
+            or draw.committee_minimum % 2 == 0
+            or draw.large_procurement_committee < draw.committee_minimum
+            or draw.candidates_per_seat < 1
+            or not 1 <= draw.invitation_minutes <= MAX_DRAW_MINUTES
+            or not 1 <= draw.contribution_minutes <= MAX_DRAW_MINUTES
+        ):
+            raise SettingsError(f"invalid draw rules: {draw}")
         if not 0 <= self.quorum <= len(self.witnesses):
             raise SettingsError(f"the witness quorum must be between 0 and {len(self.witnesses)}")
         if self.log_origin is not None and not re.fullmatch(r"[^\s+]{1,200}", self.log_origin):
@@ -217,6 +259,18 @@ def _time_rules(raw: str) -> dict[str, TimeRules]:
         raise ValueError('BIDDING_TIME_RULES must be JSON such as {"open": {"bidding_days": 20}}') from None
 
 
+def _draw_rules(raw: str) -> DrawRules:
+    try:
+        rules = DrawRules(**json.loads(raw))
+        if not all(type(value) is int for value in dataclasses.astuple(rules)):
+            raise TypeError
+        return rules
+    except (TypeError, json.JSONDecodeError):
+        raise ValueError(
+            'BIDDING_DRAW_RULES must be JSON of whole numbers such as {"invitation_minutes": 30}'
+        ) from None
+
+
 def _witnesses(raw: str) -> tuple[Witness, ...]:
     try:
         return tuple(Witness(str(item["url"]).rstrip("/"), str(item["key"])) for item in json.loads(raw))
@@ -254,6 +308,16 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object], str]] = {
     "BIDDING_WITNESSES": ("witnesses", _witnesses, "witnesses cosigning checkpoints, JSON [{url, key}]"),
     "BIDDING_WITNESS_QUORUM": ("witness_quorum", int, "cosignatures a checkpoint needs to be published"),
     "BIDDING_REGIONS_FILE": ("regions_file", Path, "regions served, CSV code,zh,en; default the shipped list"),
+    "BIDDING_DRAW_RULES": (
+        "draw_rules",
+        _draw_rules,
+        "rules of the expert draw (committee, candidates, time-outs), JSON",
+    ),
+    "BIDDING_SPECIALTIES_FILE": (
+        "specialties_file",
+        Path,
+        "experts' specialties, CSV code,parent,zh,en; default the shipped classification",
+    ),
     "BIDDING_PASSWORD_HASHING": (
         "password_hashing",
         str,
@@ -273,7 +337,9 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
             try:
                 values[field] = convert(raw)
             except ValueError as error:
-                reason = str(error) if convert in (_time_rules, _witnesses) else f"a whole number, not {raw!r}"
+                reason = (
+                    str(error) if convert in (_time_rules, _witnesses, _draw_rules) else f"a whole number, not {raw!r}"
+                )
                 raise SettingsError(f"{name} must be {reason}") from None
     try:
         return Settings(**values)  # type: ignore[arg-type]  # each value has its field's type, by the table

@@ -44,6 +44,16 @@ def test_password_hashing_is_rfc9106_unless_set() -> None:
     assert chosen.password_hashing == "owasp-minimum"
 
 
+def test_draw_rules_have_the_laws_defaults_and_can_be_set() -> None:
+    rules = Settings().draw_rules
+    assert (rules.committee_minimum, rules.large_procurement_committee, rules.invitation_minutes) == (5, 7, 30)
+    chosen = settings_from_environment({"BIDDING_DRAW_RULES": '{"invitation_minutes": 20, "recent_draw_days": 0}'})
+    assert (chosen.draw_rules.invitation_minutes, chosen.draw_rules.recent_draw_days) == (20, 0)
+    assert chosen.draw_rules.candidates_per_seat == 3
+    shipped = settings_from_environment({"BIDDING_SPECIALTIES_FILE": "/etc/bids/specialties.csv"})
+    assert shipped.specialties_file == Path("/etc/bids/specialties.csv")
+
+
 def test_empty_variables_keep_defaults() -> None:
     assert settings_from_environment({"BIDDING_PORT": " ", "DATABASE_URL": ""}) == Settings()
 
@@ -66,6 +76,18 @@ def test_empty_variables_keep_defaults() -> None:
         ("BIDDING_S3_URL", "https://s3.example.org/bids/sub", "S3 URL must look like"),
         ("BIDDING_S3_URL", "https://s3.example.org/Bids_1", "S3 URL must look like"),
         ("BIDDING_S3_URL", "https://s3.example.org/bids", "access key and secret key"),
+        ("BIDDING_DRAW_RULES", "[]", "BIDDING_DRAW_RULES must be JSON of whole numbers"),
+        ("BIDDING_DRAW_RULES", '{"invitation_minutes": "30"}', "BIDDING_DRAW_RULES must be JSON of whole numbers"),
+        ("BIDDING_DRAW_RULES", '{"invitation_minutes": true}', "BIDDING_DRAW_RULES must be JSON of whole numbers"),
+        ("BIDDING_DRAW_RULES", '{"seats": 5}', "BIDDING_DRAW_RULES must be JSON of whole numbers"),
+        ("BIDDING_DRAW_RULES", "{", "BIDDING_DRAW_RULES must be JSON of whole numbers"),
+        ("BIDDING_DRAW_RULES", '{"committee_minimum": 4}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"committee_minimum": 1}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"large_procurement_committee": 3}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"recent_draw_days": -1}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"candidates_per_seat": 0}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"invitation_minutes": 0}', "invalid draw rules"),
+        ("BIDDING_DRAW_RULES", '{"contribution_minutes": 100000}', "invalid draw rules"),
     ],
 )
 def test_unusable_values_are_refused_by_name(name: str, value: str, text: str) -> None:

@@ -1,0 +1,1 @@
+"""Experts: the unified pool, the draw that calls them to a committee, and what each of them is asked to do."""

@@ -1,0 +1,157 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bidding.experts.model import (
+    MAX_RESERVES,
+    MAX_SPECIALTIES,
+    Classification,
+    QuotaRequest,
+    Specialty,
+    check_quotas,
+    committee_rule,
+    load_specialties,
+    masked_identity_number,
+    parse_specialties,
+)
+from bidding.settings import DrawRules, SettingsError
+
+SHIPPED = load_specialties(None)
+
+
+def test_the_shipped_classification_covers_works_goods_and_services_in_two_levels() -> None:
+    assert [(c.code, c.en) for c in SHIPPED.classes] == [("A", "Works"), ("B", "Goods"), ("C", "Services")]
+    for klass in SHIPPED.classes:
+        specialties = SHIPPED.specialties_of(klass.code)
+        assert len(specialties) >= 5
+        assert all(s.code.startswith(klass.code) and s.zh and s.en for s in specialties)
+    cost = SHIPPED.find("A08")
+    assert cost == Specialty("A08", "A", "工程造价", "Cost engineering")
+    assert SHIPPED.is_specialty("A08")
+    assert not SHIPPED.is_specialty("A")
+    assert not SHIPPED.is_specialty("Z99")
+    assert SHIPPED.find("Z99") is None
+    assert len(list(SHIPPED)) == len(SHIPPED)
+
+
+def test_an_operator_ships_its_own_classification(tmp_path: Path) -> None:
+    path = tmp_path / "specialties.csv"
+    path.write_text("# ours\ncode,parent,zh,en\nD,,土地,Land\nD01,D,土地估价,Land valuation\n", encoding="utf-8")
+    found = load_specialties(path)
+    assert [s.code for s in found] == ["D", "D01"]
+    assert found.specialties_of("D") == (Specialty("D01", "D", "土地估价", "Land valuation"),)
+
+
+def test_an_unreadable_classification_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot be read"):
+        load_specialties(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the first line must be the header"),
+        ("code,zh,en\n", "the first line must be the header"),
+        ("code,parent,zh,en\nA,,工程\n", "row 2 is not a code"),
+        ("code,parent,zh,en\nA,,,Works\n", "row 2 is not a code"),
+        ("code,parent,zh,en\nAB,,工程,Works\n", "a class's code is one capital letter"),
+        ("code,parent,zh,en\nA01,A,房建,Buildings\n", "after its class"),
+        ("code,parent,zh,en\nA,,工程,Works\nB01,A,房建,Buildings\n", "after its class"),
+        ("code,parent,zh,en\nA,,工程,Works\nA1,A,房建,Buildings\n", "after its class"),
+        ("code,parent,zh,en\nA,,工程,Works\nA,,工程,Works\n", "the code A is listed twice"),
+    ],
+)
+def test_a_malformed_classification_is_refused_naming_the_row(text: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_specialties(text, "ours.csv")
+
+
+def test_a_classification_has_a_bounded_size() -> None:
+    letters = [chr(code) for code in range(ord("A"), ord("Z") + 1)]
+    rows = [f"{letter},,类{letter},Class {letter}" for letter in letters]
+    rows += [f"{letter}{n:02},{letter},专业,Specialty" for letter in letters for n in range(1, 40)]
+    assert len(rows) > MAX_SPECIALTIES
+    with pytest.raises(SettingsError, match="at most"):
+        parse_specialties("code,parent,zh,en\n" + "\n".join(rows), "big.csv")
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("11010519491231002X", "110***********002X"),
+        (" 11010519491231002x ", "110***********002X"),
+        ("110105194912310021", None),
+        ("11010519491331002X", None),
+        ("01010519491231002X", None),
+        ("1101051949123100", None),
+        ("110105194902300020", None),
+    ],
+)
+def test_identity_numbers_are_checked_and_kept_masked(number: str, masked: str | None) -> None:
+    assert masked_identity_number(number) == masked
+
+
+def test_a_valid_number_with_an_impossible_birth_date_is_refused() -> None:
+    # 30 February 1949, with the check character that the first 17 digits give.
+    first17 = "11010519490230002"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+    assert masked_identity_number(first17 + check) is None
+
+
+RULES = DrawRules()
+
+
+def test_a_committee_has_five_or_more_members_unless_large_government_procurement() -> None:
+    works = committee_rule("works", Decimal("50000000"), RULES)
+    assert works.minimum == 5
+    assert "art. 37" in works.basis.text
+    small = committee_rule("goods", Decimal("9999999.99"), RULES)
+    assert small.minimum == 5
+    large = committee_rule("services", Decimal("10000000"), RULES)
+    assert large.minimum == 7
+    assert "art. 47" in large.basis.text
+    assert large.basis.params["budget"] == "10,000,000"
+
+
+def quotas(*given: tuple[str, int, int]) -> list[QuotaRequest]:
+    return [QuotaRequest(*quota) for quota in given]
+
+
+def test_quotas_that_fill_the_committee_are_accepted() -> None:
+    rule = committee_rule("works", Decimal(1000), RULES)
+    assert check_quotas(quotas(("A01", 3, 2), ("A08", 2, MAX_RESERVES)), 5, rule, SHIPPED) == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "size", "fields"),
+    [
+        ([("A01", 3, 1), ("A08", 1, 1)], 5, {"quotas"}),
+        ([("A01", 4, 1)], 4, {"committee_size"}),
+        ([("A01", 3, 1)], 3, {"committee_size"}),
+        ([], 5, {"quotas"}),
+        ([("A", 5, 1)], 5, {"quotas.0.specialty"}),
+        ([("A01", 3, 1), ("A01", 2, 1)], 5, {"quotas.1.specialty"}),
+        ([("A01", 5, 1), ("A08", 0, 1)], 5, {"quotas.1.seats"}),
+        ([("A01", 5, -1)], 5, {"quotas.0.reserves"}),
+        ([("A01", 5, MAX_RESERVES + 1)], 5, {"quotas.0.reserves"}),
+    ],
+)
+def test_quotas_that_do_not_make_a_committee_are_refused_by_field(
+    given: list[tuple[str, int, int]], size: int, fields: set[str]
+) -> None:
+    rule = committee_rule("works", Decimal(1000), RULES)
+    assert set(check_quotas(quotas(*given), size, rule, SHIPPED)) == fields
+
+
+def test_a_large_government_procurement_refuses_a_committee_of_five() -> None:
+    rule = committee_rule("goods", Decimal("12000000"), RULES)
+    errors = check_quotas(quotas(("B01", 5, 2)), 5, rule, SHIPPED)
+    assert errors == {"committee_size": rule.basis}
+
+
+def test_an_empty_classification_offers_nothing() -> None:
+    empty = Classification([])
+    assert not empty.classes
+    assert not empty.is_specialty("A01")
