@@ -119,13 +119,17 @@ def parse_regions(text: str, source: str) -> Regions:
     return Regions(regions)
 
 
+def read_data_file(path: Path | None, shipped: str, what: str) -> tuple[str, str]:
+    """The text of a list the operator may replace, and the name to give it in errors: the file at ``path``, or
+    the one shipped as ``bidding/data/<shipped>``. Raises SettingsError naming ``what`` when ``path`` cannot be read."""
+    if path is None:
+        return (resources.files("bidding") / "data" / shipped).read_text("utf-8"), f"bidding/data/{shipped}"
+    try:
+        return path.read_text("utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"the {what} file {path} cannot be read: {error}") from None
+
+
 def load_regions(path: Path | None) -> Regions:
     """The regions in ``path``, or the list shipped with the platform; raises SettingsError."""
-    if path is None:
-        shipped = resources.files("bidding") / "data" / "regions.csv"
-        return parse_regions(shipped.read_text("utf-8"), "bidding/data/regions.csv")
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"the regions file {path} cannot be read: {error}") from None
-    return parse_regions(text, str(path))
+    return parse_regions(*read_data_file(path, "regions.csv", "regions"))

@@ -14,10 +14,10 @@ import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from bidding.i18n import N_, Message
+from bidding.names import read_data_file
 from bidding.settings import DrawRules, SettingsError
 
 #: A class is one capital letter; a specialty its class's letter and two digits (``A08``).
@@ -99,14 +99,7 @@ def parse_specialties(text: str, source: str) -> Classification:
 
 def load_specialties(path: Path | None) -> Classification:
     """The classification in ``path``, or the one shipped with the platform; raises SettingsError."""
-    if path is None:
-        shipped = resources.files("bidding") / "data" / "specialties.csv"
-        return parse_specialties(shipped.read_text("utf-8"), "bidding/data/specialties.csv")
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"the specialties file {path} cannot be read: {error}") from None
-    return parse_specialties(text, str(path))
+    return parse_specialties(*read_data_file(path, "specialties.csv", "specialties"))
 
 
 # --- Identity numbers ------------------------------------------------------------------------------------------
