@@ -19,7 +19,8 @@ ENTRY_VERSION = 1
 #: its documents or bids must not be known before the opening (Tendering and Bidding Law art. 22: potential
 #: bidders' names and number stay confidential), and people's own accounts are nobody else's business. A bidder's
 #: receipt holds the private record too, so it still proves on its own what was submitted, and when. Registering a
-#: key is sealed too: a key's name is chosen by its owner and often names the person or the organisation.
+#: key is sealed too: a key's name is chosen by its owner and often names the person or the organisation. Who is
+#: in the expert pool, with what ties, is sealed as well: a bidder must not learn whom a draw could call.
 SEALED_ACTIONS = frozenset(
     {
         "bid.submitted",
@@ -39,6 +40,12 @@ SEALED_ACTIONS = frozenset(
         "user.password_changed",
         "api_token.created",
         "api_token.revoked",
+        "expert.created",
+        "expert.updated",
+        "expert.suspended",
+        "expert.retired",
+        "expert.reinstated",
+        "expert.declarations_changed",
     }
 )
 

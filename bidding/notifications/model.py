@@ -28,12 +28,20 @@ SENTENCES: Mapping[str, Message] = {
     "tender.answer_corrected": N_("An answer about tender %(reference)s was corrected."),
     "tender.invited": N_("Your organisation is invited to tender %(reference)s."),
     "tender.cancelled": N_("Tender %(reference)s was cancelled."),
+    "expert.invited": N_(
+        "You are drawn for an evaluation committee (specialty %(specialty)s): accept or decline within"
+        " %(minutes)s minutes in your workspace."
+    ),
+    "draw.awaiting_contribution": N_("The expert draw of tender %(reference)s awaits a supervisor's contribution."),
+    "draw.seat_open": N_(
+        "A seat of the committee of tender %(reference)s is open and no reserve is left: request a supplementary draw."
+    ),
 }
 
 
 def notification_text(notification: Notification) -> Message:
     """A notification as a sentence for its reader."""
     payload = notification.payload
-    params = {"reference": payload.get("reference", ""), "version": payload.get("version", "")}
+    params = {key: payload.get(key, "") for key in ("reference", "version", "specialty", "minutes")}
     sentence = SENTENCES.get(notification.kind, N_("News about tender %(reference)s."))
     return dataclasses.replace(sentence, params=params)

@@ -53,3 +53,24 @@ async def select_notifications(connection: Connection, user_id: int, *, limit: i
 
 async def mark_notifications_read(connection: Connection, user_id: int) -> None:
     await connection.execute("UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL", user_id)
+
+
+async def insert_user_notification(connection: Connection, user_id: int, kind: str, payload: dict[str, Any]) -> None:
+    """Notify one person of something that is not about a tender they may name yet (an expert's invitation)."""
+    await connection.execute(
+        "INSERT INTO notifications (user_id, kind, payload) VALUES ($1, $2, $3)", user_id, kind, payload
+    )
+
+
+async def insert_role_notifications(
+    connection: Connection, role: str, kind: str, tender_id: int, payload: dict[str, Any]
+) -> None:
+    """Notify every person who holds ``role`` (supervisors, of a draw awaiting their contribution)."""
+    await connection.execute(
+        """INSERT INTO notifications (user_id, kind, tender_id, payload)
+           SELECT user_id, $2, $3, $4 FROM user_roles WHERE role = $1 ORDER BY user_id""",
+        role,
+        kind,
+        tender_id,
+        payload,
+    )
