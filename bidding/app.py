@@ -41,6 +41,8 @@ from bidding.blobs import blob_store
 from bidding.bulletin import Bulletin, PollingBulletin
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
+from bidding.experts import http as experts_http
+from bidding.experts import service as experts_service
 from bidding.i18n import N_, Message, load_translators
 from bidding.inputs import field_error
 from bidding.keys import http as keys_http
@@ -84,6 +86,8 @@ POLL_INTERVAL = 0.05
 #: Seconds a stopping process gives the sequencer to finish its batch (it is one transaction: cut short, it is
 #: simply rolled back and done again by the next holder of the lock).
 SEQUENCER_STOP_TIMEOUT = 5.0
+#: How often the experts' clock looks for draws and invitations past their time, and for messages to send.
+EXPERTS_SWEEP_INTERVAL = 5.0
 
 #: The API document's introduction, for the author of a client.
 API_DESCRIPTION = """The API of bidders, agencies and custodians, and the public open data and transparency log.
@@ -333,6 +337,23 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 await task
             await opening_reading.stop_background_openings()
 
+    @asynccontextmanager
+    async def run_experts_clock(app: Litestar) -> AsyncIterator[None]:
+        """Draws and invitations past their time, and the outbox, handled in the background (experts/service.py)."""
+        if database is not None:
+            yield
+            return
+        stopping = asyncio.Event()
+        task = asyncio.create_task(
+            experts_service.run_background(app.state.database, settings, stopping, EXPERTS_SWEEP_INTERVAL)
+        )
+        try:
+            yield
+        finally:
+            stopping.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(task, SEQUENCER_STOP_TIMEOUT)
+
     def provide_database(state: State) -> Database:
         database: Database = state.database
         return database
@@ -356,6 +377,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *custody_pages.routes,
             *tenders_http.routes,
             *notifications_http.routes,
+            *experts_http.routes,
             *tenders_pages.routes(settings),
             *opendata_pages.routes,
         ],
@@ -370,6 +392,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *health.routes,
             *opendata_http.routes,
             *log_http.public_routes,
+            *experts_http.public_routes,
             problem_type,
             create_static_files_router(path="/static", directories=[frontend / "static"], include_in_schema=False),
         ],
@@ -381,7 +404,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
                 **({"database": database, "bulletin": PollingBulletin(POLL_INTERVAL)} if database is not None else {}),
             }
         ),
-        lifespan=[open_database, listen, run_workers, run_sequencer, resume_openings],
+        lifespan=[open_database, listen, run_workers, run_sequencer, resume_openings, run_experts_clock],
         dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         middleware=[refuse_nul_in_url, watch_body],
         request_class=BiddingRequest,

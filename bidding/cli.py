@@ -24,6 +24,7 @@ from bidding.errors import BiddingError
 from bidding.identity import PLATFORM, OrganisationKind, Role
 from bidding.log.tree import load_log_key
 from bidding.offline import commands as offline_commands
+from bidding.offline import draw as offline_draw
 from bidding.offline import verify
 from bidding.postgres import EmbeddedPostgres, create_database
 from bidding.settings import (
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     offline_commands.add_bidder_commands(commands)
     offline_commands.add_custody_commands(commands)
     verify.add_commands(commands)
+    offline_draw.add_commands(commands)
     witness_commands.add_commands(commands)
     return parser
 

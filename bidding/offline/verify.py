@@ -46,7 +46,7 @@ class Verified:
     cosigned_by: tuple[str, ...]
 
 
-def _verifiers(key: str, witnesses: Sequence[str]) -> tuple[note.Ed25519Verifier, list[note.CosignatureVerifier]]:
+def parse_verifiers(key: str, witnesses: Sequence[str]) -> tuple[note.Ed25519Verifier, list[note.CosignatureVerifier]]:
     try:
         log_verifier = note.parse_verifier_key(key.strip())
         witness_verifiers = [note.parse_verifier_key(witness.strip()) for witness in witnesses]
@@ -176,7 +176,7 @@ async def verify_log(
 
     ``saved`` is a checkpoint kept from an earlier run: the log must still hold exactly the tree it named.
     """
-    log_verifier, witness_verifiers = _verifiers(key, witnesses)
+    log_verifier, witness_verifiers = parse_verifiers(key, witnesses)
     fetch = _Fetcher(client, base_url)
     served = await fetch.get("checkpoint")
     checkpoint, cosigned = open_checkpoint(served, log_verifier, witness_verifiers, quorum)
@@ -243,7 +243,7 @@ def verify_receipt(
 ) -> ProvenEvent:
     """Check a receipt offline: its entry (carried as ``extra``) is in a checkpoint signed by the log; and, with
     the event's private record, that the entry commits to it. Raises VerifyError."""
-    log_verifier, witness_verifiers = _verifiers(key, witnesses)
+    log_verifier, witness_verifiers = parse_verifiers(key, witnesses)
     try:
         receipt = note.parse_unverified_log_proof(data)
     except note.NoteError as error:

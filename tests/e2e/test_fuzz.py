@@ -37,7 +37,7 @@ from tests.e2e.conftest import DEMO_PASSWORD, Server, csrf_token, running_server
 
 EXAMPLES = int(os.environ.get("BIDDING_FUZZ_EXAMPLES", "8"))
 #: Who calls: nobody, and an API token of each of these demo logins.
-CALLERS = [None, "bidder1", "agent"]
+CALLERS = [None, "bidder1", "agent", "expert1", "supervisor1"]
 #: Operations a caller with a token does not fuzz: revoking tokens would revoke the fuzzer's own.
 SELF_ENDING = {("DELETE", "/api/v1/tokens/{token_id}")}
 CHECKS = [
