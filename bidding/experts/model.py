@@ -500,7 +500,8 @@ def check_pool(
     for entry in entries:
         if not entry.reasons:
             for group in entry.groups:
-                eligible[group] += 1
+                if group in eligible:
+                    eligible[group] += 1
     errors: dict[str, Message] = {}
     for index, quota in enumerate(quotas):
         needed = max(per_seat * quota.seats, quota.seats + quota.reserves)

@@ -1,20 +1,37 @@
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bidding.experts.model import (
     MAX_RESERVES,
     MAX_SPECIALTIES,
     Classification,
+    ConflictInput,
+    Declarations,
+    PoolEntry,
+    ProfileInput,
+    QuotaInput,
     QuotaRequest,
+    Relation,
     Specialty,
+    Status,
+    StatusChange,
+    check_declarations,
+    check_pool,
+    check_profile,
     check_quotas,
+    check_status,
+    label,
+    make_pool,
     committee_rule,
     load_specialties,
     masked_identity_number,
     parse_specialties,
 )
+from bidding.names import load_regions
 from bidding.settings import DrawRules, SettingsError
 
 SHIPPED = load_specialties(None)
@@ -155,3 +172,95 @@ def test_an_empty_classification_offers_nothing() -> None:
     empty = Classification([])
     assert not empty.classes
     assert not empty.is_specialty("A01")
+
+
+# --- Profiles, declarations and the pool ------------------------------------------------------------------------
+
+REGIONS = load_regions(None)
+TODAY = dt.date(2026, 12, 7)
+#: A valid number (GB 11643 check character X) and its masked form.
+NUMBER = "11010519491231002X"
+
+
+def _profile(**changes: object) -> ProfileInput:
+    values: dict[str, object] = {
+        "title": "高级工程师",
+        "years": 12,
+        "region": "示范市高新区",
+        "telephone": "139 0000 0000",
+        "specialties": ["A01", "A08", "A01"],
+        "identity_number": NUMBER,
+    }
+    return msgspec.convert(values | changes, ProfileInput)
+
+
+def test_a_profile_is_kept_with_the_masked_number_and_each_specialty_once() -> None:
+    profile, errors = check_profile(_profile(), SHIPPED, REGIONS, new=True)
+    assert errors == {}
+    assert profile.identity_number_masked == "110***********002X"
+    assert profile.specialties == ("A01", "A08")
+    assert profile.region == "示范市高新区"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"identity_number": "110105194912310021"}, "identity_number"),
+        ({"title": " "}, "title"),
+        ({"region": "Atlantis"}, "region"),
+        ({"telephone": "call me"}, "telephone"),
+        ({"email": "nobody"}, "email"),
+        ({"specialties": []}, "specialties"),
+        ({"specialties": ["A"]}, "specialties"),
+        ({"employer_credit_code": "9132050", "employer_name": "华建"}, "employer_credit_code"),
+    ],
+)
+def test_a_profile_names_what_is_wrong(changes: dict[str, object], field: str) -> None:
+    assert field in check_profile(_profile(**changes), SHIPPED, REGIONS, new=True)[1]
+
+
+def test_an_edit_may_keep_the_number_on_record() -> None:
+    profile, errors = check_profile(_profile(identity_number=None), SHIPPED, REGIONS, new=False)
+    assert errors == {} and profile.identity_number_masked is None
+    assert "identity_number" in check_profile(_profile(identity_number=None), SHIPPED, REGIONS, new=True)[1]
+
+
+def test_a_suspension_has_a_reason_and_ends_after_today() -> None:
+    assert check_status(StatusChange(Status.SUSPENDED, " 违规 ", TODAY + dt.timedelta(days=1)), TODAY)[1] == {}
+    assert set(check_status(StatusChange(Status.SUSPENDED, None, TODAY), TODAY)[1]) == {"reason", "until"}
+    assert "until" in check_status(StatusChange(Status.ACTIVE, None, TODAY), TODAY)[1]
+    assert check_status(StatusChange(Status.RETIRED, "x"), TODAY)[0].reason is None
+
+
+def test_declarations_keep_future_days_once_and_need_a_former_employers_end() -> None:
+    code = "91320500MA00000010"
+    (days, conflicts), errors = check_declarations(
+        Declarations(
+            [TODAY, TODAY, TODAY - dt.timedelta(days=1)],
+            [ConflictInput(code.lower(), "华建", Relation.RELATIVE_EMPLOYED)],
+        ),
+        TODAY,
+    )
+    assert errors == {} and days == (TODAY,) and conflicts[0].credit_code == code
+    _, errors = check_declarations(Declarations([], [ConflictInput(code, "华建", Relation.FORMER_EMPLOYER)]), TODAY)
+    assert set(errors) == {"conflicts.0.until"}
+
+
+def test_the_pool_refuses_a_quota_short_of_three_per_seat_and_orders_the_scarcest_first() -> None:
+    entries = [PoolEntry(n, ("A01",), ()) for n in range(1, 10)] + [
+        PoolEntry(n, ("A08",), ("suspended",) if n % 2 else ()) for n in range(10, 30)
+    ]
+    quotas = [QuotaInput("A08", 2, 2), QuotaInput("A01", 3, 2)]
+    ordered, errors = check_pool(entries, quotas, 3)
+    assert errors == {}
+    assert [q.specialty for q in ordered] == ["A01", "A08"]
+    _, errors = check_pool(entries, [QuotaInput("A01", 4, 0)], 3)
+    assert set(errors) == {"quotas.0.seats"}
+
+
+def test_labels_are_opaque_and_differ_per_key() -> None:
+    first, second = label(b"k" * 32, 7), label(b"j" * 32, 7)
+    assert first != second and first.startswith("X") and len(first) == 13
+    pool = make_pool("ctx", [PoolEntry(7, ("A01",), ("suspended",))], [QuotaInput("A01", 1, 0)], b"k" * 32)
+    assert pool.experts == {first: 7}
+    assert [(e.label, e.reason) for e in pool.inputs.exclusions] == [(first, "suspended")]
