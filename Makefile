@@ -33,6 +33,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/tenders_pages.py
 	$(BIN)/python bench/audit_log.py
 	$(BIN)/python bench/bids.py
+	$(BIN)/python bench/experts.py
 
 # Extract every translatable string, merge it into both catalogues, and give English its source text.
 # New Chinese entries are left empty for a translator; `make test` fails until they are filled.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
 import logging
 import secrets
@@ -194,7 +195,7 @@ async def _commit_round(
     secret, commitment = drawing.commit(pool.inputs)
     document = draw_record.inputs_to_json(pool.inputs)
     inputs_bytes = canonical_json(document)
-    inputs_sha256 = draw_record.inputs_digest(document)
+    inputs_sha256 = hashlib.sha256(inputs_bytes).hexdigest()  # draw_record.inputs_digest, of the bytes made already
     due_at = now + dt.timedelta(minutes=rules.contribution_minutes)
     committed = draw_record.commitment_to_json(commitment)
     draw_id = await repo.insert_draw(
@@ -346,7 +347,7 @@ async def reveal_contribution(db: Database, settings: Settings, actor: Actor, dr
                 {"draw": draw_id, "contributions": {SUPERVISOR: secret.hex()}, "groups": groups},
             ),
         )
-        experts = {model.label(draw.label_key, expert_id): expert_id for expert_id in draw.candidate_ids}
+        experts = dict(zip(model.labels(draw.label_key, draw.candidate_ids), draw.candidate_ids, strict=True))
         picks = [
             repo.Pick(draw_id, name, experts[name], group.group, role, rank)
             for group in result.groups
@@ -777,7 +778,7 @@ async def supervised(db: Database, actor: Actor, tender_id: int) -> SupervisedCo
         reasons: dict[str, list[str]] = {}
         for item in document["exclusions"]:
             reasons.setdefault(item["label"], []).append(item["reason"])
-        by_label = {model.label(draw.label_key, expert_id): expert_id for expert_id in draw.candidate_ids}
+        by_label = dict(zip(model.labels(draw.label_key, draw.candidate_ids), draw.candidate_ids, strict=True))
         candidates = []
         for candidate in document["candidates"]:
             expert_id = by_label[candidate["label"]]

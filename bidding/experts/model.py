@@ -469,8 +469,15 @@ RANDOMNESS_SOURCE = (
 
 def label(key: bytes, expert_id: int) -> str:
     """An expert's opaque label in one draw: ``X`` and 12 base32 characters of HMAC-SHA256(key, id)."""
-    mac = hmac.digest(key, str(expert_id).encode(), "sha256")
-    return "X" + base64.b32encode(mac).decode()[:12]
+    return labels(key, [expert_id])[0]
+
+
+def labels(key: bytes, expert_ids: Sequence[int]) -> list[str]:
+    """:func:`label` of many experts at once: base32 encodes each 5 bytes on their own, so the first 10 bytes of
+    every MAC, joined, encode in one call to the same 16 characters each (of which the first 12 are kept)."""
+    joined = b"".join(hmac.digest(key, str(expert_id).encode(), "sha256")[:10] for expert_id in expert_ids)
+    text = base64.b32encode(joined).decode()
+    return ["X" + text[start : start + 12] for start in range(0, len(text), 16)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -524,8 +531,7 @@ def make_pool(context: str, entries: Sequence[PoolEntry], quotas: Sequence[Quota
     candidates: list[Candidate] = []
     exclusions: list[Exclusion] = []
     eligible: dict[str, int] = {}
-    for entry in entries:
-        name = label(key, entry.expert_id)
+    for entry, name in zip(entries, labels(key, [entry.expert_id for entry in entries]), strict=True):
         experts[name] = entry.expert_id
         candidates.append(Candidate(name, frozenset(entry.groups)))
         exclusions.extend(Exclusion(name, reason) for reason in entry.reasons)
