@@ -6,8 +6,10 @@ production database. The credit codes are made up, with valid check characters.
 
 The tenders (:data:`TENDERS`) go through the same use cases as people's: drafted, given documents, published,
 registered for, asked about, answered, amended and cancelled, so that every audit event and open data release
-they imply is there too. Their deadlines are counted from the day of seeding. Seeding again adds nothing: people
-are found by login and credit code, tenders by their reference among the demo agency's own.
+they imply is there too. Their deadlines are counted from the day of seeding. The expert pool
+(:mod:`bidding.demo.experts`) is seeded before them, so that the opened tenders' committees are drawn from it.
+Seeding again adds nothing: people are found by login and credit code, experts by their person, tenders by their
+reference among the demo agency's own.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bidding.accounts.model import NewOrganisation, NewUser
 from bidding.blobs import BlobStore, blob_store
 from bidding.db import Database
 from bidding.demo import bids as demo_bids
+from bidding.demo import experts as demo_experts
 from bidding.demo.tenders import AGENCY_CONTACT, PURCHASER_CONTACTS, REGION, TENDERS, DemoTender
 from bidding.errors import NotFound
 from bidding.identity import PLATFORM, Actor, OrganisationKind, Role
@@ -241,8 +244,16 @@ async def seed(database: Database, settings: Settings) -> str:
     Tender documents go to the blob store of ``settings``; the tenders' times follow its time zone and rules.
     """
     await _seed_people(database)
+    organisations = {key: (name, credit_code) for key, _, name, _, credit_code in ORGANISATIONS}
+    await demo_experts.seed_pool(database, settings, DEMO_PASSWORD, organisations)
     await _seed_tenders(database, settings)
-    return sign_in_table() + "\n" + demo_bids.key_table(settings, (*CUSTODIANS, *BIDDERS))
+    return "\n".join(
+        [
+            sign_in_table(),
+            demo_bids.key_table(settings, (*CUSTODIANS, *BIDDERS)),
+            await invitation_table(database, settings),
+        ]
+    )
 
 
 async def _seed_people(database: Database) -> None:
@@ -317,7 +328,8 @@ async def _seed_tenders(database: Database, settings: Settings) -> None:
 
 def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
     """The terms of a demo tender with its timetable counted from ``now``: documents at once, the deadline at the
-    first 09:30 at least ``spec.days`` days later, questions until ten days before it, evaluation an hour after."""
+    first 09:30 at least ``spec.days`` days later, questions until ten days before it, evaluation
+    ``spec.evaluation_after`` it."""
     deadline = (now + dt.timedelta(days=spec.days)).replace(hour=9, minute=30, second=0, microsecond=0)
     if deadline < now + dt.timedelta(days=spec.days):
         deadline += dt.timedelta(days=1)
@@ -332,7 +344,7 @@ def tender_input(spec: DemoTender, now: dt.datetime, cast: Cast) -> TenderInput:
         documents_from=now,
         questions_until=(deadline - dt.timedelta(days=10)).replace(hour=17, minute=0),
         deadline=deadline,
-        evaluation_at=deadline + dt.timedelta(hours=1),
+        evaluation_at=deadline + spec.evaluation_after,
         committee_size=spec.committee_size,
         specialties=spec.specialties,
         custodian_ids=cast.custodian_ids,
@@ -405,6 +417,8 @@ async def _seed_tender(
         await tenders_drafting.cancel(database, settings, agent, tender_id, spec.cancel_reason)
     if spec.outcome == "opened":
         await demo_bids.open_tender(database, settings, agent, tender_id, key_files, CUSTODIANS[:2])
+        if spec.committee != "none":
+            await demo_experts.seed_committee(database, settings, agent, tender_id, spec.specialties, spec.committee)
 
 
 def sign_in_table() -> str:
@@ -413,4 +427,21 @@ def sign_in_table() -> str:
     for login, _, roles, organisation, _ in USERS:
         where = names[organisation] if organisation else "(independent)"
         lines.append(f"  {login:<12} {', '.join(roles):<14} {where}")
+    generated = demo_experts.pool()[len(demo_experts.NAMED) :]
+    lines.append(
+        f"  and {generated[0].login} to {generated[-1].login}, {Role.EXPERT}s (independent): the rest of the pool"
+    )
+    return "\n".join(lines)
+
+
+async def invitation_table(database: Database, settings: Settings) -> str:
+    """Which experts have an invitation to answer, by tender: sign in as one of them to accept it."""
+    agent = await service.act_as(database, AGENT)
+    minutes = settings.draw_rules.invitation_minutes
+    lines = [f"Expert invitations awaiting an answer (within {minutes} minutes of the draw; then a reserve is called):"]
+    for summary in await tenders_reading.list_own(database, agent):
+        if logins := await demo_experts.pending_logins(database, summary.id):
+            lines.append(f"  {summary.reference:<18} {', '.join(logins)}")
+    if len(lines) == 1:
+        lines.append("  (none)")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The demo tenders: one or more published in every category, an invited one, a draft and a cancelled one.
+"""The demo tenders: one or more published in every category, an invited one, a draft and a cancelled one, and two
+opened, one with its committee drawn and declared, one with its experts' invitations pending.
 
 Plain data for :mod:`bidding.demo.seed`, which takes them through the tender use cases. Realistic for a Chinese city's
 trading centre, in Chinese and English; budgets, bid security and criteria satisfy every rule of
@@ -8,6 +9,7 @@ trading centre, in Chinese and English; budgets, bid security and criteria satis
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Literal
 
 from bidding.demo.bids import DemoBid
@@ -179,6 +181,12 @@ class DemoTender:
     #: ``opened``: the deadline is moved into the past and the bids opened, so the record can be seen.
     outcome: Literal["published", "draft", "cancelled", "opened"] = "published"
     cancel_reason: str = ""
+    #: From the deadline to the evaluation. An opened tender's committee is drawn for an evaluation still ahead:
+    #: its deadline moves back to an hour before seeding, so a day after it is the next day.
+    evaluation_after: dt.timedelta = dt.timedelta(hours=1)
+    #: An opened tender's committee: not drawn, drawn with the invitations awaiting the experts' answers, or drawn
+    #: with every member accepted and declared (its ``specialties`` are named as the classification names them).
+    committee: Literal["none", "invited", "declared"] = "none"
 
 
 TENDERS: list[DemoTender] = [
@@ -291,7 +299,7 @@ TENDERS: list[DemoTender] = [
                 3, _text("照明及绿化工程", "Lighting and planting"), "4200000.00", "80000", Method.LOWEST_PRICE, CHECKS
             ),
         ],
-        specialties=[Specialty("市政工程", 4), Specialty("工程造价", 3)],
+        specialties=[Specialty("市政公用工程", 4), Specialty("工程造价", 3)],
         committee_size=7,
         days=38,
         region="示范市滨江区",
@@ -319,6 +327,8 @@ TENDERS: list[DemoTender] = [
             DemoBid("bidder1", "4105000.00", 100, "80000.00", lot=3),
         ),
         outcome="opened",
+        evaluation_after=dt.timedelta(days=1),
+        committee="declared",
         questions=(
             DemoQuestion(
                 "bidder1",
@@ -361,7 +371,9 @@ TENDERS: list[DemoTender] = [
                 goods_scoring(),
             ),
         ],
-        specialties=[Specialty("医疗设备", 3), Specialty("医学影像", 2)],
+        # Government procurement of ¥10 million or more: seven members (MOF Order No. 87, art. 47).
+        specialties=[Specialty("医疗设备", 5), Specialty("商务与财务（货物）", 2)],
+        committee_size=7,
         days=28,
         table=(
             "技术参数表.csv",
@@ -374,7 +386,18 @@ TENDERS: list[DemoTender] = [
                 ["2", "2", "高压发生器功率", "≥65 kW", ""],
             ],
         ),
-        registrations=("bidder2", "bidder3"),
+        registrations=("bidder2", "bidder3", "bidder1"),
+        bids=(
+            DemoBid("bidder2", "15980000.00", 90, "300000.00", "含五年原厂保修", lot=1),
+            DemoBid("bidder3", "16350000.00", 120, "300000.00", lot=1),
+            DemoBid("bidder1", "16620000.00", 100, "300000.00", "含机房改造", lot=1),
+            DemoBid("bidder3", "2458000.00", 60, "50000.00", lot=2),
+            DemoBid("bidder1", "2512000.00", 75, "50000.00", lot=2),
+            DemoBid("bidder2", "2386000.00", 60, "50000.00", "两台合计，含税价", lot=2),
+        ),
+        outcome="opened",
+        evaluation_after=dt.timedelta(days=1),
+        committee="invited",
         questions=(
             DemoQuestion(
                 "bidder2",

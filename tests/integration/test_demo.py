@@ -1,4 +1,5 @@
-"""The demo data on a real PostgreSQL: a notice board with every kind of tender, seeded once however often asked."""
+"""The demo data on a real PostgreSQL: a notice board with every kind of tender and an expert pool with two
+committees drawn, seeded once however often asked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import asyncpg
 from bidding.accounts import service as accounts
 from bidding.blobs import BlobStore
 from bidding.db import Database
+from bidding.demo import experts as demo_experts
 from bidding.demo import seed as demo
+from bidding.demo.tenders import TENDERS
+from bidding.experts import draws
+from bidding.experts import service as experts
 from bidding.opening import reading
 from bidding.settings import Settings
 from bidding.tenders import model, search, validation
@@ -34,6 +39,15 @@ TABLES = (
     "tender_custody",
     "bids",
     "opening_lines",
+    "experts",
+    "expert_specialties",
+    "expert_unavailable",
+    "expert_conflicts",
+    "expert_draws",
+    "draw_contributions",
+    "draw_picks",
+    "expert_invitations",
+    "outbox",
 )
 
 
@@ -54,7 +68,7 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
 
     agent = await accounts.act_as(db, demo.AGENT)
     own = {summary.reference: summary for summary in await tenders_reading.list_own(db, agent)}
-    assert set(own) == {spec.reference for spec in demo.TENDERS}
+    assert set(own) == {spec.reference for spec in TENDERS}
     public = await search.search(db, settings, search.SearchQuery(limit=100))
     assert {item.category for item in public.items if item.status is Status.PUBLISHED} == set(Category)
     assert any(summary.status is Status.DRAFT for summary in own.values())
@@ -74,13 +88,13 @@ async def test_the_demo_board_has_every_kind_of_tender_and_a_second_seed_adds_no
     with BlobStore(settings.blobs).open(pdf.sha256.hex()) as file:
         assert file.read().startswith(b"%PDF-1.4")
 
-    # A tender open for bids holds sealed bids; another was opened, with its record read out.
+    # A tender open for bids holds sealed bids; two others were opened, with their records read out.
     statuses = await connection.fetch(
         "SELECT t.status AS tender, b.status AS bid FROM bids b JOIN tenders t ON t.id = b.tender_id"
     )
     assert {(row["tender"], row["bid"]) for row in statuses} == {("published", "sealed"), ("opened", "opened")}
-    assert await connection.fetchval("SELECT count(*) FROM opening_lines") >= 3
-    assert await connection.fetchval("SELECT count(*) FROM openings WHERE record IS NOT NULL") == 1
+    assert await connection.fetchval("SELECT count(*) FROM opening_lines") >= 6
+    assert await connection.fetchval("SELECT count(*) FROM openings WHERE record IS NOT NULL") == 2
     key_files = sorted(path.name for path in (tmp_path / "demo-keys").iterdir())
     assert key_files == [f"{login}.age" for login in sorted((*demo.BIDDERS, *demo.CUSTODIANS))]
     assert "demo-key-passphrase" in table
@@ -130,4 +144,39 @@ async def test_every_demo_tender_keeps_the_rules_of_a_tender_made_on_the_pages(
                 assert line.outcome == "opened"
                 assert Decimal(line.bid_security or "0") == lots[line.lot].bid_security
                 assert 0 < Decimal(line.total or "0") <= lots[line.lot].budget
-    assert len(opened) == 1
+    assert len(opened) == 2
+
+
+async def test_the_demo_pool_has_sixty_experts_one_committee_declared_and_one_awaiting_answers(
+    db: Database, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Sixty experts, some suspended, some with conflicts declared with the demo bidders, some away; the opened
+    works tender's committee drawn without expert1, every seat declared, its draw replaying from the public record;
+    the opened goods tender's invitations pending, their experts named in the table seeding prints."""
+    settings = Settings(database_url="postgresql://unused", secret_key="t" * 64, data_dir=tmp_path)
+    table = await demo.seed(db, settings)
+    admin = await accounts.act_as(db, "admin")
+    assert (await experts.list_experts(db, admin)).total == demo_experts.POOL_SIZE == 60
+    assert (await experts.list_experts(db, admin, status="suspended")).total == len(demo_experts.SUSPENSIONS) == 3
+    bidder_codes = [code for key, _, _, _, code in demo.ORGANISATIONS if key in ("huajian", "qiming", "lvyuan")]
+    declared = await connection.fetchval(
+        "SELECT count(DISTINCT expert_id) FROM expert_conflicts WHERE credit_code = ANY($1::text[])", bidder_codes
+    )
+    assert declared == len(demo_experts.CONFLICTS) == 4
+    assert await connection.fetchval("SELECT count(DISTINCT expert_id) FROM expert_unavailable") == 2
+
+    agent = await accounts.act_as(db, demo.AGENT)
+    own = {summary.reference: summary.id for summary in await tenders_reading.list_own(db, agent)}
+    works = await draws.committee(db, agent, own["SFJY-GC-2026-002"])
+    assert works.complete and len(works.seats) == 7
+    supervisor = await accounts.act_as(db, demo_experts.SUPERVISOR)
+    [drawn] = (await draws.supervised(db, supervisor, own["SFJY-GC-2026-002"])).rounds
+    assert drawn.replay == ""
+    assert not any(candidate.name == "杨志远" for candidate in drawn.candidates), "expert1 is no works candidate"
+
+    goods = await draws.committee(db, agent, own["SFJY-HW-2026-001"])
+    assert len(goods.seats) == 7 and all(seat.status == "pending" for seat in goods.seats)
+    pending = await demo_experts.pending_logins(db, own["SFJY-HW-2026-001"])
+    assert len(pending) == 7
+    [line] = [line for line in table.splitlines() if "SFJY-HW-2026-001" in line]
+    assert line.split()[1:] == [f"{login}," for login in pending[:-1]] + [pending[-1]]
