@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -47,7 +47,7 @@ _EXPERT_COLUMNS = """e.id, e.user_id, u.login, u.display_name AS name, u.display
     array(SELECT code FROM expert_specialties s WHERE s.expert_id = e.id ORDER BY code) AS specialties"""
 
 
-def _expert(row: asyncpg.Record) -> Expert:
+def _expert(row: asyncpg.Record | Mapping[str, Any]) -> Expert:
     values = dict(row)
     values["specialties"] = tuple(values["specialties"])
     return Expert(**values)
@@ -148,7 +148,7 @@ async def select_experts(
         offset,
     )
     total = rows[0]["total"] if rows else 0
-    return [_expert({k: v for k, v in row.items() if k != "total"}) for row in rows], total  # type: ignore[arg-type]
+    return [_expert({k: v for k, v in row.items() if k != "total"}) for row in rows], total
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

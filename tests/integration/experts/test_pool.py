@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from typing import Any
 
 import asyncpg
 import pytest
@@ -19,8 +20,8 @@ from tests.integration.conftest import MakeOrganisation
 from tests.integration.experts.conftest import Panel, opened_tender
 
 
-async def _document(panel: Panel, draw_id: int) -> dict[str, object]:
-    document: dict[str, object] = json.loads(await draws.inputs_document(panel.db, draw_id))
+async def _document(panel: Panel, draw_id: int) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(await draws.inputs_document(panel.db, draw_id))
     return document
 
 
@@ -34,7 +35,7 @@ async def test_the_pool_holds_the_quotas_specialties_only_and_no_retired_expert(
     assert set(reasons) == set(panel.pool["A01"]) | set(panel.pool["A08"]) | {both}
     assert not any(reasons.values())
     document = await _document(panel, draw_id)
-    groups = {tuple(candidate["groups"]) for candidate in document["candidates"]}  # type: ignore[attr-defined]
+    groups = {tuple(candidate["groups"]) for candidate in document["candidates"]}
     assert groups == {("A01",), ("A08",), ("A01", "A08")}
 
 

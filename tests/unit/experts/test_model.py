@@ -24,10 +24,10 @@ from bidding.experts.model import (
     check_profile,
     check_quotas,
     check_status,
-    label,
-    make_pool,
     committee_rule,
+    label,
     load_specialties,
+    make_pool,
     masked_identity_number,
     parse_specialties,
 )
