@@ -42,6 +42,7 @@ from bidding.bulletin import Bulletin, PollingBulletin
 from bidding.db import Database
 from bidding.errors import PROBLEM_TYPES, BiddingError
 from bidding.experts import http as experts_http
+from bidding.experts import pages as experts_pages
 from bidding.experts import service as experts_service
 from bidding.i18n import N_, Message, load_translators
 from bidding.inputs import field_error
@@ -378,6 +379,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             *tenders_http.routes,
             *notifications_http.routes,
             *experts_http.routes,
+            *experts_pages.routes,
             *tenders_pages.routes(settings),
             *opendata_pages.routes,
         ],

@@ -7,7 +7,7 @@ field (422), or with the reason at the top (409: the state of the draw or the in
 that worked answers 303, so reloading does not send it again.
 
 The agency's committee page names seats ("专家 1…n"), never experts: the names are the supervisors' alone until the
-award (GP Implementing Regulations art. 40). A supervisor's contribution to a draw is made in its browser by
+award (Tendering and Bidding Law, art. 37). A supervisor's contribution to a draw is made in its browser by
 ``/static/js/draw.js``: the secret is drawn and kept there, and only its commitment, then the secret itself, are
 posted.
 """
