@@ -6,8 +6,10 @@ import msgspec
 import pytest
 
 from bidding.experts.model import (
+    MAX_CONFLICTS,
     MAX_RESERVES,
     MAX_SPECIALTIES,
+    MAX_UNAVAILABLE_DAYS,
     Classification,
     ConflictInput,
     Declarations,
@@ -264,3 +266,37 @@ def test_labels_are_opaque_and_differ_per_key() -> None:
     pool = make_pool("ctx", [PoolEntry(7, ("A01",), ("suspended",))], [QuotaInput("A01", 1, 0)], b"k" * 32)
     assert pool.experts == {first: 7}
     assert [(e.label, e.reason) for e in pool.inputs.exclusions] == [(first, "suspended")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"years": 81}, "years"),
+        ({"employer_name": "华" * 201}, "employer_name"),
+        ({"employer_credit_code": "91320500MA00000010"}, "employer_name"),
+    ],
+)
+def test_a_profile_built_in_code_is_checked_as_one_from_a_request(changes: dict[str, object], field: str) -> None:
+    profile = msgspec.structs.replace(_profile(), **changes)
+    assert field in check_profile(profile, SHIPPED, REGIONS, new=True)[1]
+
+
+def test_declarations_name_each_wrong_conflict_and_the_limits() -> None:
+    code = "91320500MA00000010"
+    later = TODAY + dt.timedelta(days=1)
+    (_, _), errors = check_declarations(
+        Declarations(
+            [later + dt.timedelta(days=n) for n in range(MAX_UNAVAILABLE_DAYS + 1)],
+            [
+                ConflictInput("9132", "坏码", Relation.RELATIVE_EMPLOYED),
+                ConflictInput(code, "华建", Relation.RELATIVE_EMPLOYED),
+                ConflictInput(code, "华建", Relation.RELATIVE_EMPLOYED),
+                ConflictInput(code, " ", Relation.RELATIVE_SHAREHOLDER),
+                ConflictInput(code, "旧东家", Relation.FORMER_EMPLOYER, TODAY - dt.timedelta(days=1)),
+            ]
+            + [ConflictInput(code, "多", Relation.RELATIVE_SHAREHOLDER)] * MAX_CONFLICTS,
+        ),
+        TODAY,
+    )
+    assert {"unavailable", "conflicts", "conflicts.0.credit_code", "conflicts.2.credit_code"} <= set(errors)
+    assert {"conflicts.3.name", "conflicts.4.until"} <= set(errors)
