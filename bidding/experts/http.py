@@ -483,7 +483,7 @@ async def reveal_contribution(
     "/api/v1/draws/{draw_id:int}/inputs",
     tags=["experts"],
     media_type="application/json",
-    opt=documented(NotFound),
+    opt=documented(NotFound, content={"application/json": {"type": "object"}}),
 )
 async def draw_inputs(db: DB, draw_id: PathId) -> Response[bytes]:
     """A round's inputs document (canonical JSON, RFC 8785): candidates as opaque labels with their specialties,

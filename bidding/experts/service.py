@@ -119,7 +119,11 @@ async def change_status(
             "reason": cleaned.reason,
             "until": cleaned.until.isoformat() if cleaned.until else None,
         }
-        action = {"suspended": "expert.suspended", "retired": "expert.retired"}.get(cleaned.status, "expert.reinstated")
+        action = "expert.reinstated"
+        if cleaned.status is model.Status.SUSPENDED:
+            action = "expert.suspended"
+        elif cleaned.status is model.Status.RETIRED:
+            action = "expert.retired"
         await audit_repo.insert_event(connection, event(actor, Role.ADMIN, action, f"expert:{expert_id}", details))
         updated = await repo.select_expert(connection, expert_id)
     assert updated is not None

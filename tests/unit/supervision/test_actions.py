@@ -15,6 +15,7 @@ TEMPLATES = {
     "bid.{line['outcome']}": [
         f"bid.{outcome}" for outcome in (opening_model.OPENED, opening_model.REVOKED, opening_model.WITHDRAWN)
     ],
+    "invitation.{outcome}": [f"invitation.{outcome}" for outcome in ("accepted", "declined", "declared", "recused")],
 }
 
 
