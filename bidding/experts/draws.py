@@ -336,7 +336,9 @@ async def reveal_contribution(db: Database, settings: Settings, actor: Actor, dr
             )
             return
         groups = draw_record.groups_to_json(result)
-        await repo.update_draw(connection, draw_id, status="drawn", groups=groups, drawn_at=await _now(connection))
+        await repo.update_draw(
+            connection, draw_id, status="drawn", groups=groups, drawn_at=await tenders_repo.select_now(connection)
+        )
         await audit_repo.insert_event(
             connection,
             event(
@@ -361,10 +363,6 @@ async def reveal_contribution(db: Database, settings: Settings, actor: Actor, dr
         seats = await _open_seats(connection, draw.tender_id, tender.committee_size)
         for seat, pick in zip(seats, [p for p in picks if p.role == "member"], strict=False):
             await _invite(connection, settings, tender.reference, draw.tender_id, pick, seat, draw.evaluation_at)
-
-
-async def _now(connection: Connection) -> dt.datetime:
-    return await tenders_repo.select_now(connection)
 
 
 # --- Invitations -----------------------------------------------------------------------------------------------
@@ -538,7 +536,7 @@ async def sweep(db: Database, settings: Settings) -> int:
 async def _void_and_restart(db: Database, settings: Settings, draw_id: int) -> None:
     async with db.transaction() as connection:
         draw = await _lock_draw(connection, draw_id)
-        if draw.status not in ("committing", "revealing") or draw.due_at >= await _now(connection):
+        if draw.status not in ("committing", "revealing") or draw.due_at >= await tenders_repo.select_now(connection):
             return
         waited = "commit" if draw.status == "committing" else "reveal"
         reason = f"the {SUPERVISOR} did not {waited} in time"
@@ -555,7 +553,7 @@ async def _void_and_restart(db: Database, settings: Settings, draw_id: int) -> N
         )
         tender = await tenders_repo.select_tender(connection, draw.tender_id)
         assert tender is not None
-        if tender.status not in DRAWING_STATES or draw.evaluation_at <= await _now(connection):
+        if tender.status not in DRAWING_STATES or draw.evaluation_at <= await tenders_repo.select_now(connection):
             return
         quotas = [QuotaInput(q["specialty"], q["seats"], q["reserves"]) for q in draw.quotas]
         # A savepoint: a pool now too small, or a failed insert, leaves the round void. The error must leave the
@@ -764,11 +762,8 @@ async def supervised(db: Database, actor: Actor, tender_id: int) -> SupervisedCo
         contributions = await repo.select_contributions(connection, [d.id for d in draws])
         names = await _names(connection, {e for d in draws for e in d.candidate_ids})
         picks = {
-            (row["draw_id"], row["expert_id"]): (row["role"], row["rank"])
-            for row in await connection.fetch(
-                "SELECT draw_id, expert_id, role, rank FROM draw_picks WHERE draw_id = ANY($1::bigint[])",
-                [d.id for d in draws],
-            )
+            (p.draw_id, p.expert_id): (p.role, p.rank)
+            for p in await repo.select_picks(connection, [d.id for d in draws])
         }
         invitations = await repo.select_invitations(connection, tender_id)
         invitation_names = await _names(connection, {i.expert_id for i in invitations})

@@ -462,6 +462,15 @@ async def insert_picks(connection: Connection, picks: Sequence[Pick]) -> None:
     )
 
 
+async def select_picks(connection: Connection, draw_ids: Sequence[int]) -> list[Pick]:
+    rows = await connection.fetch(
+        """SELECT draw_id, label, expert_id, specialty, role, rank FROM draw_picks
+           WHERE draw_id = ANY($1::bigint[]) ORDER BY draw_id, specialty, rank""",
+        list(draw_ids),
+    )
+    return [Pick(**dict(row)) for row in rows]
+
+
 async def select_next_reserve(connection: Connection, tender_id: int, specialty: str) -> Pick | None:
     """The best-ranked reserve of ``specialty`` of the tender's drawn rounds not called yet (oldest round first)."""
     row = await connection.fetchrow(
@@ -583,7 +592,7 @@ async def insert_outbox(
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Message:
+class OutboxMessage:
     id: int
     user_id: int
     channel: str
@@ -592,14 +601,14 @@ class Message:
     payload: dict[str, Any]
 
 
-async def claim_outbox(connection: Connection, *, limit: int) -> list[Message]:
+async def claim_outbox(connection: Connection, *, limit: int) -> list[OutboxMessage]:
     """Unsent messages, locked (others skip them) until the transaction ends."""
     rows = await connection.fetch(
         """SELECT id, user_id, channel, address, kind, payload FROM outbox WHERE sent_at IS NULL AND attempts < 10
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
-    return [Message(**dict(row)) for row in rows]
+    return [OutboxMessage(**dict(row)) for row in rows]
 
 
 async def mark_outbox(connection: Connection, message_id: int, *, sent: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bidding.accounts import repo as accounts_repo
 from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
-from bidding.db import Database
+from bidding.db import Connection, Database
 from bidding.errors import Forbidden, InvalidInput, NotFound
 from bidding.experts import draws, model, repo
 from bidding.experts.model import Declarations, NewExpert, ProfileInput, StatusChange
@@ -43,6 +44,11 @@ def _admin(actor: Actor) -> None:
 def _reader(actor: Actor) -> None:
     if not actor.is_platform and not actor.has(Role.ADMIN, Role.SUPERVISOR):
         raise Forbidden(N_("The pool is kept by administrators and read by supervisors."))
+
+
+async def _today(connection: Connection, settings: Settings) -> dt.date:
+    """Today by the database's clock, in the platform's time zone."""
+    return (await tenders_repo.select_now(connection)).astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def _profile_details(profile: model.Profile) -> dict[str, Any]:
@@ -107,7 +113,7 @@ async def change_status(
     InvalidInput, NotFound, Forbidden."""
     _admin(actor)
     async with db.transaction() as connection:
-        today = (await tenders_repo.select_now(connection)).astimezone(ZoneInfo(settings.timezone)).date()
+        today = await _today(connection, settings)
         cleaned, errors = model.check_status(change, today)
         if errors:
             raise InvalidInput(errors=errors)
@@ -177,7 +183,7 @@ async def read_expert(db: Database, actor: Actor, expert_id: int) -> ExpertFile:
         return ExpertFile(expert, await repo.select_declarations(connection, expert_id))
 
 
-async def _own_expert(connection: Any, actor: Actor) -> repo.Expert:
+async def _own_expert(connection: Connection, actor: Actor) -> repo.Expert:
     if not actor.has(Role.EXPERT) or actor.principal is None:
         raise Forbidden(N_("Only experts have a place in the pool."))
     expert = await repo.select_expert_of_user(connection, actor.principal.user_id)
@@ -197,7 +203,7 @@ async def update_declarations(db: Database, settings: Settings, actor: Actor, de
     """Replace the signed-in expert's unavailable days and declared conflicts; raises InvalidInput, Forbidden."""
     async with db.transaction() as connection:
         expert = await _own_expert(connection, actor)
-        today = (await tenders_repo.select_now(connection)).astimezone(ZoneInfo(settings.timezone)).date()
+        today = await _today(connection, settings)
         (days, conflicts), errors = model.check_declarations(declarations, today)
         if errors:
             raise InvalidInput(errors=errors)
