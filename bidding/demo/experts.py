@@ -5,8 +5,9 @@ drawn, its invitations awaiting the experts' answers.
 
 Plain data (:func:`pool`) and the use cases people's pages call: an administrator adds the experts and suspends
 some, each expert declares its own conflicts and days away, the agent requests a draw, the supervisor commits to
-and reveals its secret, and the experts answer. One shortcut, said where it is made: the pool's extra people are
-given one password hash, made once.
+and reveals its secret, and the experts answer. Two shortcuts, said where they are made: the pool's extra people
+are given one password hash, made once; and the goods committee's supervisor secret is chosen so that expert1 is
+called.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -27,7 +29,7 @@ from bidding.audit import repo as audit_repo
 from bidding.audit.model import event
 from bidding.db import Database
 from bidding.errors import NotFound
-from bidding.experts import draws, repo, service
+from bidding.experts import draws, model, repo, service
 from bidding.experts.model import (
     ConflictInput,
     Declarations,
@@ -299,8 +301,12 @@ async def seed_committee(
         draw = await repo.select_draw(connection, draw_id)
     assert draw is not None, "requested just before"
     # What the supervisor's browser does: a fresh secret, committed to for this draw only, revealed after the
-    # platform's one-time code is out.
-    secret = secrets.token_bytes(drawing.SECRET_SIZE)
+    # platform's one-time code is out. For the committee left to answer, the demo's one program plays both parties
+    # and picks the supervisor's secret until expert1 is called, so that a newcomer can answer as expert1.
+    if committee == "invited":
+        secret = await _secret_calling(database, draw, NAMED[0])
+    else:
+        secret = secrets.token_bytes(drawing.SECRET_SIZE)
     digest = draw_record.commitment_from_json(draw.commitment).digest
     commitment = drawing.contribution_commitment(digest, draws.SUPERVISOR, secret)
     await draws.commit_contribution(database, settings, supervisor, draw_id, commitment)
@@ -311,6 +317,34 @@ async def seed_committee(
         expert = await accounts.act_as(database, login)
         await draws.answer(database, settings, expert, invitation.id, draws.Answer("accept"))
         await draws.answer(database, settings, expert, invitation.id, draws.Answer("declare"))
+
+
+async def _secret_calling(database: Database, draw: repo.Draw, login: str) -> bytes:
+    """A supervisor's secret with which the draw seats ``login``'s expert.
+
+    Only someone who knows the platform's secret before choosing its own can do this: the collusion of both
+    parties that the commitments rule out when they are independent. The draw it makes is an ordinary one in
+    the log, replayed like any other. Each secret tried seats a given candidate about as often as seats over
+    candidates, so a few tries do.
+    """
+    person = (await accounts.act_as(database, login)).principal
+    assert person is not None, "a demo person"
+    async with database.connection() as connection:
+        expert = await repo.select_expert_of_user(connection, person.user_id)
+    assert expert is not None, "one of the pool"
+    label = dict(zip(draw.candidate_ids, model.labels(draw.label_key, draw.candidate_ids), strict=True))[expert.id]
+    inputs = draw_record.inputs_from_json(json.loads(draw.inputs))
+    commitment = draw_record.commitment_from_json(draw.commitment)
+    code = drawing.one_time_code(draw.secret, commitment)
+    while True:
+        secret = secrets.token_bytes(drawing.SECRET_SIZE)
+        key = drawing.seed_from(commitment, code, drawing.contributions_randomness([(draws.SUPERVISOR, secret)]))
+        try:
+            result = drawing.draw(inputs, key)
+        except drawing.DrawError:
+            continue
+        if any(label in group.members for group in result.groups):
+            return secret
 
 
 async def _invitations(database: Database, tender_id: int) -> list[tuple[repo.Invitation, str]]:

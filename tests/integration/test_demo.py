@@ -177,6 +177,8 @@ async def test_the_demo_pool_has_sixty_experts_one_committee_declared_and_one_aw
     goods = await draws.committee(db, agent, own["SFJY-HW-2026-001"])
     assert len(goods.seats) == 7 and all(seat.status == "pending" for seat in goods.seats)
     pending = await demo_experts.pending_logins(db, own["SFJY-HW-2026-001"])
-    assert len(pending) == 7
+    assert len(pending) == 7 and "expert1" in pending, "a newcomer answers as expert1"
+    [goods_round] = (await draws.supervised(db, supervisor, own["SFJY-HW-2026-001"])).rounds
+    assert goods_round.replay == ""
     [line] = [line for line in table.splitlines() if "SFJY-HW-2026-001" in line]
     assert line.split()[1:] == [f"{login}," for login in pending[:-1]] + [pending[-1]]
