@@ -21,7 +21,7 @@ and, once the supervisor reveals, to rank it, without its writes and its log ent
   and its digest;
 - the ranking: the supervisor's secret and its commitment, the platform's one-time code, the secret checked, the
   stored inputs document read back, ``contributions_randomness``, ``seed_from``, ``crypto.draw.draw``, and the
-  labels mapped back to experts for the picks.
+  picks' experts found (``model.experts_by_label``).
 
 Baseline, in turn with each run: ``SELECT count(*)`` of the experts the same filter leaves eligible (of those
 specialties, not retired, no exclusion), the least the database does to answer the question. Printed: the pool,
@@ -319,7 +319,7 @@ async def draw_once(connection: asyncpg.Connection[asyncpg.Record], world: World
     inputs_bytes = canonical_json(document)
     hashlib.sha256(inputs_bytes).hexdigest()
     committed = draw_record.commitment_to_json(commitment)
-    candidate_ids = [entry.expert_id for entry in entries]
+    candidate_ids = [pool.experts[item["label"]] for item in document["candidates"]]
     commit_ended = time.perf_counter()
 
     # The supervisor commits to a secret, the platform reveals its code, the supervisor reveals the secret.
@@ -332,7 +332,7 @@ async def draw_once(connection: asyncpg.Connection[asyncpg.Record], world: World
     key = drawing.seed_from(stored, code, drawing.contributions_randomness([(SUPERVISOR, supervisor_secret)]))
     result = drawing.draw(inputs, key)
     draw_record.groups_to_json(result)
-    experts = dict(zip(model.labels(label_key, candidate_ids), candidate_ids, strict=True))
+    experts = model.experts_by_label(label_key, inputs, candidate_ids, result)
     members = [experts[name] for group in result.groups for name in group.members]
     ended = time.perf_counter()
     return DrawRun(

@@ -7,6 +7,7 @@ signature.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -57,10 +58,21 @@ def _plain(value: Any) -> bool:
     if kind is int:
         return bool(abs(value) <= _SAFE_INTEGER)
     if kind is dict:
-        return all(type(key) is str and _below_astral(key) for key in value) and all(map(_plain, value.values()))
-    if kind is list:
-        return all(map(_plain, value))
-    return False
+        if not all(map(_plain_key, value)):
+            return False
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return False
+    # Texts, most of what a document holds, are told apart here rather than in a call each.
+    return all(type(item) is str or _plain(item) for item in items)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_key(key: object) -> bool:
+    # Cached: the documents hashed in bulk repeat a few keys in every object.
+    return type(key) is str and _below_astral(key)
 
 
 def _below_astral(text: str) -> bool:

@@ -67,8 +67,10 @@ sources with enough entropy, announced with the inputs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -116,8 +118,16 @@ def _check_text(kind: str, value: str, limit: int = MAX_NAME_BYTES) -> None:
     # labels without leading or trailing whitespace); isprintable() also refuses lone surrogates, which have no UTF-8.
     if not value or value != value.strip() or not value.isprintable():
         raise DrawError(f"{kind} {value!r} must be printable, non-empty and without surrounding spaces")
-    if len(value.encode()) > limit:
+    # A character has at most 4 bytes in UTF-8: short texts, every label, need no encoding to be measured.
+    if len(value) * 4 > limit and len(value.encode()) > limit:
         raise DrawError(f"{kind} {value[:40]!r}… is longer than {limit} bytes")
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_name(kind: str, value: str) -> None:
+    """:func:`_check_text` of the few names thousands of candidates repeat (groups, reasons), each checked once:
+    a name that fails raises, and is not remembered."""
+    _check_text(kind, value)
 
 
 def _check_chain(chain_length: int, iteration: int) -> None:
@@ -128,7 +138,7 @@ def _check_chain(chain_length: int, iteration: int) -> None:
         raise DrawError(f"iteration {iteration} is outside 1 to {chain_length - 1}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """An expert in the pool: a stable, public, pseudonymous label and the groups (specialties) it may sit for."""
 
@@ -140,10 +150,10 @@ class Candidate:
         if not self.groups:
             raise DrawError(f"candidate {self.label!r} belongs to no group")
         for group in self.groups:
-            _check_text("group", group)
+            _check_name("group", group)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exclusion:
     """A candidate that must not be drawn, and why: same organisation as a bidder, a relative, a recent draw, …"""
 
@@ -152,7 +162,7 @@ class Exclusion:
 
     def __post_init__(self) -> None:
         _check_text("label", self.label)
-        _check_text("reason", self.reason)
+        _check_name("reason", self.reason)
 
 
 @dataclass(frozen=True)
@@ -242,7 +252,7 @@ class Commitment:
         return self.links[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     """A label and its position (draft §2.5); lower positions come first."""
 
@@ -272,6 +282,17 @@ class DrawResult:
         return tuple(label for group in self.groups for label in group.members)
 
 
+def by_label(item: Candidate | Exclusion) -> str:
+    """The committed order of candidates: by label. Texts compare by code points, which order alike their UTF-8
+    bytes (a label has no lone surrogate), so this is the order of the labels' bytes."""
+    return item.label
+
+
+def by_label_and_reason(exclusion: Exclusion) -> tuple[str, str]:
+    """The committed order of exclusions: by label, then by reason (the bytes' order, as :func:`by_label`)."""
+    return exclusion.label, exclusion.reason
+
+
 def hash_chain(value: bytes, times: int) -> bytes:
     """H^times(value) of the draft's §2.3: SHA-256 applied ``times`` times (``value`` itself for 0)."""
     for _ in range(times):
@@ -299,13 +320,24 @@ def rank(key: bytes, labels: Iterable[str]) -> tuple[Ranked, ...]:
     A label's position depends only on the key and the label, so the order of ``labels`` does not matter. Equal
     positions, which SHA-256 makes practically impossible, are ordered by the labels' UTF-8 bytes.
     """
-    ranked = [Ranked(label, position(key, label.encode())) for label in labels]
-    return tuple(sorted(ranked, key=lambda entry: (entry.position, entry.label.encode())))
+    return tuple(Ranked(label, place) for place, label in _ranking(key, labels))
+
+
+def _ranking(key: bytes, labels: Iterable[str]) -> list[tuple[bytes, str]]:
+    # position() of each label, from one keyed HMAC state copied per label rather than keyed anew each time.
+    # Ties by label: texts compare by code points, which order alike their UTF-8 bytes (see by_label).
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    ranked = []
+    for label in labels:
+        mac = keyed.copy()
+        mac.update(label.encode() + b"\x01")
+        ranked.append((mac.digest(), label))
+    return sorted(ranked)
 
 
 def _bodies(inputs: DrawInputs, anchor: bytes, chain_length: int, iteration: int) -> tuple[bytes, ...]:
-    candidates = sorted(inputs.candidates, key=lambda candidate: candidate.label.encode())
-    exclusions = sorted(inputs.exclusions, key=lambda exclusion: (exclusion.label.encode(), exclusion.reason.encode()))
+    candidates = sorted(inputs.candidates, key=by_label)
+    exclusions = sorted(inputs.exclusions, key=by_label_and_reason)
     return (
         inputs.context.encode(),
         _field(anchor) + _u32(chain_length) + _u32(iteration),
@@ -450,13 +482,22 @@ def _fill(inputs: DrawInputs, order: Sequence[str]) -> DrawResult:
     taken: set[str] = set()
     drawn: dict[tuple[str, str], tuple[str, ...]] = {}
     # All groups' members before any group's reserves: a candidate of two groups never ends up a reserve of one
-    # while the other's seats go short because of it.
+    # while the other's seats go short because of it. Each takes from the top of the ranking only what it needs.
     for role in ("members", "reserves"):
         for quota in inputs.quotas:
             needed = quota.seats if role == "members" else quota.reserves
-            in_group = [label for label in order if quota.group in groups_of[label]]
-            eligible = [label for label in in_group if label not in excluded and label not in taken]
+            eligible = list(
+                itertools.islice(
+                    (
+                        label
+                        for label in order
+                        if quota.group in groups_of[label] and label not in excluded and label not in taken
+                    ),
+                    needed,
+                )
+            )
             if len(eligible) < needed:
+                in_group = [label for label in order if quota.group in groups_of[label]]
                 raise DrawError(
                     f"group {quota.group!r} is short of candidates: {role} needed {needed}, eligible {len(eligible)}"
                     f" ({len(in_group)} in the group, {len(excluded.intersection(in_group))} excluded,"
@@ -482,9 +523,7 @@ def draw(inputs: DrawInputs, key: bytes) -> DrawResult:
     Raises :class:`DrawError` naming the group and the counts if a group runs short: the draw is void, and a new one
     needs a wider pool or other quotas, and a new commitment.
     """
-    return _fill(
-        inputs, tuple(entry.label for entry in rank(key, (candidate.label for candidate in inputs.candidates)))
-    )
+    return _fill(inputs, tuple(label for _, label in _ranking(key, (c.label for c in inputs.candidates))))
 
 
 def replay(

@@ -25,6 +25,8 @@ from crypto.draw import (
     Exclusion,
     GroupDraw,
     Quota,
+    by_label,
+    by_label_and_reason,
     check_contribution,
     contributions_randomness,
     draw,
@@ -46,7 +48,7 @@ def _hex(value: Any, what: str) -> bytes:
 
 
 def _get(record: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
-    value = record.get(key) if isinstance(record, Mapping) else None
+    value = record.get(key) if type(record) is dict or isinstance(record, Mapping) else None
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
         raise DrawError(f"{what} has no {key!r} of the right kind")
     return value
@@ -59,12 +61,12 @@ def inputs_to_json(inputs: DrawInputs) -> dict[str, Any]:
         "context": inputs.context,
         "randomness_source": inputs.randomness_source,
         "candidates": [
-            {"label": candidate.label, "groups": sorted(candidate.groups, key=str.encode)}
-            for candidate in sorted(inputs.candidates, key=lambda candidate: candidate.label.encode())
+            {"label": candidate.label, "groups": sorted(candidate.groups)}
+            for candidate in sorted(inputs.candidates, key=by_label)
         ],
         "exclusions": [
             {"label": exclusion.label, "reason": exclusion.reason}
-            for exclusion in sorted(inputs.exclusions, key=lambda item: (item.label.encode(), item.reason.encode()))
+            for exclusion in sorted(inputs.exclusions, key=by_label_and_reason)
         ],
         "quotas": [{"group": q.group, "seats": q.seats, "reserves": q.reserves} for q in inputs.quotas],
     }

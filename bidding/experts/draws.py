@@ -211,7 +211,7 @@ async def _commit_round(
             inputs=inputs_bytes,
             inputs_sha256=inputs_sha256,
             label_key=label_key,
-            candidate_ids=[entry.expert_id for entry in entries],
+            candidate_ids=[pool.experts[item["label"]] for item in document["candidates"]],
             secret=secret,
             commitment=committed,
             due_at=due_at,
@@ -349,7 +349,7 @@ async def reveal_contribution(db: Database, settings: Settings, actor: Actor, dr
                 {"draw": draw_id, "contributions": {SUPERVISOR: secret.hex()}, "groups": groups},
             ),
         )
-        experts = dict(zip(model.labels(draw.label_key, draw.candidate_ids), draw.candidate_ids, strict=True))
+        experts = model.experts_by_label(draw.label_key, inputs, draw.candidate_ids, result)
         picks = [
             repo.Pick(draw_id, name, experts[name], group.group, role, rank)
             for group in result.groups

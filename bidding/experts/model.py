@@ -11,6 +11,7 @@ import base64
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import hmac
 import io
 import re
@@ -18,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -27,7 +28,7 @@ from bidding.i18n import N_, Message
 from bidding.inputs import RowId
 from bidding.names import Regions, read_data_file
 from bidding.settings import DrawRules, SettingsError
-from crypto.draw import Candidate, DrawInputs, Exclusion, Quota
+from crypto.draw import Candidate, DrawInputs, DrawResult, Exclusion, Quota
 
 #: A class is one capital letter; a specialty its class's letter and two digits (``A08``).
 _CLASS_CODE = re.compile(r"[A-Z]")
@@ -475,18 +476,37 @@ def label(key: bytes, expert_id: int) -> str:
 def labels(key: bytes, expert_ids: Sequence[int]) -> list[str]:
     """:func:`label` of many experts at once: base32 encodes each 5 bytes on their own, so the first 10 bytes of
     every MAC, joined, encode in one call to the same 16 characters each (of which the first 12 are kept)."""
-    joined = b"".join(hmac.digest(key, str(expert_id).encode(), "sha256")[:10] for expert_id in expert_ids)
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per expert
+    macs = []
+    for expert_id in expert_ids:
+        mac = keyed.copy()
+        mac.update(str(expert_id).encode())
+        macs.append(mac.digest()[:10])
+    joined = b"".join(macs)
     text = base64.b32encode(joined).decode()
     return ["X" + text[start : start + 12] for start in range(0, len(text), 16)]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PoolEntry:
-    """An expert of the quotas' specialties, the quotas it may sit for, and why it may not, if it may not."""
+class PoolEntry(NamedTuple):
+    """An expert of the quotas' specialties, the quotas it may sit for, and why it may not, if it may not.
+
+    A named tuple: a pool of a hundred thousand experts makes tens of thousands of these per draw."""
 
     expert_id: int
     groups: tuple[str, ...]
     reasons: tuple[str, ...]
+
+
+def experts_by_label(key: bytes, inputs: DrawInputs, expert_ids: Sequence[int], result: DrawResult) -> dict[str, int]:
+    """Each label's expert, the candidates' ids given in the order of the inputs' candidates (as stored).
+
+    Only the picks' labels are computed again, to check them; ids kept in another order (the pool's, as rounds
+    committed before this order were) fail the check, and every label is computed instead."""
+    experts = dict(zip((candidate.label for candidate in inputs.candidates), expert_ids, strict=True))
+    picked = [name for group in result.groups for name in (*group.members, *group.reserves)]
+    if all(label(key, experts[name]) == name for name in picked):
+        return experts
+    return dict(zip(labels(key, expert_ids), expert_ids, strict=True))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

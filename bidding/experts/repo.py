@@ -209,26 +209,67 @@ class TenderParties:
 
 
 async def select_tender_parties(connection: Connection, tender_id: int) -> TenderParties:
+    return (await select_tenders_parties(connection, [tender_id]))[tender_id]
+
+
+async def select_tenders_parties(connection: Connection, tender_ids: Sequence[int]) -> dict[int, TenderParties]:
+    """The parties of each of the tenders: its purchaser, its agency, and its bidders by id."""
     rows = await connection.fetch(
-        """SELECT 'purchaser' AS part, o.id, o.name, o.name_en, o.credit_code, o.region
-           FROM tenders t JOIN organisations o ON o.id = t.purchaser_id WHERE t.id = $1
+        """SELECT t.id AS tender_id, 'purchaser' AS part, o.id, o.name, o.name_en, o.credit_code, o.region
+           FROM tenders t JOIN organisations o ON o.id = t.purchaser_id WHERE t.id = ANY($1::bigint[])
            UNION ALL
-           SELECT 'agency', o.id, o.name, o.name_en, o.credit_code, o.region
-           FROM tenders t JOIN organisations o ON o.id = t.agency_id WHERE t.id = $1
+           SELECT t.id, 'agency', o.id, o.name, o.name_en, o.credit_code, o.region
+           FROM tenders t JOIN organisations o ON o.id = t.agency_id WHERE t.id = ANY($1::bigint[])
            UNION ALL
-           SELECT 'bidder', o.id, o.name, o.name_en, o.credit_code, o.region FROM organisations o
-           WHERE o.id IN (SELECT organisation_id FROM bids WHERE tender_id = $1)""",
-        tender_id,
+           SELECT b.tender_id, 'bidder', o.id, o.name, o.name_en, o.credit_code, o.region
+           FROM (SELECT DISTINCT tender_id, organisation_id FROM bids WHERE tender_id = ANY($1::bigint[])) b
+           JOIN organisations o ON o.id = b.organisation_id""",
+        list(tender_ids),
     )
-
-    def party(row: asyncpg.Record) -> Party:
-        return Party(row["id"], row["name"], row["name_en"], row["credit_code"], row["region"])
-
-    by_part: dict[str, list[Party]] = {"purchaser": [], "agency": [], "bidder": []}
+    by_part: dict[tuple[int, str], list[Party]] = {}
     for row in rows:
-        by_part[row["part"]].append(party(row))
-    bidders = sorted(by_part["bidder"], key=lambda found: found.id)
-    return TenderParties(by_part["purchaser"][0], by_part["agency"][0], tuple(bidders))
+        found = Party(row["id"], row["name"], row["name_en"], row["credit_code"], row["region"])
+        by_part.setdefault((row["tender_id"], row["part"]), []).append(found)
+    return {
+        tender_id: TenderParties(
+            by_part[tender_id, "purchaser"][0],
+            by_part[tender_id, "agency"][0],
+            tuple(sorted(by_part.get((tender_id, "bidder"), []), key=lambda found: found.id)),
+        )
+        for tender_id in {row["tender_id"] for row in rows}
+    }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Project:
+    """What an expert who accepted reads of the tender: its reference and title, its state, and its committee's
+    seats declared so far of its size."""
+
+    tender_id: int
+    reference: str
+    title: str
+    status: str
+    committee_size: int
+    declared: int
+
+
+async def select_projects(connection: Connection, tender_ids: Sequence[int]) -> dict[int, Project]:
+    rows = await connection.fetch(
+        """SELECT t.id AS tender_id, t.reference, coalesce(nullif(t.title_zh, ''), t.title_en) AS title, t.status,
+                  t.committee_size,
+                  (SELECT count(*) FROM expert_invitations i
+                   WHERE i.tender_id = t.id AND i.status = 'declared')::integer AS declared
+           FROM tenders t WHERE t.id = ANY($1::bigint[])""",
+        list(tender_ids),
+    )
+    return {row["tender_id"]: Project(**dict(row)) for row in rows}
+
+
+async def select_evaluation_times(connection: Connection, draw_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    rows = await connection.fetch(
+        "SELECT id, evaluation_at FROM expert_draws WHERE id = ANY($1::bigint[])", list(draw_ids)
+    )
+    return {row["id"]: row["evaluation_at"] for row in rows}
 
 
 #: The candidate list with every exclusion and its reason. $1 the quotas' specialties, $2 the evaluation day,
@@ -340,6 +381,8 @@ class NewDraw:
     inputs: bytes
     inputs_sha256: str
     label_key: bytes
+    #: The candidates' experts in the order of the inputs document's candidates (by label).
+    #: The candidates' experts in the order of the inputs document's candidates (by label).
     candidate_ids: list[int]
     secret: bytes
     commitment: dict[str, Any]

@@ -27,6 +27,7 @@ from bidding.experts.model import (
     check_quotas,
     check_status,
     committee_rule,
+    experts_by_label,
     label,
     load_specialties,
     make_pool,
@@ -35,6 +36,8 @@ from bidding.experts.model import (
 )
 from bidding.names import load_regions
 from bidding.settings import DrawRules, SettingsError
+from crypto import draw as drawing
+from crypto import draw_record
 
 SHIPPED = load_specialties(None)
 
@@ -266,6 +269,17 @@ def test_labels_are_opaque_and_differ_per_key() -> None:
     pool = make_pool("ctx", [PoolEntry(7, ("A01",), ("suspended",))], [QuotaInput("A01", 1, 0)], b"k" * 32)
     assert pool.experts == {first: 7}
     assert [(e.label, e.reason) for e in pool.inputs.exclusions] == [(first, "suspended")]
+
+
+def test_the_picks_experts_are_found_in_the_documents_order_or_by_every_label() -> None:
+    key = b"k" * 32
+    pool = make_pool("ctx", [PoolEntry(n, ("A01",), ()) for n in range(1, 10)], [QuotaInput("A01", 2, 1)], key)
+    stored = draw_record.inputs_from_json(draw_record.inputs_to_json(pool.inputs))
+    result = drawing.draw(stored, b"r" * 32)
+    in_document_order = [pool.experts[candidate.label] for candidate in stored.candidates]
+    assert in_document_order != list(range(1, 10))
+    assert experts_by_label(key, stored, in_document_order, result) == pool.experts
+    assert experts_by_label(key, stored, list(range(1, 10)), result) == pool.experts, "the pool's order"
 
 
 @pytest.mark.parametrize(
