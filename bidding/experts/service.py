@@ -231,46 +231,57 @@ class Party:
 @dataclasses.dataclass(frozen=True, slots=True)
 class WorkspaceInvitation:
     invitation: repo.Invitation
-    evaluation_at: Any
+    evaluation_at: dt.datetime
     #: Named once the expert has accepted (before that, the project is not disclosed).
-    reference: str | None
-    title: str | None
+    project: repo.Project | None
     purchaser: Party | None
     agency: Party | None
     bidders: list[Party]
 
+    @property
+    def reference(self) -> str | None:
+        return self.project.reference if self.project else None
+
+    @property
+    def title(self) -> str | None:
+        return self.project.title if self.project else None
+
+
+#: The invitations after which the expert has seen the project.
+DISCLOSED = ("accepted", "declared", "recused")
+
 
 async def workspace(db: Database, actor: Actor) -> tuple[repo.Expert, list[WorkspaceInvitation]]:
     """The signed-in expert's invitations, newest first: pending with the time left, accepted (with the project's
-    purchaser and bidders), declined, expired or recused."""
+    purchaser and bidders), declined, expired or recused; four queries however many there are."""
     async with db.connection() as connection:
         expert = await _own_expert(connection, actor)
         invitations = await repo.select_expert_invitations(connection, expert.id, limit=MAX_INVITATIONS)
-        found: list[WorkspaceInvitation] = []
-        for invitation in invitations:
-            draw = await repo.select_draw(connection, invitation.draw_id)
-            assert draw is not None
-            if invitation.status not in ("accepted", "declared", "recused"):
-                found.append(WorkspaceInvitation(invitation, draw.evaluation_at, None, None, None, None, []))
-                continue
-            tender = await tenders_repo.select_tender(connection, invitation.tender_id)
-            parties = await repo.select_tender_parties(connection, invitation.tender_id)
-            assert tender is not None
+        times = await repo.select_evaluation_times(connection, [i.draw_id for i in invitations])
+        disclosed = sorted({i.tender_id for i in invitations if i.status in DISCLOSED})
+        projects = await repo.select_projects(connection, disclosed)
+        parties = await repo.select_tenders_parties(connection, disclosed)
 
-            def party(found_party: repo.Party) -> Party:
-                return Party(found_party.name, found_party.name_en, found_party.credit_code)
+    def party(found: repo.Party) -> Party:
+        return Party(found.name, found.name_en, found.credit_code)
 
-            found.append(
-                WorkspaceInvitation(
-                    invitation,
-                    draw.evaluation_at,
-                    tender.reference,
-                    tender.title.zh or tender.title.en,
-                    party(parties.purchaser),
-                    party(parties.agency),
-                    [party(b) for b in parties.bidders],
-                )
+    found: list[WorkspaceInvitation] = []
+    for invitation in invitations:
+        evaluation_at = times[invitation.draw_id]
+        if invitation.status not in DISCLOSED:
+            found.append(WorkspaceInvitation(invitation, evaluation_at, None, None, None, []))
+            continue
+        named = parties[invitation.tender_id]
+        found.append(
+            WorkspaceInvitation(
+                invitation,
+                evaluation_at,
+                projects[invitation.tender_id],
+                party(named.purchaser),
+                party(named.agency),
+                [party(bidder) for bidder in named.bidders],
             )
+        )
     return expert, found
 
 
