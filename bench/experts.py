@@ -311,15 +311,17 @@ async def draw_once(connection: asyncpg.Connection[asyncpg.Record], world: World
         f"tender BENCH-1: main draw of {sum(q.seats for q in ordered)} experts for the evaluation of"
         f" {world.day.isoformat()}, round 1"
     )
-    pool = model.make_pool(context, entries, ordered, label_key)
+    with model.collector_paused():
+        pool = model.make_pool(context, entries, ordered, label_key)
     listed = time.perf_counter()
 
-    secret, commitment = drawing.commit(pool.inputs)
-    document = draw_record.inputs_to_json(pool.inputs)
-    inputs_bytes = canonical_json(document)
+    with model.collector_paused():
+        secret, commitment = drawing.commit(pool.inputs)
+        document = draw_record.inputs_to_json(pool.inputs)
+        inputs_bytes = canonical_json(document)
+        candidate_ids = [pool.experts[item["label"]] for item in document["candidates"]]
     hashlib.sha256(inputs_bytes).hexdigest()
     committed = draw_record.commitment_to_json(commitment)
-    candidate_ids = [pool.experts[item["label"]] for item in document["candidates"]]
     commit_ended = time.perf_counter()
 
     # The supervisor commits to a secret, the platform reveals its code, the supervisor reveals the secret.
@@ -328,9 +330,11 @@ async def draw_once(connection: asyncpg.Connection[asyncpg.Record], world: World
     code = drawing.one_time_code(secret, draw_record.commitment_from_json(committed))
     stored = draw_record.commitment_from_json(committed)
     drawing.check_contribution(stored.digest, SUPERVISOR, supervisor_secret, contribution)
-    inputs = draw_record.inputs_from_json(json.loads(inputs_bytes))
+    with model.collector_paused():
+        inputs = draw_record.inputs_from_json(json.loads(inputs_bytes))
     key = drawing.seed_from(stored, code, drawing.contributions_randomness([(SUPERVISOR, supervisor_secret)]))
-    result = drawing.draw(inputs, key)
+    with model.collector_paused():
+        result = drawing.draw(inputs, key)
     draw_record.groups_to_json(result)
     experts = model.experts_by_label(label_key, inputs, candidate_ids, result)
     members = [experts[name] for group in result.groups for name in group.members]

@@ -191,10 +191,12 @@ async def _commit_round(
         f"tender {reference}: {kind} draw of {sum(q.seats for q in ordered)} experts for the evaluation of"
         f" {day.isoformat()}, round {round_number}"
     )
-    pool = model.make_pool(context, entries, ordered, label_key)
-    secret, commitment = drawing.commit(pool.inputs)
-    document = draw_record.inputs_to_json(pool.inputs)
-    inputs_bytes = canonical_json(document)
+    with model.collector_paused():
+        pool = model.make_pool(context, entries, ordered, label_key)
+        secret, commitment = drawing.commit(pool.inputs)
+        document = draw_record.inputs_to_json(pool.inputs)
+        inputs_bytes = canonical_json(document)
+        candidate_ids = [pool.experts[item["label"]] for item in document["candidates"]]
     inputs_sha256 = hashlib.sha256(inputs_bytes).hexdigest()  # draw_record.inputs_digest, of the bytes made already
     due_at = now + dt.timedelta(minutes=rules.contribution_minutes)
     committed = draw_record.commitment_to_json(commitment)
@@ -211,7 +213,7 @@ async def _commit_round(
             inputs=inputs_bytes,
             inputs_sha256=inputs_sha256,
             label_key=label_key,
-            candidate_ids=[pool.experts[item["label"]] for item in document["candidates"]],
+            candidate_ids=candidate_ids,
             secret=secret,
             commitment=committed,
             due_at=due_at,
@@ -312,13 +314,15 @@ async def reveal_contribution(db: Database, settings: Settings, actor: Actor, dr
                 errors={"secret": N_("This is not the secret the supervisor committed to for this draw.")}
             ) from None
         await repo.reveal_contribution(connection, draw_id, SUPERVISOR, secret)
-        inputs = draw_record.inputs_from_json(json.loads(draw.inputs))
         assert draw.one_time_code is not None, "a revealing draw has its code out"
         key = drawing.seed_from(
             commitment, bytes.fromhex(draw.one_time_code), drawing.contributions_randomness([(SUPERVISOR, secret)])
         )
+        with model.collector_paused():
+            inputs = draw_record.inputs_from_json(json.loads(draw.inputs))
         try:
-            result = drawing.draw(inputs, key)
+            with model.collector_paused():
+                result = drawing.draw(inputs, key)
         except drawing.DrawError as error:
             # Experts of several specialties can leave a later quota short in this ranking although each quota
             # had enough on its own: the round is void, naming no party, and the agency asks again.

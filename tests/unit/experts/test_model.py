@@ -1,4 +1,5 @@
 import datetime as dt
+import gc
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from bidding.experts.model import (
     check_profile,
     check_quotas,
     check_status,
+    collector_paused,
     committee_rule,
     experts_by_label,
     label,
@@ -269,6 +271,19 @@ def test_labels_are_opaque_and_differ_per_key() -> None:
     pool = make_pool("ctx", [PoolEntry(7, ("A01",), ("suspended",))], [QuotaInput("A01", 1, 0)], b"k" * 32)
     assert pool.experts == {first: 7}
     assert [(e.label, e.reason) for e in pool.inputs.exclusions] == [(first, "suspended")]
+
+
+def test_the_collector_is_paused_for_a_block_and_left_as_it_was() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "paused already: stays paused"
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collector_paused():
+        _ = 1 / 0
+    assert gc.isenabled()
 
 
 def test_the_picks_experts_are_found_in_the_documents_order_or_by_every_label() -> None:
